@@ -1,0 +1,43 @@
+import { commonEnvShape, envBoolean, modelEnvShape, parseEnv } from '@audio-index/shared';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const apiEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    ...modelEnvShape,
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('127.0.0.1'),
+    /** Comma-separated bearer keys; without any, the API listens on loopback only. */
+    API_KEYS: z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((key) => key.trim()).filter(Boolean)),
+    /** Most items one ingest request may carry; larger archives go in several requests or as a `source`. */
+    MAX_ITEMS_PER_REQUEST: z.coerce.number().int().min(1).max(100_000).default(10_000),
+    /** Largest JSON request body, in bytes. */
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+    MAX_K: z.coerce.number().int().min(1).max(10_000).default(1000),
+    /** Fallback poll for new snapshots when a pub/sub notice is missed (ms). */
+    SNAPSHOT_POLL_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+    /** Local copies of shard files, loaded by Faiss from disk. */
+    SHARD_CACHE_DIR: z.string().default(path.resolve('data/shard-cache')),
+    // URL queries fetch audio in the API process with the same guards as the workers.
+    ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
+    FILE_ROOT: z.string().optional(),
+    QUERY_FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
+    QUERY_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    QUERY_MAX_AUDIO_SECONDS: z.coerce.number().positive().default(600),
+  })
+  .superRefine((config, context) => {
+    const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.HOST);
+    if (!loopback && config.API_KEYS.length === 0) {
+      context.addIssue({ code: 'custom', path: ['API_KEYS'], message: `required when HOST (${config.HOST}) is not loopback` });
+    }
+  });
+
+export type ApiConfig = z.infer<typeof apiEnvSchema>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return parseEnv(apiEnvSchema, env);
+}

@@ -1,0 +1,3 @@
+export { startApi, type RunningApi } from './start-api.ts';
+export { loadApiConfig, apiEnvSchema, type ApiConfig } from './env.ts';
+export { buildApiServer } from './build-api-server.ts';

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError, type BatchLedger } from '@audio-index/shared';
+import { parseRequest } from '../http/parse-request.ts';
+import { ingestRequestSchema } from '../ingest/ingest-request.ts';
+import type { IngestService } from '../ingest/ingest-service.ts';
+
+export function registerIngestRoutes(app: FastifyInstance, ingest: IngestService, ledger: BatchLedger): void {
+  app.post('/v1/ingest', async (request, reply) => {
+    const body = parseRequest(ingestRequestSchema, request.body);
+    const accepted = await ingest.accept(body);
+    return reply.status(202).send(accepted);
+  });
+
+  app.get<{ Params: { batchId: string } }>('/v1/batches/:batchId', async (request) => {
+    const status = await ledger.status(request.params.batchId);
+    if (!status) throw new AppError('BATCH_NOT_FOUND', `no batch ${request.params.batchId}`);
+    return status;
+  });
+}

@@ -1,0 +1,2 @@
+export { startWorker, type RunningWorker } from './start-worker.ts';
+export { loadWorkerConfig, workerEnvSchema, type WorkerConfig } from './env.ts';

@@ -1,0 +1,65 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { AudioLoadOptions } from '@audio-index/audio-input';
+import { loadAudioFromUrl } from '@audio-index/audio-input';
+import type { Embedder } from '@audio-index/embedding';
+import {
+  AppError,
+  errorCodeOf,
+  isPermanentCode,
+  jobCatalog,
+  type BatchLedger,
+  type IngestItemPayload,
+  type Logger,
+} from '@audio-index/shared';
+
+export interface IngestProcessorDeps {
+  embedder: Embedder;
+  ledger: BatchLedger;
+  audio: AudioLoadOptions;
+  logger: Logger;
+}
+
+/**
+ * One ingest job: fetch, decode, embed, then append the vector to the collection stream and
+ * count it, atomically and at most once per job. Expected failures are recorded in the
+ * batch and end the job without retry; transient ones are thrown for BullMQ's backoff, and
+ * recorded when the last attempt fails too.
+ */
+export function createIngestProcessor(deps: IngestProcessorDeps) {
+  const spec = jobCatalog.ingestItem;
+  return async (job: Job): Promise<{ entryId: string | null }> => {
+    const parsed = spec.payload.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`bad ingest payload: ${parsed.error.message}`);
+    const item: IngestItemPayload = parsed.data;
+    const started = performance.now();
+    try {
+      const samples = await loadAudioFromUrl(item.url, deps.audio);
+      const vector = await deps.embedder.embed(samples);
+      const entryId = await deps.ledger.recordEmbedded(item.collection, job.id!, {
+        op: 'upsert',
+        id: item.itemId,
+        url: item.url,
+        metadata: item.metadata,
+        modelId: deps.embedder.modelId,
+        vector,
+        batchId: item.batchId,
+      });
+      deps.logger.debug({ jobId: job.id, itemId: item.itemId, ms: Math.round(performance.now() - started) }, 'embedded');
+      return { entryId };
+    } catch (error) {
+      const code = errorCodeOf(error);
+      const attempts = job.attemptsMade + 1;
+      const finalAttempt = isPermanentCode(code) || attempts >= (job.opts.attempts ?? 1);
+      if (!finalAttempt) throw error; // BullMQ retries with backoff
+      await deps.ledger.recordFailure(item.collection, item.batchId, job.id!, {
+        id: item.itemId,
+        url: item.url,
+        code: code === 'INTERNAL' && !(error instanceof AppError) ? 'INTERNAL' : code,
+        message: (error as Error).message,
+        attempts,
+      });
+      deps.logger.info({ jobId: job.id, itemId: item.itemId, code, attempts }, 'item failed');
+      throw new UnrecoverableError(`${code}: ${(error as Error).message}`);
+    }
+  };
+}

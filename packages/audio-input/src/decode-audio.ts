@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { AppError } from '@audio-index/shared';
+
+export interface DecodeOptions {
+  sampleRate: number;
+  /** Longer audio fails with TOO_LONG (decoding stops as soon as the limit is passed). */
+  maxSeconds: number;
+  timeoutMs: number;
+  ffmpegPath?: string;
+}
+
+/**
+ * Decodes any ffmpeg-readable file to mono float32 at `sampleRate`, streamed from an ffmpeg
+ * child process. The child is killed on timeout or once the duration cap is exceeded.
+ */
+export function decodeAudioFile(filePath: string, options: DecodeOptions): Promise<Float32Array> {
+  const maxSamples = Math.ceil(options.maxSeconds * options.sampleRate);
+  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', filePath, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-f', 'f32le', 'pipe:1'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let stderr = '';
+    let failure: AppError | undefined;
+    const fail = (error: AppError) => {
+      failure ??= error;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => fail(new AppError('FETCH_FAILED', `decoding took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxSamples * 4) fail(new AppError('TOO_LONG', `audio is longer than ${options.maxSeconds} s`));
+      else chunks.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4000) stderr += chunk.toString();
+    });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new AppError('INTERNAL', `cannot run ffmpeg: ${error.message}`, { cause: error }));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (failure) return reject(failure);
+      if (code !== 0 || bytes === 0) {
+        const reason = stderr.trim().split('\n').at(-1) ?? `ffmpeg exited with ${code}`;
+        return reject(new AppError('NOT_AUDIO', `not decodable audio: ${reason}`));
+      }
+      const samples = new Float32Array(Math.floor(bytes / 4));
+      Buffer.concat(chunks, bytes).copy(Buffer.from(samples.buffer), 0, 0, samples.byteLength);
+      resolve(samples);
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import { EmbeddingError } from './embedding-error.ts';
+import type { ExecutionProvider } from './execution-provider.ts';
+import { InferenceThreadPool } from './inference-thread-pool.ts';
+import { l2Normalise } from './l2-normalise.ts';
+import { loadModelCard, type ModelCard, type ModelCardFile } from './model-card.ts';
+
+export interface EmbedderOptions {
+  /** A built-in model name ("default") or the path of a card.json. */
+  readonly model: string;
+  readonly executionProvider: ExecutionProvider;
+  /** Inference threads, each with its own session; clips run in parallel across them. @defaultValue 1 */
+  readonly threads?: number;
+  /** ONNX Runtime threads inside one run of one session. @defaultValue 1 */
+  readonly intraOpThreads?: number;
+}
+
+export interface EmbedOptions {
+  /**
+   * Hand the samples' buffer to the inference thread instead of copying it; the caller's
+   * array is detached (length 0) afterwards. Worth it for long clips the caller is done
+   * with. Ignored, with a copy made, when the array is a view into a larger buffer.
+   * @defaultValue false
+   */
+  readonly transfer?: boolean;
+}
+
+export interface Embedder {
+  readonly card: ModelCard;
+  readonly modelId: string;
+  readonly dim: number;
+  readonly sampleRate: number;
+  /** Unit-length embedding of a mono clip at `sampleRate`. */
+  embed(samples: Float32Array, options?: EmbedOptions): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** Loads the card, starts the inference threads and resolves once every session runs. */
+export async function createEmbedder(options: EmbedderOptions): Promise<Embedder> {
+  const threads = options.threads ?? 1;
+  const intraOpThreads = options.intraOpThreads ?? 1;
+  for (const [name, value] of Object.entries({ threads, intraOpThreads })) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  const card = loadModelCard(options.model);
+  const { cardPath: _cardPath, modelPath, ...cardFile } = card;
+  const pool = await InferenceThreadPool.start(
+    { card: cardFile satisfies ModelCardFile, modelPath, executionProvider: options.executionProvider, intraOpThreads },
+    threads,
+  );
+  return {
+    card,
+    modelId: card.id,
+    dim: card.dim,
+    sampleRate: card.sampleRate,
+    async embed(samples, embedOptions = {}) {
+      const vector = l2Normalise(await pool.embed(transferable(samples, embedOptions.transfer ?? false)));
+      if (vector.length !== card.dim) {
+        throw new EmbeddingError('MODEL_CARD_INVALID', `model ${card.id} gave ${vector.length} values; its card says ${card.dim}`);
+      }
+      return vector;
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** An array whose whole buffer may be moved to another thread. */
+function transferable(samples: Float32Array, transfer: boolean): Float32Array {
+  const ownsWholeBuffer =
+    samples.buffer instanceof ArrayBuffer && samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength;
+  return transfer && ownsWholeBuffer ? samples : samples.slice();
+}

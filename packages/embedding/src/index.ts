@@ -1,0 +1,7 @@
+export { createEmbedder, type Embedder, type EmbedderOptions, type EmbedOptions } from './embedder.ts';
+export { EmbeddingError, isEmbeddingError, type EmbeddingErrorCode } from './embedding-error.ts';
+export { ExecutionProviders, type ExecutionProvider } from './execution-provider.ts';
+export { l2Normalise } from './l2-normalise.ts';
+export { loadModelCard, ModelCardSchema, type ModelCard, type ModelCardFile } from './model-card.ts';
+export { planWindows, type AudioWindow } from './audio-windows.ts';
+export { SILENCE_PEAK } from './audio-checks.ts';

@@ -1,0 +1,64 @@
+/**
+ * Entry point of one inference thread: one ONNX Runtime session, one clip at a time.
+ * session.run blocks the thread it runs on, so it must not be the main event loop
+ * (BullMQ lock renewal would starve and jobs would stall and run twice).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type ort from 'onnxruntime-node';
+import { embedClip, runWindows } from './clip-embedding.ts';
+import { EmbeddingError, isEmbeddingError } from './embedding-error.ts';
+import { createInferenceSession } from './execution-provider.ts';
+import type { EmbedRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
+
+const port = parentPort!;
+const data = workerData as InferenceThreadData;
+const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+let session: ort.InferenceSession;
+try {
+  session = await createInferenceSession({
+    modelPath: data.modelPath,
+    executionProvider: data.executionProvider,
+    intraOpThreads: data.intraOpThreads,
+  });
+  await checkModelAgainstCard(session);
+  post({ type: 'ready' });
+  port.on('message', (request: EmbedRequest) => void embed(request));
+} catch (error) {
+  post({ type: 'start-failed', failure: serialize(error, 'MODEL_LOAD_FAILED') });
+}
+
+async function embed(request: EmbedRequest): Promise<void> {
+  try {
+    const vector = await embedClip(session, data.card, request.samples);
+    post({ type: 'embedded', taskId: request.taskId, vector }, [vector.buffer as ArrayBuffer]);
+  } catch (error) {
+    post({ type: 'embed-failed', taskId: request.taskId, failure: serialize(error, 'INFERENCE_FAILED') });
+  }
+}
+
+/** Fails at start, not on the first job, when the card does not describe the model. */
+async function checkModelAgainstCard(session: ort.InferenceSession): Promise<void> {
+  const { card } = data;
+  if (!session.inputNames.includes(card.inputName) || !session.outputNames.includes(card.outputName)) {
+    throw new EmbeddingError(
+      'MODEL_CARD_INVALID',
+      `card ${card.id} names input "${card.inputName}" and output "${card.outputName}"; the model has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
+    );
+  }
+  const probe = new Float32Array(Math.ceil(card.minSeconds * card.sampleRate));
+  for (let i = 0; i < probe.length; i++) probe[i] = 0.1 * Math.sin((2 * Math.PI * 440 * i) / card.sampleRate);
+  await runWindows(session, card, probe);
+}
+
+function serialize(error: unknown, fallbackCode: SerializedFailure['code']): SerializedFailure {
+  if (isEmbeddingError(error)) return { code: error.code, message: error.message, cause: plainCause(error.cause) };
+  return { code: fallbackCode, message: error instanceof Error ? error.message : String(error), cause: plainCause(error) };
+}
+
+/** A fresh plain Error always survives postMessage; a library's error object may not clone. */
+function plainCause(cause: unknown): unknown {
+  if (cause === undefined) return undefined;
+  if (cause instanceof Error) return Object.assign(new Error(cause.message), { name: cause.name });
+  return String(cause);
+}

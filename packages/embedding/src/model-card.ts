@@ -1,0 +1,79 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { EmbeddingError } from './embedding-error.ts';
+
+/** What a card.json holds. Field meanings are documented in models/README.md. */
+export const ModelCardSchema = z
+  .object({
+    id: z.string().min(1).regex(/^[A-Za-z0-9._@/-]+$/, 'letters, digits and . _ @ / - only'),
+    description: z.string().optional(),
+    file: z.string().min(1).default('model.onnx'),
+    sampleRate: z.number().int().positive(),
+    inputName: z.string().min(1),
+    outputName: z.string().min(1),
+    outputKind: z.enum(['pooled', 'frames']),
+    dim: z.number().int().positive(),
+    windowSeconds: z.number().positive(),
+    hopSeconds: z.number().positive(),
+    minSeconds: z.number().positive(),
+    /** Hugging Face feature extractors with `do_normalize: true` expect zero mean, unit variance. */
+    inputNormalization: z.enum(['none', 'zero-mean-unit-variance']).default('none'),
+  })
+  .refine((card) => card.hopSeconds <= card.windowSeconds, { message: 'hopSeconds must not exceed windowSeconds', path: ['hopSeconds'] })
+  .refine((card) => card.minSeconds <= card.windowSeconds, { message: 'minSeconds must not exceed windowSeconds', path: ['minSeconds'] });
+
+export type ModelCardFile = z.infer<typeof ModelCardSchema>;
+
+/** A parsed card plus where its files are, resolved when it was loaded. */
+export type ModelCard = Readonly<ModelCardFile> & {
+  readonly cardPath: string;
+  readonly modelPath: string;
+};
+
+// The repository ships models/ next to packages/; built-in names resolve there.
+const builtInModelsDirectory = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models');
+const defaultCardPath = resolve(builtInModelsDirectory, 'default/card.json');
+
+/**
+ * `nameOrPath` is a built-in name ("default", or the default card's id) or the path of a
+ * card.json (or of the directory holding one). The model file is relative to the card.
+ */
+export function loadModelCard(nameOrPath: string): ModelCard {
+  const cardPath = resolveCardPath(nameOrPath);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(cardPath, 'utf8'));
+  } catch (cause) {
+    throw new EmbeddingError('MODEL_CARD_INVALID', `cannot read model card ${cardPath}`, { cause });
+  }
+  const parsed = ModelCardSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new EmbeddingError('MODEL_CARD_INVALID', `model card ${cardPath} is invalid: ${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
+  }
+  const modelPath = isAbsolute(parsed.data.file) ? parsed.data.file : resolve(dirname(cardPath), parsed.data.file);
+  if (!existsSync(modelPath)) {
+    throw new EmbeddingError('MODEL_CARD_INVALID', `model card ${cardPath} names ${modelPath}, which does not exist`);
+  }
+  return Object.freeze({ ...parsed.data, cardPath, modelPath });
+}
+
+function resolveCardPath(nameOrPath: string): string {
+  if (nameOrPath === 'default') return defaultCardPath;
+  const path = resolve(nameOrPath);
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats?.isDirectory()) return resolve(path, 'card.json');
+  if (!stats && nameOrPath === defaultCardId()) return defaultCardPath;
+  return path;
+}
+
+function defaultCardId(): unknown {
+  try {
+    return (JSON.parse(readFileSync(defaultCardPath, 'utf8')) as { id?: unknown }).id;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,31 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { envBoolean } from './env-parsing.ts';
+
+/**
+ * Variables every process reads (DESIGN.md §6). Apps extend this in their own
+ * `src/env.ts`; nothing below the app's entry point reads `process.env`.
+ */
+export const commonEnvShape = {
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  STORE_URL: z
+    .string()
+    .regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:\/\/\/.+)$/, 'must be s3://bucket/prefix or file:///absolute/dir')
+    .default(`file://${path.resolve('data/store')}`),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: envBoolean.default(false),
+  /** Prefix of every Redis key and queue, so deployments (or tests) can share one Redis. */
+  REDIS_NAMESPACE: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).default('ai'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export const commonEnvSchema = z.object(commonEnvShape);
+export type CommonEnv = z.infer<typeof commonEnvSchema>;
+
+export const modelEnvShape = {
+  MODEL: z.string().default('default'),
+  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** Inference threads (one ONNX session each). */
+  EMBED_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+};

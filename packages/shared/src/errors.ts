@@ -1,0 +1,85 @@
+/**
+ * Stable error codes. Callers branch on `code`, never on message text; the HTTP layer
+ * maps codes to statuses in one place (apps/api/src/http/error-status.ts).
+ */
+export const ErrorCodes = [
+  // request validation
+  'VALIDATION_FAILED',
+  'DUPLICATE_ITEM_ID',
+  'INVALID_URL',
+  'UNSUPPORTED_SCHEME',
+  'BAD_VECTOR',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'COLLECTION_NOT_FOUND',
+  'BATCH_NOT_FOUND',
+  'ITEM_NOT_FOUND',
+  'PAYLOAD_TOO_LARGE',
+  'SNAPSHOT_NOT_READY',
+  'NOT_READY',
+  // fetching and decoding (permanent unless noted)
+  'FETCH_NOT_FOUND',
+  'FETCH_FORBIDDEN_ADDRESS',
+  'FETCH_FAILED', // transient: network errors, 5xx, timeouts
+  'FETCH_TOO_MANY_REDIRECTS',
+  'TOO_LARGE',
+  'TOO_LONG',
+  'NOT_AUDIO',
+  'SILENT_AUDIO',
+  // model and index
+  'MODEL_MISMATCH',
+  'EXECUTION_PROVIDER_UNAVAILABLE',
+  'STORE_UNAVAILABLE',
+  'CONFIG_INVALID',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** Codes that will not change on retry: the job fails at once with no backoff. */
+const permanentCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_URL',
+  'UNSUPPORTED_SCHEME',
+  'FETCH_NOT_FOUND',
+  'FETCH_FORBIDDEN_ADDRESS',
+  'FETCH_TOO_MANY_REDIRECTS',
+  'TOO_LARGE',
+  'TOO_LONG',
+  'NOT_AUDIO',
+  'SILENT_AUDIO',
+  'BAD_VECTOR',
+  'MODEL_MISMATCH',
+  'VALIDATION_FAILED',
+]);
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get permanent(): boolean {
+    return permanentCodes.has(this.code);
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** Errors from other packages (e.g. EmbeddingError) carry a string `code` too. */
+export function errorCodeOf(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return 'INTERNAL';
+}
+
+export function isPermanentCode(code: string): boolean {
+  return permanentCodes.has(code as ErrorCode);
+}

@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { LocalDirectoryStore } from './local-directory-store.ts';
+import type { ObjectStore } from './object-store.ts';
+import { S3ObjectStore } from './s3-object-store.ts';
+
+export interface ObjectStoreConfig {
+  STORE_URL: string;
+  S3_ENDPOINT?: string | undefined;
+  S3_REGION: string;
+  S3_FORCE_PATH_STYLE: boolean;
+}
+
+/** Builds the store named by `STORE_URL`: `file:///abs/dir` or `s3://bucket/prefix`. */
+export function createObjectStore(
+  config: ObjectStoreConfig,
+  credentials?: { accessKeyId: string; secretAccessKey: string },
+): ObjectStore {
+  const url = new URL(config.STORE_URL);
+  if (url.protocol === 'file:') return new LocalDirectoryStore(fileURLToPath(url));
+  if (url.protocol === 's3:') {
+    return new S3ObjectStore({
+      bucket: url.hostname,
+      prefix: url.pathname.replace(/^\/+|\/+$/g, ''),
+      endpoint: config.S3_ENDPOINT,
+      region: config.S3_REGION,
+      forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      credentials,
+    });
+  }
+  throw new Error(`unsupported STORE_URL scheme: ${url.protocol}`);
+}

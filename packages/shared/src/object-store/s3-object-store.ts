@@ -1,0 +1,94 @@
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { assertSafeKey, type ObjectStore } from './object-store.ts';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix without leading or trailing slash; may be empty. */
+  prefix: string;
+  endpoint?: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+  /** Explicit credentials (tests); production uses the standard AWS credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+}
+
+/** Any S3-compatible endpoint (AWS, MinIO, s3rver). A single PUT is atomic in S3. */
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+  private readonly client: S3Client;
+
+  constructor(private readonly options: S3StoreOptions) {
+    this.location = `s3://${options.bucket}/${options.prefix}`;
+    this.client = new S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      credentials: options.credentials,
+    });
+  }
+
+  private keyOf(key: string): string {
+    assertSafeKey(key);
+    return this.options.prefix ? `${this.options.prefix}/${key}` : key;
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.keyOf(key), Body: body }));
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.keyOf(key) }));
+      if (!answer.Body) return Buffer.alloc(0);
+      return Buffer.from(await answer.Body.transformToByteArray());
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async download(key: string, filePath: string): Promise<void> {
+    const answer = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.keyOf(key) }));
+    await fs.mkdir(path.dirname(filePath), { recursive: true });
+    await pipeline(answer.Body as Readable, createWriteStream(filePath));
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const fullPrefix = this.options.prefix ? `${this.options.prefix}/${prefix}` : prefix;
+    const strip = this.options.prefix ? this.options.prefix.length + 1 : 0;
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: fullPrefix, ContinuationToken: continuationToken }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) yield object.Key.slice(strip);
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.keyOf(key) }));
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  if (error instanceof NoSuchKey) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return status === 404;
+}

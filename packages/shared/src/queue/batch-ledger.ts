@@ -1,0 +1,131 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis-keys.ts';
+import { encodeStreamFields, type StreamOperation } from './stream-entry.ts';
+
+export interface ItemFailure {
+  id: string;
+  url: string;
+  code: string;
+  message: string;
+  attempts: number;
+}
+
+export interface BatchStatus {
+  batchId: string;
+  collection: string;
+  total: number;
+  embedded: number;
+  failed: number;
+  indexed: number;
+  state: 'running' | 'done';
+  createdAt: string;
+  failures: ItemFailure[];
+}
+
+/** How long a job's outcome marker outlives the job: longer than any retry schedule. */
+const OUTCOME_MARKER_TTL_SECONDS = 7 * 24 * 3600;
+
+// Appends the vector and counts it in one step, once per job: a job re-run after a crash
+// between this script and the job's completion finds the marker and adds nothing.
+const RECORD_EMBEDDED = `
+if redis.call('SET', KEYS[1], 'embedded', 'NX', 'EX', ARGV[1]) then
+  local entryId = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+  if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[3], 'embedded', 1) end
+  return entryId
+end
+return false`;
+
+const RECORD_FAILURE = `
+if redis.call('SET', KEYS[1], 'failed', 'NX', 'EX', ARGV[1]) then
+  redis.call('HINCRBY', KEYS[2], 'failed', 1)
+  redis.call('RPUSH', KEYS[3], ARGV[2])
+  return 1
+end
+return 0`;
+
+type LedgerRedis = Redis & {
+  recordEmbedded(...args: (string | Buffer | number)[]): Promise<string | null>;
+  recordFailure(...args: (string | number)[]): Promise<number>;
+};
+
+/**
+ * The batch record: what was accepted, what became of each item. Every change is one
+ * atomic Redis step, so counters never drift from the stream and failure list.
+ */
+export class BatchLedger {
+  private readonly redis: LedgerRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {
+    this.redis = redis as LedgerRedis;
+    if (!('recordEmbedded' in redis)) {
+      redis.defineCommand('recordEmbedded', { numberOfKeys: 3, lua: RECORD_EMBEDDED });
+      redis.defineCommand('recordFailure', { numberOfKeys: 3, lua: RECORD_FAILURE });
+    }
+  }
+
+  async createBatch(collection: string, batchId: string, total: number): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.batch(collection, batchId), {
+        collection,
+        total,
+        embedded: 0,
+        failed: 0,
+        indexed: 0,
+        createdAt: new Date().toISOString(),
+      })
+      .exec();
+    await this.redis.multi().set(this.keys.batchCollection(batchId), collection).sadd(this.keys.collections, collection).exec();
+  }
+
+  /** Returns the stream entry id, or `null` when this job's outcome was already recorded. */
+  async recordEmbedded(collection: string, jobId: string, operation: StreamOperation): Promise<string | null> {
+    const batchKey = operation.batchId ? this.keys.batch(collection, operation.batchId) : this.keys.batch(collection, '-');
+    return this.redis.recordEmbedded(
+      this.keys.jobOutcome(collection, jobId),
+      this.keys.stream(collection),
+      batchKey,
+      OUTCOME_MARKER_TTL_SECONDS,
+      operation.batchId ?? '',
+      ...encodeStreamFields(operation),
+    );
+  }
+
+  /** Returns false when this job's outcome was already recorded. */
+  async recordFailure(collection: string, batchId: string, jobId: string, failure: ItemFailure): Promise<boolean> {
+    const recorded = await this.redis.recordFailure(
+      this.keys.jobOutcome(collection, jobId),
+      this.keys.batch(collection, batchId),
+      this.keys.batchFailures(collection, batchId),
+      OUTCOME_MARKER_TTL_SECONDS,
+      JSON.stringify(failure),
+    );
+    return recorded === 1;
+  }
+
+  async status(batchId: string, maxFailures = 1000): Promise<BatchStatus | undefined> {
+    const collection = await this.redis.get(this.keys.batchCollection(batchId));
+    if (!collection) return undefined;
+    const [record, failureLines] = await Promise.all([
+      this.redis.hgetall(this.keys.batch(collection, batchId)),
+      this.redis.lrange(this.keys.batchFailures(collection, batchId), 0, maxFailures - 1),
+    ]);
+    const total = Number(record.total ?? 0);
+    const failed = Number(record.failed ?? 0);
+    const indexed = Number(record.indexed ?? 0);
+    return {
+      batchId,
+      collection,
+      total,
+      embedded: Number(record.embedded ?? 0),
+      failed,
+      indexed,
+      state: failed + indexed >= total ? 'done' : 'running',
+      createdAt: record.createdAt ?? '',
+      failures: failureLines.map((line) => JSON.parse(line) as ItemFailure),
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { decodeStreamFields, encodeStreamFields, MalformedStreamEntryError } from './stream-entry.ts';
+
+/** What ioredis hands back from a binary read: every field and value as a Buffer. */
+function asReadBack(fields: (string | Buffer)[]): Buffer[] {
+  return fields.map((field) => (typeof field === 'string' ? Buffer.from(field) : Buffer.from(field)));
+}
+
+describe('stream entry codec', () => {
+  it('round-trips an upsert with exact float bits', () => {
+    const vector = Float32Array.from([0.1, -0.2, 1e-30, 3.4e38, -0]);
+    const decoded = decodeStreamFields(
+      asReadBack(encodeStreamFields({ op: 'upsert', id: 'a/b é', url: 'https://x/y.mp3', metadata: { n: 1 }, modelId: 'm1', vector, batchId: 'b1' })),
+    );
+    expect(decoded).toMatchObject({ op: 'upsert', id: 'a/b é', url: 'https://x/y.mp3', metadata: { n: 1 }, modelId: 'm1', batchId: 'b1' });
+    if (decoded.op !== 'upsert') throw new Error('expected upsert');
+    expect(Buffer.from(decoded.vector.buffer)).toEqual(Buffer.from(vector.buffer));
+  });
+
+  it('round-trips a delete', () => {
+    expect(decodeStreamFields(asReadBack(encodeStreamFields({ op: 'delete', id: 'x' })))).toEqual({ op: 'delete', id: 'x', batchId: undefined });
+  });
+
+  it('rejects a vector whose length disagrees with its dim', () => {
+    const fields = asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'm', vector: new Float32Array(4) }));
+    const dimIndex = fields.findIndex((field) => field.toString() === 'dim');
+    fields[dimIndex + 1] = Buffer.from('5');
+    expect(() => decodeStreamFields(fields)).toThrow(MalformedStreamEntryError);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Entries of a collection's Redis stream: the ordered log the indexer applies.
+ * Vectors travel as raw float32 little-endian bytes (the string variants of XADD/XREAD
+ * would corrupt them); everything else is UTF-8.
+ */
+export type StreamOperation =
+  | {
+      op: 'upsert';
+      id: string;
+      url?: string | undefined;
+      metadata?: Record<string, unknown> | undefined;
+      modelId: string;
+      vector: Float32Array;
+      batchId?: string | undefined;
+    }
+  | { op: 'delete'; id: string; batchId?: string | undefined };
+
+/** Flat field/value list for `xaddBuffer` or a Lua script's ARGV. */
+export function encodeStreamFields(operation: StreamOperation): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = ['op', operation.op, 'id', operation.id];
+  if (operation.batchId) fields.push('batch', operation.batchId);
+  if (operation.op === 'upsert') {
+    fields.push('model', operation.modelId, 'dim', String(operation.vector.length));
+    fields.push('vec', Buffer.from(operation.vector.buffer, operation.vector.byteOffset, operation.vector.byteLength));
+    if (operation.url) fields.push('url', operation.url);
+    if (operation.metadata) fields.push('meta', JSON.stringify(operation.metadata));
+  }
+  return fields;
+}
+
+export class MalformedStreamEntryError extends Error {
+  override readonly name = 'MalformedStreamEntryError';
+}
+
+export function decodeStreamFields(raw: Buffer[]): StreamOperation {
+  const fields = new Map<string, Buffer>();
+  for (let index = 0; index + 1 < raw.length; index += 2) fields.set(raw[index]!.toString(), raw[index + 1]!);
+  const text = (name: string) => fields.get(name)?.toString('utf8');
+  const op = text('op');
+  const id = text('id');
+  if (!id) throw new MalformedStreamEntryError('stream entry without id');
+  const batchId = text('batch');
+  if (op === 'delete') return { op, id, batchId };
+  if (op !== 'upsert') throw new MalformedStreamEntryError(`unknown stream op ${op}`);
+  const bytes = fields.get('vec');
+  const dim = Number(text('dim'));
+  if (!bytes || bytes.length !== dim * 4) throw new MalformedStreamEntryError(`vector of ${bytes?.length} bytes does not match dim ${dim}`);
+  // Buffers from ioredis come at arbitrary offsets: copy into aligned memory first.
+  const vector = new Float32Array(dim);
+  Buffer.from(vector.buffer).set(bytes);
+  const meta = text('meta');
+  return {
+    op,
+    id,
+    batchId,
+    modelId: text('model') ?? '',
+    url: text('url'),
+    metadata: meta ? (JSON.parse(meta) as Record<string, unknown>) : undefined,
+    vector,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Every Redis key the system uses, in one place, under one namespace (`REDIS_NAMESPACE`,
+ * default `ai`) so several deployments, or parallel tests, can share one Redis.
+ *
+ * Keys that change together in one MULTI or Lua script (a collection's stream, its batch
+ * counters, its outcome markers) share the `{<ns>.c.<collection>}` hash tag so they land in
+ * one Redis Cluster slot. Global keys carry their own tag.
+ */
+export function createRedisKeys(namespace = 'ai') {
+  const collectionTag = (collection: string) => `${namespace}:{${namespace}.c.${collection}}`;
+  const meta = `${namespace}:{${namespace}.meta}`;
+  return {
+    namespace,
+    /** BullMQ `prefix` option: one hash tag for all queue keys, as Cluster requires. */
+    queuePrefix: `{${namespace}.queue}`,
+
+    /** Set of collection names that ever received an item. */
+    collections: `${meta}:collections`,
+    /** batchId -> collection, so GET /v1/batches/:id finds the collection's tag. */
+    batchCollection: (batchId: string) => `${meta}:batch-collection:${batchId}`,
+    /** Pub/sub channel carrying `{collection, version}` whenever a snapshot is published. */
+    snapshotChannel: `${namespace}:snapshots`,
+
+    /** Vectors and deletes on their way to the indexer, in order. */
+    stream: (collection: string) => `${collectionTag(collection)}:stream`,
+    /** Hash: total, embedded, failed, indexed, createdAt. */
+    batch: (collection: string, batchId: string) => `${collectionTag(collection)}:batch:${batchId}`,
+    /** List of JSON failure records for a batch. */
+    batchFailures: (collection: string, batchId: string) => `${collectionTag(collection)}:batch:${batchId}:failures`,
+    /**
+     * Marks that a job's outcome (embedded or failed) was recorded, so a job retried after a
+     * crash between "recorded" and "completed" cannot count or append twice.
+     */
+    jobOutcome: (collection: string, jobId: string) => `${collectionTag(collection)}:outcome:${jobId}`,
+    /** Leader lock for the collection's indexer; value is the fencing token. */
+    indexerLock: (collection: string) => `${collectionTag(collection)}:indexer-lock`,
+    /** Monotonic fencing-token counter. */
+    indexerFence: (collection: string) => `${collectionTag(collection)}:indexer-fence`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof createRedisKeys>;
+
+export const INDEXER_CONSUMER_GROUP = 'indexer';

@@ -1,0 +1,85 @@
+/**
+ * `npm run demo`: starts the whole system on the embedded default, ingests generated sample
+ * audio over HTTP, waits for it to be indexed, then searches with a few clips (and a quieter
+ * copy of one) and prints the ranked results.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadApiConfig, startApi } from '@audio-index/api';
+import { loadIndexerConfig, startIndexer } from '@audio-index/indexer';
+import { loadWorkerConfig, startWorker } from '@audio-index/worker';
+import { ensureRedis } from './embedded-redis.ts';
+import { writeGainCopy, writeSampleClips } from './sample-audio.ts';
+
+const sampleDirectory = path.resolve('data/samples');
+const env = { ...process.env, FILE_ROOT: sampleDirectory, PORT: process.env.PORT ?? '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+const apiConfig = loadApiConfig(env);
+const collection = 'demo';
+
+console.log('generating sample audio in', sampleDirectory);
+const clips = await writeSampleClips(sampleDirectory);
+const quieterCopy = path.join(sampleDirectory, 'query-speech-weather-minus6db.wav');
+await writeGainCopy(clips.find((clip) => clip.name === 'speech-weather')?.file ?? clips[0]!.file, quieterCopy, -6);
+
+const redis = await ensureRedis(apiConfig.REDIS_URL, 'data/redis');
+const indexer = await startIndexer(loadIndexerConfig(env));
+const worker = await startWorker(loadWorkerConfig(env));
+const api = await startApi(apiConfig);
+const headers: Record<string, string> = { 'content-type': 'application/json' };
+if (apiConfig.API_KEYS[0]) headers.authorization = `Bearer ${apiConfig.API_KEYS[0]}`;
+
+async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${api.url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const answer = (await response.json()) as T & { error?: { code: string; message: string } };
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${answer.error?.code} ${answer.error?.message}`);
+  return answer;
+}
+
+let exitCode = 0;
+try {
+  const items = clips.map((clip) => ({ id: clip.name, url: pathToFileURL(clip.file).href, metadata: { kind: clip.kind } }));
+  const accepted = await call<{ batchId: string; accepted: number }>('POST', '/v1/ingest', { collection, items });
+  console.log(`accepted ${accepted.accepted} items as batch ${accepted.batchId}`);
+
+  const started = Date.now();
+  for (;;) {
+    const status = await call<{ total: number; embedded: number; indexed: number; failed: number; state: string; failures: unknown[] }>(
+      'GET',
+      `/v1/batches/${accepted.batchId}`,
+    );
+    process.stdout.write(`\r  embedded ${status.embedded}/${status.total}  indexed ${status.indexed}  failed ${status.failed}   `);
+    if (status.state === 'done') {
+      process.stdout.write('\n');
+      if (status.failed > 0) console.log('failures:', JSON.stringify(status.failures, null, 2));
+      break;
+    }
+    if (Date.now() - started > 300_000) throw new Error('batch did not finish within 5 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  const queries = [
+    { label: 'tone-440 (the clip itself)', url: pathToFileURL(clips.find((clip) => clip.name === 'tone-440')!.file).href },
+    { label: 'noise-pink (the clip itself)', url: pathToFileURL(clips.find((clip) => clip.name === 'noise-pink')!.file).href },
+    { label: 'speech-weather at -6 dB (a copy not in the index)', url: pathToFileURL(quieterCopy).href },
+  ];
+  for (const query of queries) {
+    const answer = await call<{ snapshot: { version: number; count: number }; results: { id: string; score: number; metadata?: { kind?: string } }[] }>(
+      'POST',
+      '/v1/search',
+      { collection, k: 5, query: { url: query.url } },
+    );
+    console.log(`\nquery: ${query.label}   (snapshot v${answer.snapshot.version}, ${answer.snapshot.count} items)`);
+    answer.results.forEach((result, rank) => {
+      console.log(`  ${String(rank + 1).padStart(2)}. ${result.score.toFixed(4)}  ${result.id.padEnd(18)} ${result.metadata?.kind ?? ''}`);
+    });
+  }
+} catch (error) {
+  console.error('demo failed:', error);
+  exitCode = 1;
+} finally {
+  await api.stop();
+  await worker.stop();
+  await indexer.stop();
+  await redis.stop();
+}
+process.exit(exitCode);
