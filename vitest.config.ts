@@ -19,5 +19,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores; ONNX inference and Faiss search each want a whole one.
     maxWorkers: 2,
+    // The JSON report feeds the one-line summary that scripts/run-tests.sh prints for CI.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });

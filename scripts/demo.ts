@@ -42,14 +42,16 @@ try {
   console.log(`accepted ${accepted.accepted} items as batch ${accepted.batchId}`);
 
   const started = Date.now();
+  let lastLine = '';
   for (;;) {
     const status = await call<{ total: number; embedded: number; indexed: number; failed: number; state: string; failures: unknown[] }>(
       'GET',
       `/v1/batches/${accepted.batchId}`,
     );
-    process.stdout.write(`\r  embedded ${status.embedded}/${status.total}  indexed ${status.indexed}  failed ${status.failed}   `);
+    const line = `  embedded ${status.embedded}/${status.total}  indexed ${status.indexed}  failed ${status.failed}`;
+    if (line !== lastLine) console.log(line);
+    lastLine = line;
     if (status.state === 'done') {
-      process.stdout.write('\n');
       if (status.failed > 0) console.log('failures:', JSON.stringify(status.failures, null, 2));
       break;
     }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `npm test`: setup (idempotent), type-check, lint, then the whole vitest suite against real
+# Redis and S3. Ends with one "N passed, N failed" line that any CI can read.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh --quiet || exit 1
+npx tsc -p tsconfig.json --noEmit || { echo "tests: 0 passed, 1 failed (type check)"; exit 1; }
+npx eslint . || { echo "tests: 0 passed, 1 failed (lint)"; exit 1; }
+rm -f test-results/vitest.json
+npx vitest run "$@"
+status=$?
+if [[ -f test-results/vitest.json ]]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  '
+fi
+exit $status
