@@ -69,10 +69,10 @@ export class InferenceThreadPool {
       worker.on('message', (message: ThreadMessage) => {
         if (message.type === 'ready') {
           ready = true;
+          resolve();
           if (this.closed) return void worker.terminate();
           this.threads.push(thread);
           worker.unref();
-          resolve();
           this.dispatch();
         } else if (message.type === 'start-failed') {
           void worker.terminate();

@@ -29,6 +29,10 @@ export const ErrorCodes = [
   // model and index
   'MODEL_MISMATCH',
   'EXECUTION_PROVIDER_UNAVAILABLE',
+  'MODEL_CARD_INVALID',
+  'MODEL_LOAD_FAILED',
+  'INFERENCE_FAILED', // transient: a crashed inference thread is replaced and the job retried
+  'EMBEDDER_CLOSED', // transient: the process is shutting down; another worker takes the job
   'STORE_UNAVAILABLE',
   'CONFIG_INVALID',
   'INTERNAL',
