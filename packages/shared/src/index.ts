@@ -17,3 +17,4 @@ export * from './snapshot/snapshot-layout.ts';
 export * from './snapshot/manifest.ts';
 export * from './snapshot/id-list.ts';
 export * from './snapshot/snapshot-reader.ts';
+export * from './queue/collection-commands.ts';
