@@ -46,7 +46,8 @@ fi
 
 # ---------------------------------------------------------------- a. Debian
 APT_PACKAGES=(redis-server ffmpeg libfaiss-dev libopenblas0-pthread python3-faiss
-  python3-numpy build-essential sox espeak-ng ca-certificates)
+  python3-numpy build-essential sox espeak-ng ca-certificates
+  docker-compose) # docker-compose: static validation of docker-compose.yml in the tests (no engine needed)
 IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
 
 if command -v dpkg-query >/dev/null; then

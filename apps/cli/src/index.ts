@@ -1,0 +1,2 @@
+export { runCli } from './main.ts';
+export { ExitCode } from './exit-codes.ts';
