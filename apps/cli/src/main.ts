@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from './api-client.ts';
 import { activateCommand, collectionsCommand, reindexCommand, snapshotsCommand, statusCommand } from './commands/admin-commands.ts';
+import { importCommand } from './commands/import-command.ts';
 import { ingestCommand } from './commands/ingest-command.ts';
 import { searchCommand } from './commands/search-command.ts';
 import { serveCommand, type ServeRole } from './commands/serve-command.ts';
@@ -45,6 +46,16 @@ export async function runCli(argv: string[]): Promise<number> {
     .addOption(new Option('--timeout <seconds>', 'give up waiting after this long').argParser(positiveInteger).default(3600))
     .action(async (targets: string[], options: { collection?: string; wait: boolean; timeout: number }) => {
       exitCode = await ingestCommand(api(), targets, { ...options, json: json() });
+    });
+
+  program
+    .command('import')
+    .description('import precomputed embeddings: a .npy float32 matrix or a Faiss IndexFlatIP file, with their ids')
+    .argument('<vectors>', '.npy (rows x dim) or .faiss')
+    .requiredOption('--ids <file>', 'ids, one per line (.txt) or JSON lines {id, url?, metadata?} (.jsonl), in row order')
+    .option('-c, --collection <name>', 'collection', 'default')
+    .action(async (vectors: string, options: { ids: string; collection: string }) => {
+      exitCode = await importCommand(api(), vectors, { ...options, json: json() });
     });
 
   program
