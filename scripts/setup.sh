@@ -11,7 +11,13 @@
 #     faiss-node and onnxruntime-node.
 #  c. faiss-node's native addon, built against Debian's libfaiss-dev
 #     (scripts/build-faiss-node.sh).
-#  d. A self-check: faiss-node IndexFlatIP add/search, onnxruntime-node loads.
+#  d. Faiss's AVX2 build from Debian's faiss source (scripts/build-faiss-avx2.sh, ~85 s
+#     on 2 cores, once; cached in .cache/faiss-avx2) when the CPU has AVX2, then the API's
+#     search addon against it (scripts/build-faiss-search-addon.sh). Optional: if the
+#     AVX2 build fails, the addon links Debian's generic Faiss. Skipped on CI (CI=true),
+#     where no test depends on speed and the generic path is the one worth exercising;
+#     FAISS_AVX2=1 forces it there, FAISS_AVX2=0 skips it anywhere.
+#  e. A self-check: faiss-node IndexFlatIP add/search, onnxruntime-node loads.
 #
 # Downloads nothing but npm and Debian packages. Stamps live in
 # node_modules/.cache/audio-index-setup/ (wiped along with node_modules).
@@ -21,7 +27,7 @@ QUIET=0
 for arg in "$@"; do
   case "$arg" in
     --quiet|-q) QUIET=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -46,8 +52,10 @@ fi
 
 # ---------------------------------------------------------------- a. Debian
 APT_PACKAGES=(redis-server ffmpeg libfaiss-dev libopenblas0-pthread python3-faiss
-  python3-numpy build-essential sox espeak-ng ca-certificates
-  docker-compose) # docker-compose: static validation of docker-compose.yml in the tests (no engine needed)
+  python3-numpy build-essential cmake sox espeak-ng ca-certificates
+  docker-compose chromium)
+# docker-compose: static validation of docker-compose.yml (no engine needed); chromium: the
+# search page's browser test (driven by playwright-core, which downloads no browser of its own)
 IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
 
 if command -v dpkg-query >/dev/null; then
@@ -149,7 +157,14 @@ build_args=(); [ "$QUIET" = 1 ] && build_args+=(--quiet)
 bash "$ROOT/scripts/build-faiss-node.sh" "${build_args[@]}"
 SUMMARY+=("faiss-node: ok ($(elapsed "$t") s)")
 
-# ---------------------------------------------------------------- d. self-check
+# ---------------------------------------------------------------- d. search addon
+t=$(date +%s.%N)
+if [ -z "${FAISS_AVX2:-}" ] && [ "${CI:-}" = true ]; then export FAISS_AVX2=0; fi
+bash "$ROOT/scripts/build-faiss-avx2.sh" "${build_args[@]}"
+bash "$ROOT/scripts/build-faiss-search-addon.sh" "${build_args[@]}"
+SUMMARY+=("search addon: $(grep -q . "$ROOT/apps/api/native/build/libfaiss_avx2.so" 2>/dev/null && echo avx2 || echo generic) ($(elapsed "$t") s)")
+
+# ---------------------------------------------------------------- e. self-check
 node -e '
 const faiss = require(require.resolve("faiss-node", { paths: [".", "apps/api"] }));
 const ix = new faiss.IndexFlatIP(4);

@@ -1,7 +1,9 @@
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
+import type { FetchLimits } from '@audio-index/audio-input';
 import { createEmbedder } from '@audio-index/embedding';
 import {
   BatchLedger,
+  CollectionCommands,
   createLogger,
   createObjectStore,
   createRedisConnection,
@@ -9,10 +11,15 @@ import {
   jobCatalog,
 } from '@audio-index/shared';
 import { buildApiServer } from './build-api-server.ts';
+import { CollectionService } from './collections/collection-service.ts';
+import { VectorUploadService } from './collections/vector-upload-service.ts';
 import type { ApiConfig } from './env.ts';
 import { IngestService } from './ingest/ingest-service.ts';
+import { ApiMetrics } from './observability/api-metrics.ts';
 import { SearchService } from './search/search-service.ts';
+import { SearchThreadPool } from './search/search-thread-pool.ts';
 import { SnapshotRegistry } from './search/snapshot-registry.ts';
+import { ItemAudioService } from './collections/item-audio-service.ts';
 
 export interface RunningApi {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -27,8 +34,13 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   const store = createObjectStore(config);
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
   const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
+  const queueEvents = new QueueEvents(jobCatalog.ingestItem.queue, {
+    connection: createRedisConnection(config.REDIS_URL, 'api-queue-events'),
+    prefix: keys.queuePrefix,
+  });
   const ledger = new BatchLedger(redis, keys);
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
+  const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0 });
   const registry = new SnapshotRegistry({
     store,
     subscriber,
@@ -37,34 +49,55 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     cacheDirectory: config.SHARD_CACHE_DIR,
     pollIntervalMs: config.SNAPSHOT_POLL_INTERVAL_MS,
     logger,
+    pool,
   });
-  await registry.start();
+  const collections = new CollectionService(redis, keys, store, registry, new CollectionCommands(redis, keys));
+  const metrics = new ApiMetrics({
+    snapshots: () => registry.snapshots(),
+    queues: [queue],
+    collections: () => redis.smembers(keys.collections),
+    pendingEntries: (collection) => collections.pendingEntries(collection),
+  });
+  metrics.countJobOutcomes(queue.name, queueEvents);
+  // URL queries and result playback fetch with the same limits and address guard as workers.
+  const queryFetch: FetchLimits = {
+    maxBytes: config.QUERY_FETCH_MAX_BYTES,
+    connectTimeoutMs: Math.min(10_000, config.QUERY_FETCH_TIMEOUT_MS),
+    totalTimeoutMs: config.QUERY_FETCH_TIMEOUT_MS,
+    maxRedirects: 5,
+    allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
+    fileRoot: config.FILE_ROOT,
+  };
   const search = new SearchService(
     registry,
     embedder,
     {
-      fetch: {
-        maxBytes: config.QUERY_FETCH_MAX_BYTES,
-        connectTimeoutMs: Math.min(10_000, config.QUERY_FETCH_TIMEOUT_MS),
-        totalTimeoutMs: config.QUERY_FETCH_TIMEOUT_MS,
-        maxRedirects: 5,
-        allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
-        fileRoot: config.FILE_ROOT,
-      },
+      fetch: queryFetch,
       decode: { sampleRate: embedder.sampleRate, maxSeconds: config.QUERY_MAX_AUDIO_SECONDS, timeoutMs: config.QUERY_FETCH_TIMEOUT_MS },
     },
     config.MAX_K,
+    metrics,
   );
-  const app = buildApiServer({
+  const app = await buildApiServer({
     logger,
     redis,
     ledger,
     ingest: new IngestService(queue, ledger, config.MAX_ITEMS_PER_REQUEST),
     search,
+    collections,
+    itemAudio: new ItemAudioService(registry, queryFetch),
+    vectors: new VectorUploadService(ledger, registry, { modelId: embedder.modelId, dim: embedder.dim }, config.MAX_VECTORS_PER_REQUEST),
+    metrics,
+    queues: [queue],
+    snapshots: registry,
     apiKeys: config.API_KEYS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   });
+  // Listen first (health answers at once, /readyz says 503 until the snapshots are in).
   await app.listen({ port: config.PORT, host: config.HOST });
+  await registry.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
@@ -73,6 +106,8 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     async stop() {
       await app.close(); // stops accepting, drains in-flight requests
       await registry.stop();
+      await pool.close();
+      await queueEvents.close();
       await queue.close();
       await embedder.close();
       await store.close();

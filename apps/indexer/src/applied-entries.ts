@@ -1,28 +1,34 @@
-import type { ItemFailure } from '@audio-index/shared';
+import { compareStreamIds, type ItemFailure } from '@audio-index/shared';
+import type { BatchCredit } from './snapshot-commit.ts';
 
 /**
  * Stream entries applied to the in-memory state but not yet acknowledged. They are acked,
- * and their batches credited, in one MULTI after the snapshot holding them is durable.
+ * and their batches credited, in the same atomic step that commits the snapshot holding them.
  */
 export class AppliedEntries {
   readonly entryIds: string[] = [];
-  readonly indexedByBatch = new Map<string, number>();
-  readonly failures: { batchId: string; failure: ItemFailure }[] = [];
+  readonly credits = new Map<string, BatchCredit>();
   lastEntryId: string | undefined;
   firstAppliedAt: number | undefined;
 
   add(entryId: string): void {
     this.entryIds.push(entryId);
-    this.lastEntryId = entryId;
+    if (!this.lastEntryId || compareStreamIds(entryId, this.lastEntryId) > 0) this.lastEntryId = entryId;
     this.firstAppliedAt ??= Date.now();
   }
 
   creditIndexed(batchId: string | undefined): void {
-    if (batchId) this.indexedByBatch.set(batchId, (this.indexedByBatch.get(batchId) ?? 0) + 1);
+    if (batchId) this.creditOf(batchId).indexed += 1;
   }
 
   reject(batchId: string | undefined, failure: ItemFailure): void {
-    if (batchId) this.failures.push({ batchId, failure });
+    if (batchId) this.creditOf(batchId).failures.push(failure);
+  }
+
+  private creditOf(batchId: string): BatchCredit {
+    let credit = this.credits.get(batchId);
+    if (!credit) this.credits.set(batchId, (credit = { indexed: 0, failures: [] }));
+    return credit;
   }
 
   get size(): number {

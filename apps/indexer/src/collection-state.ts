@@ -1,6 +1,7 @@
+import type { CompactedShard } from './shard-compactor.ts';
 import {
   decodeShardRows,
-  readLatestManifest,
+  readManifest,
   snapshotLayout,
   type Manifest,
   type ModelInfo,
@@ -29,27 +30,45 @@ export class CollectionState {
   streamOffset = '0-0';
   model: ModelInfo | undefined;
   shards: ShardEntry[] = [];
-  /** Visible rows of published shards. */
+  /** Visible rows of the shards in `shards`. */
   readonly locations = new Map<string, RowLocation>();
 
   /** Upserts since the last publish, by id: a later upsert of the same id replaces an earlier one. */
   readonly pendingRows = new Map<string, PendingRow>();
-  /** Published rows hidden since the last publish, by shard. */
+  /** Rows of `shards` hidden since the last publish, by shard. */
   readonly pendingTombstones = new Map<string, Set<number>>();
+  /** `shards` itself changed since the last publish (rollback, compaction). */
+  layoutChanged = false;
 
   constructor(readonly collection: string) {}
 
-  static async load(store: ObjectStore, collection: string): Promise<CollectionState> {
+  /** The state of `version`, or an empty collection when `version` is undefined. */
+  static async load(store: ObjectStore, collection: string, version: number | undefined): Promise<CollectionState> {
     const state = new CollectionState(collection);
-    const manifest = await readLatestManifest(store, collection);
-    if (manifest) await state.adopt(store, manifest);
+    if (version !== undefined) {
+      const manifest = await readManifest(store, collection, version);
+      state.version = manifest.version;
+      state.generation = manifest.generation;
+      state.streamOffset = manifest.streamOffset;
+      await state.adoptShards(store, manifest);
+    }
     return state;
   }
 
-  private async adopt(store: ObjectStore, manifest: Manifest): Promise<void> {
-    this.version = manifest.version;
+  /**
+   * Rollback: from now on the collection holds exactly what `manifest` held. The version and
+   * stream offset stay ours: the next publish is a new version and nothing is replayed.
+   */
+  async activate(store: ObjectStore, manifest: Manifest): Promise<void> {
+    this.pendingRows.clear();
+    this.pendingTombstones.clear();
+    this.locations.clear();
     this.generation = manifest.generation;
-    this.streamOffset = manifest.streamOffset;
+    await this.adoptShards(store, manifest);
+    this.layoutChanged = true;
+  }
+
+  private async adoptShards(store: ObjectStore, manifest: Manifest): Promise<void> {
     this.model = manifest.model;
     this.shards = manifest.shards;
     for (const shard of manifest.shards) {
@@ -62,8 +81,34 @@ export class CollectionState {
     }
   }
 
+  /**
+   * Swaps the merged shard in for its sources. Rows changed while the merge ran (deleted,
+   * or replaced by an upsert) no longer sit where the merge found them: they become
+   * tombstones of the new shard. Returns false, changing nothing, when a source is gone
+   * (a rollback or another merge replaced it meanwhile).
+   */
+  adoptCompaction(compacted: CompactedShard): boolean {
+    const sourceIds = new Set(compacted.sources.map((shard) => shard.id));
+    const current = new Set(this.shards.map((shard) => shard.id));
+    if ([...sourceIds].some((id) => !current.has(id))) return false;
+    const merged = compacted.entry.id;
+    const tombstones: number[] = [];
+    compacted.origins.forEach((origin, row) => {
+      const location = this.locations.get(origin.id);
+      if (location && location.shardId === origin.shardId && location.row === origin.row) this.locations.set(origin.id, { shardId: merged, row });
+      else tombstones.push(row);
+    });
+    const firstSource = this.shards.findIndex((shard) => sourceIds.has(shard.id));
+    const remaining = this.shards.filter((shard) => !sourceIds.has(shard.id));
+    remaining.splice(firstSource, 0, { ...compacted.entry, tombstones });
+    this.shards = remaining;
+    for (const id of sourceIds) this.pendingTombstones.delete(id);
+    this.layoutChanged = true;
+    return true;
+  }
+
   get hasPendingChanges(): boolean {
-    return this.pendingRows.size > 0 || this.pendingTombstones.size > 0;
+    return this.layoutChanged || this.pendingRows.size > 0 || this.pendingTombstones.size > 0;
   }
 
   get pendingChangeCount(): number {

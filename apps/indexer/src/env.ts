@@ -11,6 +11,18 @@ export const indexerEnvSchema = z.object({
   LEADER_LOCK_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   /** How often the indexer looks for collections it does not serve yet (ms). */
   COLLECTION_DISCOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  /** Compaction merges shards up to this size (bytes of the `.faiss` file). */
+  COMPACTION_TARGET_SHARD_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+  /** Shards of one size tier merge once this many exist (higher: less rewriting, more shards). */
+  COMPACTION_FAN_IN: z.coerce.number().int().min(2).max(64).default(8),
+  /** A shard with a larger fraction of tombstoned rows is rewritten without them. */
+  COMPACTION_MAX_TOMBSTONE_RATIO: z.coerce.number().min(0).max(1).default(0.2),
+  /** Committed versions kept for rollback (`activate`), the current one included. */
+  RETENTION_VERSIONS: z.coerce.number().int().min(1).max(100_000).default(10),
+  /** Unreferenced objects are deleted only after this long (ms): readers may still be loading them. */
+  RETENTION_GRACE_MS: z.coerce.number().int().min(0).default(600_000),
+  /** How often retention looks for unreferenced objects (ms). */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
 });
 
 export type IndexerConfig = z.infer<typeof indexerEnvSchema>;

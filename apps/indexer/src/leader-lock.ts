@@ -32,6 +32,11 @@ export class LeaderLock {
     private readonly ttlMs: number,
   ) {}
 
+  /** The lock value while held: the commit script accepts a commit only with this value. */
+  get heldToken(): string | undefined {
+    return this.lost ? undefined : this.token;
+  }
+
   /** Tries once; returns the fencing token when this process became leader. */
   async tryAcquire(): Promise<number | undefined> {
     const fence = await this.redis.incr(this.fenceKey);

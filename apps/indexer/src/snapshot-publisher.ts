@@ -9,54 +9,70 @@ import {
   type Manifest,
   type ObjectStore,
   type ShardEntry,
+  type ShardRow,
 } from '@audio-index/shared';
 import type { CollectionState } from './collection-state.ts';
 
-export interface PublishResult {
+export interface WrittenSnapshot {
   manifest: Manifest;
   newShard: ShardEntry | undefined;
+  /** Row of each pending id in `newShard`. */
+  newLocations: [string, number][];
   bytesWritten: number;
 }
 
+/** A shard id unique to one write: a stale leader racing on the same objects can never overwrite ours. */
+export function newShardId(version: number): string {
+  return `${padVersion(version)}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Writes the `.faiss` and `.ids.jsonl` pair of a shard; returns its manifest entry. */
+export async function writeShard(
+  store: ObjectStore,
+  collection: string,
+  shardId: string,
+  vectors: Float32Array,
+  dim: number,
+  rows: readonly ShardRow[],
+): Promise<{ entry: ShardEntry; bytesWritten: number }> {
+  const shardFile = encodeFlatIPShard(vectors, dim);
+  const idsFile = Buffer.from(encodeShardRows(rows), 'utf8');
+  await store.put(snapshotLayout.shardIndex(collection, shardId), shardFile);
+  await store.put(snapshotLayout.shardIds(collection, shardId), idsFile);
+  const entry = { id: shardId, count: rows.length, bytes: shardFile.length, sha256: sha256Hex(shardFile), tombstones: [] };
+  return { entry, bytesWritten: shardFile.length + idsFile.length };
+}
+
 /**
- * Publishes the pending changes as a new version: a new small shard with the new rows,
- * tombstones for hidden rows, then the manifest, then LATEST. Objects are never rewritten;
- * the cost grows with the change, not with the collection.
- *
- * `beforeLatest` runs between the manifest and LATEST writes: the leader checks it still
- * holds its lock there, so a deposed leader never moves LATEST.
+ * Writes the pending changes as version `version`: a new small shard with the new rows,
+ * tombstones for hidden rows, then the manifest. Objects are never rewritten, and the cost
+ * grows with the change, not with the collection. Nothing is visible until the caller
+ * commits the version and points LATEST at it; the state is updated by `markPublished`.
  */
-export async function publishSnapshot(
+export async function writeSnapshot(
   store: ObjectStore,
   state: CollectionState,
+  version: number,
   streamOffset: string,
-  beforeLatest: () => Promise<void>,
-): Promise<PublishResult> {
+  leaderFence: number,
+): Promise<WrittenSnapshot> {
   if (!state.model) throw new Error('cannot publish a collection without a model');
-  const version = state.version + 1;
   let bytesWritten = 0;
   let newShard: ShardEntry | undefined;
   const newLocations: [string, number][] = [];
 
   if (state.pendingRows.size > 0) {
-    // Random suffix: a stale leader racing on the same version can never overwrite our objects.
-    const shardId = `${padVersion(version)}-${randomBytes(4).toString('hex')}`;
     const dim = state.model.dim;
     const vectors = new Float32Array(state.pendingRows.size * dim);
-    const rows = [];
-    let rowIndex = 0;
+    const rows: ShardRow[] = [];
     for (const [id, row] of state.pendingRows) {
-      vectors.set(row.vector, rowIndex * dim);
+      vectors.set(row.vector, rows.length * dim);
+      newLocations.push([id, rows.length]);
       rows.push({ id, url: row.url, metadata: row.metadata });
-      newLocations.push([id, rowIndex]);
-      rowIndex += 1;
     }
-    const shardFile = encodeFlatIPShard(vectors, dim);
-    const idsFile = Buffer.from(encodeShardRows(rows), 'utf8');
-    await store.put(snapshotLayout.shardIndex(state.collection, shardId), shardFile);
-    await store.put(snapshotLayout.shardIds(state.collection, shardId), idsFile);
-    bytesWritten += shardFile.length + idsFile.length;
-    newShard = { id: shardId, count: rows.length, bytes: shardFile.length, sha256: sha256Hex(shardFile), tombstones: [] };
+    const written = await writeShard(store, state.collection, newShardId(version), vectors, dim, rows);
+    newShard = written.entry;
+    bytesWritten += written.bytesWritten;
   }
 
   const shards: ShardEntry[] = state.shards
@@ -81,18 +97,22 @@ export async function publishSnapshot(
     shards,
     streamOffset,
     generation: state.generation,
+    leaderFence,
   };
-  const manifestBody = JSON.stringify(manifest, null, 2);
+  const manifestBody = JSON.stringify(manifest);
   await store.put(snapshotLayout.manifest(state.collection, version), manifestBody);
-  await beforeLatest();
-  await store.put(snapshotLayout.latest(state.collection), JSON.stringify({ version }));
   bytesWritten += manifestBody.length;
+  return { manifest, newShard, newLocations, bytesWritten };
+}
 
-  state.version = version;
-  state.streamOffset = streamOffset;
-  state.shards = shards;
-  if (newShard) for (const [id, row] of newLocations) state.locations.set(id, { shardId: newShard.id, row });
+/** After the commit: the written snapshot becomes the state's published base. */
+export function markPublished(state: CollectionState, written: WrittenSnapshot): void {
+  state.version = written.manifest.version;
+  state.streamOffset = written.manifest.streamOffset;
+  state.shards = written.manifest.shards;
+  const newShard = written.newShard;
+  if (newShard) for (const [id, row] of written.newLocations) state.locations.set(id, { shardId: newShard.id, row });
   state.pendingRows.clear();
   state.pendingTombstones.clear();
-  return { manifest, newShard, bytesWritten };
+  state.layoutChanged = false;
 }

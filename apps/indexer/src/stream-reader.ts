@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { INDEXER_CONSUMER_GROUP } from '@audio-index/shared';
+import { compareStreamIds, INDEXER_CONSUMER_GROUP } from '@audio-index/shared';
+import { LostLeadershipError } from './lost-leadership-error.ts';
 
 export interface RawStreamEntry {
   id: string;
@@ -9,6 +10,17 @@ export interface RawStreamEntry {
 /** The leader always reads as this consumer, so a new leader inherits the old one's pending entries. */
 const LEADER_CONSUMER = 'leader';
 
+// New entries are handed out only to the lock holder, in the same atomic step as the check.
+// Without it a deposed leader that has not noticed yet could take entries into the shared
+// pending list after the new leader replayed it, and nobody would apply them until the next
+// change of leader.
+const READ_NEW_IF_LEADER = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+return redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')`;
+
+type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
+type ReaderRedis = Redis & { readNewIfLeaderBuffer(...args: (string | number)[]): Promise<StreamReply | number> };
+
 /**
  * Reads a collection stream through the indexer's consumer group: first the entries
  * delivered before but never acknowledged (a crashed leader's), then new ones.
@@ -17,11 +29,19 @@ export class StreamReader {
   private replayingPending = true;
   /** Reading pending entries from an id returns those after it; they stay pending until acked. */
   private pendingCursor = '0';
+  /** Newest entry id handed to us; waiting for "anything newer" uses it. */
+  private lastSeenId: string;
 
   constructor(
     private readonly redis: Redis,
     private readonly streamKey: string,
-  ) {}
+    private readonly lockKey: string,
+    private readonly lockToken: () => string | undefined,
+    startAfter: string,
+  ) {
+    this.lastSeenId = startAfter;
+    if (!('readNewIfLeader' in redis)) redis.defineCommand('readNewIfLeader', { numberOfKeys: 2, lua: READ_NEW_IF_LEADER });
+  }
 
   async ensureGroup(): Promise<void> {
     try {
@@ -32,26 +52,44 @@ export class StreamReader {
   }
 
   async read(count: number, blockMs: number): Promise<RawStreamEntry[]> {
-    const startId = this.replayingPending ? this.pendingCursor : '>';
+    if (this.replayingPending) {
+      const entries = await this.readPending(count);
+      if (entries.length > 0) return entries;
+      this.replayingPending = false; // caught up with what earlier leaders left unacked
+    }
+    const entries = await this.readNew(count);
+    if (entries.length > 0 || blockMs <= 0) return entries;
+    // Wait on a plain XREAD, which delivers nothing to the group, then take entries fenced.
+    await this.redis.xread('COUNT', 1, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', this.streamKey, this.lastSeenId);
+    return this.readNew(count);
+  }
+
+  private async readPending(count: number): Promise<RawStreamEntry[]> {
     // callBuffer: the string variant would decode (and corrupt) the float32 vector bytes.
     const reply = (await this.redis.callBuffer(
-      'XREADGROUP',
-      'GROUP',
-      INDEXER_CONSUMER_GROUP,
-      LEADER_CONSUMER,
-      'COUNT',
-      count,
-      ...(this.replayingPending ? [] : ['BLOCK', Math.max(1, Math.floor(blockMs))]),
-      'STREAMS',
-      this.streamKey,
-      startId,
-    )) as [Buffer, [Buffer, Buffer[]][]][] | null;
-    const entries = (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id: id.toString(), fields }));
-    if (this.replayingPending) {
-      const last = entries.at(-1);
-      if (last) this.pendingCursor = last.id;
-      else this.replayingPending = false; // caught up with what earlier leaders left unacked
-    }
+      'XREADGROUP', 'GROUP', INDEXER_CONSUMER_GROUP, LEADER_CONSUMER, 'COUNT', count, 'STREAMS', this.streamKey, this.pendingCursor,
+    )) as StreamReply;
+    const entries = this.entriesOf(reply);
+    const last = entries.at(-1);
+    if (last) this.pendingCursor = last.id;
+    return entries;
+  }
+
+  private async readNew(count: number): Promise<RawStreamEntry[]> {
+    const token = this.lockToken();
+    if (!token) throw new LostLeadershipError();
+    const reply = await (this.redis as ReaderRedis).readNewIfLeaderBuffer(
+      this.lockKey, this.streamKey, token, INDEXER_CONSUMER_GROUP, LEADER_CONSUMER, count,
+    );
+    if (typeof reply === 'number') throw new LostLeadershipError();
+    return this.entriesOf(reply);
+  }
+
+  private entriesOf(reply: StreamReply): RawStreamEntry[] {
+    // A pending entry deleted from the stream comes back with no fields: nothing to apply.
+    const entries = (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id: id.toString(), fields: fields ?? [] }));
+    const last = entries.at(-1);
+    if (last && compareStreamIds(last.id, this.lastSeenId) > 0) this.lastSeenId = last.id;
     return entries;
   }
 }

@@ -1,4 +1,5 @@
 import { commonEnvShape, envBoolean, modelEnvShape, parseEnv } from '@audio-index/shared';
+import { parseNetworks } from '@audio-index/audio-input';
 import { z } from 'zod';
 
 export const workerEnvSchema = z.object({
@@ -6,7 +7,38 @@ export const workerEnvSchema = z.object({
   ...modelEnvShape,
   /** Jobs in flight per worker process (fetching and decoding overlap with inference). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  /**
+   * BullMQ job lock; renewed every half of it while the job runs, so it bounds how long a
+   * crashed worker's job waits before another worker takes it, not how long a job may run.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000),
+  /** On SIGTERM/SIGINT, how long active jobs may run on before they are released for retry. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  /**
+   * Most windows in one model call, across the clips of concurrent jobs. The lever for a
+   * GPU (try 32-64 with cuda); on CPU larger batches measured no faster than 1 with the
+   * default model, so the default stays small.
+   */
+  EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
+  /** How long an idle inference thread waits for more clips to fill a batch (0: only what is already queued). */
+  EMBED_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(0),
+  /** Objects listed per listing job of a bulk source (S3 returns at most 1000). */
+  LISTING_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
+  /** Listing a source pauses while more item jobs than this wait in the queue. */
+  LISTING_MAX_WAITING_ITEMS: z.coerce.number().int().min(1).default(50_000),
   ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
+  /** Comma-separated CIDRs fetchable although private, e.g. an internal archive's subnet. */
+  FETCH_ALLOWED_NETWORKS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean))
+    .superRefine((networks, context) => {
+      try {
+        parseNetworks(networks);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
   FILE_ROOT: z.string().optional(),
   FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(200 * 1024 * 1024),
   FETCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -1,16 +1,10 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import type { AudioLoadOptions } from '@audio-index/audio-input';
 import { loadAudioFromUrl } from '@audio-index/audio-input';
 import type { Embedder } from '@audio-index/embedding';
-import {
-  AppError,
-  errorCodeOf,
-  isPermanentCode,
-  jobCatalog,
-  type BatchLedger,
-  type IngestItemPayload,
-  type Logger,
-} from '@audio-index/shared';
+import { jobCatalog, type BatchLedger, type IngestItemPayload, type Logger } from '@audio-index/shared';
+import { failureOf, isFinalAttempt } from './job-outcome.ts';
 
 export interface IngestProcessorDeps {
   embedder: Embedder;
@@ -34,7 +28,7 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     const started = performance.now();
     try {
       const samples = await loadAudioFromUrl(item.url, deps.audio);
-      const vector = await deps.embedder.embed(samples);
+      const vector = await deps.embedder.embed(samples, { transfer: true });
       const entryId = await deps.ledger.recordEmbedded(item.collection, job.id!, {
         op: 'upsert',
         id: item.itemId,
@@ -47,19 +41,11 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
       deps.logger.debug({ jobId: job.id, itemId: item.itemId, ms: Math.round(performance.now() - started) }, 'embedded');
       return { entryId };
     } catch (error) {
-      const code = errorCodeOf(error);
-      const attempts = job.attemptsMade + 1;
-      const finalAttempt = isPermanentCode(code) || attempts >= (job.opts.attempts ?? 1);
-      if (!finalAttempt) throw error; // BullMQ retries with backoff
-      await deps.ledger.recordFailure(item.collection, item.batchId, job.id!, {
-        id: item.itemId,
-        url: item.url,
-        code: code === 'INTERNAL' && !(error instanceof AppError) ? 'INTERNAL' : code,
-        message: (error as Error).message,
-        attempts,
-      });
-      deps.logger.info({ jobId: job.id, itemId: item.itemId, code, attempts }, 'item failed');
-      throw new UnrecoverableError(`${code}: ${(error as Error).message}`);
+      const failure = failureOf(error, job);
+      if (!isFinalAttempt(failure, job)) throw error; // BullMQ retries with backoff
+      await deps.ledger.recordFailure(item.collection, item.batchId, job.id!, { id: item.itemId, url: item.url, ...failure });
+      deps.logger.info({ jobId: job.id, itemId: item.itemId, code: failure.code, attempts: failure.attempts }, 'item failed');
+      throw new UnrecoverableError(`${failure.code}: ${failure.message}`);
     }
   };
 }

@@ -1,11 +1,19 @@
-import { Worker } from 'bullmq';
-import { createEmbedder } from '@audio-index/embedding';
+import { Queue, Worker } from 'bullmq';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { BatchLedger, createLogger, createRedisConnection, createRedisKeys, jobCatalog } from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
+import { routeJobsByName } from './job-router.ts';
+import { createListingProcessor } from './listing-processor.ts';
 
 export interface RunningWorker {
-  /** Stops taking jobs, lets active ones finish, closes everything. */
+  readonly embedder: Embedder;
+  /**
+   * Stops taking jobs and lets active ones finish for up to SHUTDOWN_GRACE_MS; jobs still
+   * running then are released (their embeds fail as EMBEDDER_CLOSED, a transient code, and
+   * BullMQ retries them, here or on another worker). Then closes everything.
+   */
   stop(): Promise<void>;
 }
 
@@ -16,40 +24,83 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     model: config.MODEL,
     executionProvider: config.EXECUTION_PROVIDER,
     threads: config.EMBED_THREADS,
+    batchSize: config.EMBED_BATCH_SIZE,
+    batchMaxWaitMs: config.EMBED_BATCH_MAX_WAIT_MS,
   });
   const redis = createRedisConnection(config.REDIS_URL, 'worker-ledger');
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
   const ledger = new BatchLedger(redis, keys);
-  const processor = createIngestProcessor({
-    embedder,
-    ledger,
-    logger,
-    audio: {
-      fetch: {
-        maxBytes: config.FETCH_MAX_BYTES,
-        connectTimeoutMs: config.FETCH_CONNECT_TIMEOUT_MS,
-        totalTimeoutMs: config.FETCH_TOTAL_TIMEOUT_MS,
-        maxRedirects: config.FETCH_MAX_REDIRECTS,
-        allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
-        fileRoot: config.FILE_ROOT,
+  // Credentials come from the standard AWS chain (env, profile, instance role).
+  const s3 = new S3Client({ region: config.S3_REGION, endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
+  const processor = routeJobsByName({
+    ingestItem: createIngestProcessor({
+      embedder,
+      ledger,
+      logger,
+      audio: {
+        fetch: {
+          maxBytes: config.FETCH_MAX_BYTES,
+          connectTimeoutMs: config.FETCH_CONNECT_TIMEOUT_MS,
+          totalTimeoutMs: config.FETCH_TOTAL_TIMEOUT_MS,
+          maxRedirects: config.FETCH_MAX_REDIRECTS,
+          allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
+          allowedNetworks: config.FETCH_ALLOWED_NETWORKS,
+          fileRoot: config.FILE_ROOT,
+        },
+        decode: { sampleRate: embedder.sampleRate, maxSeconds: config.MAX_AUDIO_SECONDS, timeoutMs: config.DECODE_TIMEOUT_MS },
+        sources: { s3 },
       },
-      decode: { sampleRate: embedder.sampleRate, maxSeconds: config.MAX_AUDIO_SECONDS, timeoutMs: config.DECODE_TIMEOUT_MS },
-    },
+    }),
+    listSource: createListingProcessor({
+      queue,
+      ledger,
+      logger,
+      pageSize: config.LISTING_PAGE_SIZE,
+      maxWaitingItems: config.LISTING_MAX_WAITING_ITEMS,
+      listing: { s3, fileRoot: config.FILE_ROOT },
+    }),
   });
   const queueConnection = createRedisConnection(config.REDIS_URL, 'worker-queue');
   const worker = new Worker(jobCatalog.ingestItem.queue, processor, {
     connection: queueConnection,
     prefix: keys.queuePrefix,
     concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    // A job whose lock lapsed (its worker died) is noticed within one lock duration.
+    stalledInterval: config.WORKER_LOCK_DURATION_MS,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   logger.info({ model: embedder.modelId, dim: embedder.dim, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
-  return {
-    async stop() {
-      await worker.close();
-      await embedder.close();
-      queueConnection.disconnect();
-      redis.disconnect();
-    },
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    const closing = worker.close();
+    const finished = await settlesWithin(closing, config.SHUTDOWN_GRACE_MS);
+    if (!finished) logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'active jobs outlived the grace period; releasing them for retry');
+    await embedder.close();
+    // Released jobs end quickly once their embeds fail; one still fetching or decoding is
+    // left to BullMQ's stalled-job check, which hands it to another worker after its lock lapses.
+    if (!finished) await settlesWithin(closing, 2_000);
+    await queue.close();
+    s3.destroy();
+    queueConnection.disconnect();
+    redis.disconnect();
+    logger.info('worker stopped');
   };
+  return {
+    embedder,
+    stop: () => (stopping ??= stop()),
+  };
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

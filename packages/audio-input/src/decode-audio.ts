@@ -43,7 +43,8 @@ export function decodeAudioFile(filePath: string, options: DecodeOptions): Promi
       clearTimeout(timer);
       if (failure) return reject(failure);
       if (code !== 0 || bytes === 0) {
-        const reason = stderr.trim().split('\n').at(-1) ?? `ffmpeg exited with ${code}`;
+        // ffmpeg prefixes the input path, a scratch file name that means nothing to the caller.
+        const reason = (stderr.trim().split('\n').at(-1) || `ffmpeg exited with ${code}`).replace(`${filePath}: `, '');
         return reject(new AppError('NOT_AUDIO', `not decodable audio: ${reason}`));
       }
       const samples = new Float32Array(Math.floor(bytes / 4));

@@ -8,6 +8,8 @@ export interface FetchLimits {
   maxRedirects: number;
   /** Let fetches reach loopback, private and link-local addresses. */
   allowPrivateNetworks: boolean;
+  /** CIDRs allowed although private (FETCH_ALLOWED_NETWORKS); see createAddressPolicy. */
+  allowedNetworks?: readonly string[] | undefined;
   /** Directory `file://` URLs may read; undefined refuses `file://`. */
   fileRoot: string | undefined;
 }

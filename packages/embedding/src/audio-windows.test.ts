@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loopToMinimumLength, planWindows } from './audio-windows.ts';
+import { loopToMinimumLength, planWindows, windowCountOf } from './audio-windows.ts';
 
 describe('planWindows', () => {
   it('runs a clip no longer than a window whole', () => {
@@ -28,5 +28,13 @@ describe('loopToMinimumLength', () => {
   it('returns a long enough clip itself', () => {
     const clip = Float32Array.of(1, 2, 3);
     expect(loopToMinimumLength(clip, 3)).toBe(clip);
+  });
+});
+
+describe('windowCountOf', () => {
+  it('agrees with planWindows', () => {
+    for (const [count, window, hop] of [[7, 10, 5], [10, 10, 5], [35, 10, 5], [37, 10, 5], [11, 10, 10], [1000, 160, 80], [1001, 160, 37]] as const) {
+      expect(windowCountOf(count, window, hop), `${count}/${window}/${hop}`).toBe(planWindows(count, window, hop).length);
+    }
   });
 });

@@ -21,6 +21,14 @@ export function planWindows(sampleCount: number, windowSamples: number, hopSampl
   return windows;
 }
 
+/** `planWindows(...).length`, without building the list. */
+export function windowCountOf(sampleCount: number, windowSamples: number, hopSamples: number): number {
+  if (sampleCount <= windowSamples) return 1;
+  const full = Math.floor((sampleCount - windowSamples) / hopSamples) + 1;
+  const lastEnd = (full - 1) * hopSamples + windowSamples;
+  return lastEnd < sampleCount ? full + 1 : full;
+}
+
 /**
  * Repeats a clip shorter than `minimumSamples` until it is long enough. Looping keeps the
  * clip's own spectrum and variation, where zero padding would add silence the model

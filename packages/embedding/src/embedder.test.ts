@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder, type Embedder } from './index.ts';
 import { l2Normalise } from './l2-normalise.ts';
-import { concatenate, cosine, norm, scaled, sine, whiteNoise } from './testing/signals.ts';
+import { concatenate, cosine, maxAbsDifference, norm, scaled, sine, whiteNoise } from './testing/signals.ts';
+
+// The shipped card is the source of truth: the model evolves (models/), these tests should not break.
+const shipped = JSON.parse(readFileSync(new URL('../../../models/default/card.json', import.meta.url), 'utf8')) as { id: string; dim: number };
 
 // Runs through the real inference threads: this also proves the TypeScript thread entry
 // loads from inside vitest, not only under tsx.
@@ -14,7 +18,7 @@ describe('createEmbedder with the default model', () => {
   afterAll(() => embedder.close());
 
   it('describes its model', () => {
-    expect(embedder).toMatchObject({ modelId: 'logmel-stats-v1', dim: 192, sampleRate: 16_000 });
+    expect(embedder).toMatchObject({ modelId: shipped.id, dim: shipped.dim, sampleRate: 16_000 });
     expect(embedder.card.outputKind).toBe('pooled');
   });
 
@@ -22,7 +26,7 @@ describe('createEmbedder with the default model', () => {
     const clip = concatenate(sine(440, 2), whiteNoise(1));
     const first = await embedder.embed(clip);
     const second = await embedder.embed(clip);
-    expect(first).toHaveLength(192);
+    expect(first).toHaveLength(shipped.dim);
     expect(norm(first)).toBeCloseTo(1, 5);
     expect(second).toEqual(first);
   });
@@ -69,9 +73,9 @@ describe('createEmbedder with the default model', () => {
     const batch = concatenate(...windowStarts.map((start) => clip.subarray(start * 16_000, start * 16_000 + windowLength)));
     const output = await session.run({ audio: new ort.Tensor('float32', batch, [windowStarts.length, windowLength]) });
     const rows = output.embedding!.data as Float32Array;
-    const mean = new Float32Array(192);
-    for (let d = 0; d < 192; d++) {
-      for (let row = 0; row < windowStarts.length; row++) mean[d]! += rows[row * 192 + d]! / windowStarts.length;
+    const mean = new Float32Array(shipped.dim);
+    for (let d = 0; d < shipped.dim; d++) {
+      for (let row = 0; row < windowStarts.length; row++) mean[d]! += rows[row * shipped.dim + d]! / windowStarts.length;
     }
     await session.release();
 
@@ -104,7 +108,9 @@ describe('createEmbedder options', () => {
     const embedder = await createEmbedder({ model: 'default', executionProvider: 'cpu', threads: 2, intraOpThreads: 1 });
     const clips = [220, 440, 880, 1760].map((hz) => sine(hz, 3));
     const parallel = await Promise.all(clips.map((clip) => embedder.embed(clip)));
-    for (const [index, clip] of clips.entries()) expect(await embedder.embed(clip)).toEqual(parallel[index]);
+    // Concurrent clips share model calls, and ONNX Runtime rounds a [1, T] input differently
+    // from a [B>1, T] one (measured: 4e-5 on raw outputs, ~2e-6 on unit vectors).
+    for (const [index, clip] of clips.entries()) expect(maxAbsDifference(await embedder.embed(clip), parallel[index]!)).toBeLessThan(1e-5);
     await embedder.close();
     await expect(embedder.embed(clips[0]!)).rejects.toMatchObject({ code: 'EMBEDDER_CLOSED' });
   });

@@ -1,6 +1,7 @@
 import { EmbeddingError } from './embedding-error.ts';
 import type { ExecutionProvider } from './execution-provider.ts';
-import { InferenceThreadPool } from './inference-thread-pool.ts';
+import { windowsOfClip } from './clip-embedding.ts';
+import { InferenceThreadPool, type EmbedderStats } from './inference-thread-pool.ts';
 import { l2Normalise } from './l2-normalise.ts';
 import { loadModelCard, type ModelCard, type ModelCardFile } from './model-card.ts';
 
@@ -12,6 +13,13 @@ export interface EmbedderOptions {
   readonly threads?: number;
   /** ONNX Runtime threads inside one run of one session. @defaultValue 1 */
   readonly intraOpThreads?: number;
+  /**
+   * Most windows in one model call. Clips embedded concurrently (from different jobs) share
+   * calls up to this many windows of equal length. @defaultValue 4
+   */
+  readonly batchSize?: number;
+  /** How long an idle inference thread waits for more clips to fill a batch (ms). @defaultValue 0 */
+  readonly batchMaxWaitMs?: number;
 }
 
 export interface EmbedOptions {
@@ -31,6 +39,8 @@ export interface Embedder {
   readonly sampleRate: number;
   /** Unit-length embedding of a mono clip at `sampleRate`. */
   embed(samples: Float32Array, options?: EmbedOptions): Promise<Float32Array>;
+  /** What the inference threads did so far: clips, model calls, windows, batches formed. */
+  stats(): EmbedderStats;
   close(): Promise<void>;
 }
 
@@ -38,14 +48,18 @@ export interface Embedder {
 export async function createEmbedder(options: EmbedderOptions): Promise<Embedder> {
   const threads = options.threads ?? 1;
   const intraOpThreads = options.intraOpThreads ?? 1;
-  for (const [name, value] of Object.entries({ threads, intraOpThreads })) {
+  const batchSize = options.batchSize ?? 4;
+  const batchMaxWaitMs = options.batchMaxWaitMs ?? 0;
+  for (const [name, value] of Object.entries({ threads, intraOpThreads, batchSize })) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
   const card = loadModelCard(options.model);
   const { cardPath: _cardPath, modelPath, ...cardFile } = card;
+  if (!(batchMaxWaitMs >= 0)) throw new RangeError(`batchMaxWaitMs must be >= 0, got ${batchMaxWaitMs}`);
   const pool = await InferenceThreadPool.start(
-    { card: cardFile satisfies ModelCardFile, modelPath, executionProvider: options.executionProvider, intraOpThreads },
+    { card: cardFile satisfies ModelCardFile, modelPath, executionProvider: options.executionProvider, intraOpThreads, batchSize },
     threads,
+    { batchSize, maxWaitMs: batchMaxWaitMs },
   );
   return {
     card,
@@ -53,12 +67,14 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
     dim: card.dim,
     sampleRate: card.sampleRate,
     async embed(samples, embedOptions = {}) {
-      const vector = l2Normalise(await pool.embed(transferable(samples, embedOptions.transfer ?? false)));
+      const windows = windowsOfClip(cardFile, samples.length);
+      const vector = l2Normalise(await pool.embed(transferable(samples, embedOptions.transfer ?? false), windows));
       if (vector.length !== card.dim) {
         throw new EmbeddingError('MODEL_CARD_INVALID', `model ${card.id} gave ${vector.length} values; its card says ${card.dim}`);
       }
       return vector;
     },
+    stats: () => pool.stats(),
     close: () => pool.close(),
   };
 }

@@ -1,4 +1,5 @@
 export { createEmbedder, type Embedder, type EmbedderOptions, type EmbedOptions } from './embedder.ts';
+export type { EmbedderStats } from './inference-thread-pool.ts';
 export { EmbeddingError, isEmbeddingError, type EmbeddingErrorCode } from './embedding-error.ts';
 export { ExecutionProviders, type ExecutionProvider } from './execution-provider.ts';
 export { l2Normalise } from './l2-normalise.ts';

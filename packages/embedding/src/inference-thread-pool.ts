@@ -1,39 +1,68 @@
 import type { Worker } from 'node:worker_threads';
 import { EmbeddingError } from './embedding-error.ts';
 import { startTypeScriptWorker } from './typescript-worker.ts';
-import type { EmbedRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
+import type { ModelCall } from './clip-embedding.ts';
+import type { ClipResult, EmbedBatchRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
 
 interface Task {
   readonly taskId: number;
   readonly samples: Float32Array;
+  /** Windows the clip will be cut into: what it costs in a batch. */
+  readonly windows: number;
+  readonly queuedAt: number;
   resolve(vector: Float32Array): void;
   reject(error: EmbeddingError): void;
 }
 
 interface InferenceThread {
   readonly worker: Worker;
-  task: Task | undefined;
+  batch: { readonly batchId: number; readonly tasks: Task[] } | undefined;
+}
+
+export interface BatchingOptions {
+  /** Most windows in one model call. */
+  readonly batchSize: number;
+  /** How long an idle thread waits for more clips when fewer than a batch are queued. */
+  readonly maxWaitMs: number;
+}
+
+/** Counters of what the pool did, for metrics and for tests that batches really formed. */
+export interface EmbedderStats {
+  clips: number;
+  modelCalls: number;
+  windows: number;
+  /** Model calls whose windows came from more than one clip: cross-job batching at work. */
+  multiClipCalls: number;
+  largestCallWindows: number;
 }
 
 const threadEntry = new URL('./inference-thread.ts', import.meta.url);
 
 /**
- * A fixed set of inference threads, each with its own session, fed from one queue.
- * Sample buffers go to a thread by transfer, and vectors come back the same way.
+ * A fixed set of inference threads, each with its own session, fed from one queue. An idle
+ * thread takes queued clips up to a batch's worth of windows and embeds them together (the
+ * lever that keeps a GPU busy); when less than a batch is queued it waits up to `maxWaitMs`
+ * for more. Sample buffers go to a thread by transfer, and vectors come back the same way.
  * Idle threads are unref'd, so an embedder that nobody closed never keeps a process
  * alive, while a thread with work in hand does.
  */
 export class InferenceThreadPool {
   private readonly threads: InferenceThread[] = [];
   private readonly queue: Task[] = [];
+  private readonly counters: EmbedderStats = { clips: 0, modelCalls: 0, windows: 0, multiClipCalls: 0, largestCallWindows: 0 };
   private nextTaskId = 1;
+  private nextBatchId = 1;
   private startingThreads = 0;
   private closed = false;
+  private waitTimer: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly threadData: InferenceThreadData) {}
+  private constructor(
+    private readonly threadData: InferenceThreadData,
+    private readonly batching: BatchingOptions,
+  ) {}
 
-  static async start(threadData: InferenceThreadData, threadCount: number): Promise<InferenceThreadPool> {
-    const pool = new InferenceThreadPool(threadData);
+  static async start(threadData: InferenceThreadData, threadCount: number, batching: BatchingOptions): Promise<InferenceThreadPool> {
+    const pool = new InferenceThreadPool(threadData, batching);
     const started = await Promise.allSettled(Array.from({ length: threadCount }, () => pool.startThread()));
     const failure = started.find((result) => result.status === 'rejected');
     if (failure) {
@@ -44,19 +73,24 @@ export class InferenceThreadPool {
   }
 
   /** The pooled, not yet normalised vector of one clip. `samples`' buffer is detached. */
-  embed(samples: Float32Array): Promise<Float32Array> {
+  embed(samples: Float32Array, windows: number): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new EmbeddingError('EMBEDDER_CLOSED', 'the embedder is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ taskId: this.nextTaskId++, samples, resolve, reject });
+      this.queue.push({ taskId: this.nextTaskId++, samples, windows, queuedAt: performance.now(), resolve, reject });
       this.dispatch();
     });
   }
 
+  stats(): EmbedderStats {
+    return { ...this.counters };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.waitTimer);
     for (const task of this.queue.splice(0)) task.reject(new EmbeddingError('EMBEDDER_CLOSED', 'the embedder was closed'));
     const threads = this.threads.splice(0);
-    for (const thread of threads) thread.task?.reject(new EmbeddingError('EMBEDDER_CLOSED', 'the embedder was closed'));
+    for (const thread of threads) this.failBatch(thread, new EmbeddingError('EMBEDDER_CLOSED', 'the embedder was closed'));
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 
@@ -64,7 +98,7 @@ export class InferenceThreadPool {
     this.startingThreads++;
     const started = new Promise<void>((resolve, reject) => {
       const worker = startTypeScriptWorker(threadEntry, { workerData: this.threadData });
-      const thread: InferenceThread = { worker, task: undefined };
+      const thread: InferenceThread = { worker, batch: undefined };
       let ready = false;
       worker.on('message', (message: ThreadMessage) => {
         if (message.type === 'ready') {
@@ -78,14 +112,12 @@ export class InferenceThreadPool {
           void worker.terminate();
           reject(toError(message.failure));
         } else {
-          this.finish(thread, message);
+          this.finish(thread, message.batchId, message.results, message.calls);
         }
       });
       worker.on('error', (error) => {
-        const failure = new EmbeddingError('INFERENCE_FAILED', 'an inference thread crashed', { cause: error });
         if (!ready) reject(new EmbeddingError('MODEL_LOAD_FAILED', 'an inference thread crashed while starting', { cause: error }));
-        thread.task?.reject(failure);
-        thread.task = undefined;
+        this.failBatch(thread, new EmbeddingError('INFERENCE_FAILED', 'an inference thread crashed', { cause: error }));
       });
       worker.on('exit', () => {
         if (!ready) reject(new EmbeddingError('MODEL_LOAD_FAILED', 'an inference thread exited while starting'));
@@ -102,8 +134,13 @@ export class InferenceThreadPool {
     const index = this.threads.indexOf(thread);
     if (index === -1 || this.closed) return;
     this.threads.splice(index, 1);
-    thread.task?.reject(new EmbeddingError('INFERENCE_FAILED', 'an inference thread exited'));
+    this.failBatch(thread, new EmbeddingError('INFERENCE_FAILED', 'an inference thread exited'));
     await this.startThread().catch(() => this.dispatch());
+  }
+
+  private failBatch(thread: InferenceThread, error: EmbeddingError): void {
+    for (const task of thread.batch?.tasks ?? []) task.reject(error);
+    thread.batch = undefined;
   }
 
   private dispatch(): void {
@@ -114,24 +151,73 @@ export class InferenceThreadPool {
       return;
     }
     for (const thread of this.threads) {
-      if (thread.task) continue;
-      const task = this.queue.shift();
-      if (!task) return;
-      thread.task = task;
+      if (thread.batch) continue;
+      if (this.queue.length === 0) return;
+      if (this.shouldWaitForMore()) return;
+      const tasks = this.takeBatch();
+      thread.batch = { batchId: this.nextBatchId++, tasks };
       thread.worker.ref();
-      const request: EmbedRequest = { type: 'embed', taskId: task.taskId, samples: task.samples };
-      thread.worker.postMessage(request, [task.samples.buffer as ArrayBuffer]);
+      const request: EmbedBatchRequest = {
+        type: 'embed-batch',
+        batchId: thread.batch.batchId,
+        clips: tasks.map((task) => ({ taskId: task.taskId, samples: task.samples })),
+      };
+      thread.worker.postMessage(request, tasks.map((task) => task.samples.buffer as ArrayBuffer));
     }
   }
 
-  private finish(thread: InferenceThread, message: Extract<ThreadMessage, { taskId: number }>): void {
-    const task = thread.task;
-    if (!task || task.taskId !== message.taskId) return;
-    thread.task = undefined;
+  /** Less than a batch is queued and the oldest clip may still wait: come back when it may not. */
+  private shouldWaitForMore(): boolean {
+    const { batchSize, maxWaitMs } = this.batching;
+    const queuedWindows = this.queue.reduce((sum, task) => sum + task.windows, 0);
+    if (maxWaitMs <= 0 || batchSize <= 1 || queuedWindows >= batchSize) return false;
+    const waitLeft = this.queue[0]!.queuedAt + maxWaitMs - performance.now();
+    if (waitLeft <= 0) return false;
+    if (!this.waitTimer) {
+      this.waitTimer = setTimeout(() => {
+        this.waitTimer = undefined;
+        this.dispatch();
+      }, Math.ceil(waitLeft));
+    }
+    return true;
+  }
+
+  /** Clips in arrival order while their windows fit in one batch; always at least one. */
+  private takeBatch(): Task[] {
+    const tasks = [this.queue.shift()!];
+    let windows = tasks[0]!.windows;
+    while (this.queue.length > 0 && windows + this.queue[0]!.windows <= this.batching.batchSize) {
+      const task = this.queue.shift()!;
+      windows += task.windows;
+      tasks.push(task);
+    }
+    return tasks;
+  }
+
+  private finish(thread: InferenceThread, batchId: number, results: readonly ClipResult[], calls: readonly ModelCall[]): void {
+    const batch = thread.batch;
+    if (!batch || batch.batchId !== batchId) return;
+    thread.batch = undefined;
     thread.worker.unref();
-    if (message.type === 'embedded') task.resolve(message.vector);
-    else task.reject(toError(message.failure));
+    const byId = new Map(batch.tasks.map((task) => [task.taskId, task]));
+    for (const result of results) {
+      const task = byId.get(result.taskId);
+      if (!task) continue;
+      if ('vector' in result) task.resolve(result.vector);
+      else task.reject(toError(result.failure));
+    }
+    this.count(batch.tasks.length, calls);
     this.dispatch();
+  }
+
+  private count(clips: number, calls: readonly ModelCall[]): void {
+    this.counters.clips += clips;
+    for (const call of calls) {
+      this.counters.modelCalls += 1;
+      this.counters.windows += call.windows;
+      if (call.clips > 1) this.counters.multiClipCalls += 1;
+      this.counters.largestCallWindows = Math.max(this.counters.largestCallWindows, call.windows);
+    }
   }
 }
 

@@ -1,14 +1,14 @@
 /**
- * Entry point of one inference thread: one ONNX Runtime session, one clip at a time.
- * session.run blocks the thread it runs on, so it must not be the main event loop
+ * Entry point of one inference thread: one ONNX Runtime session, one batch of clips at a
+ * time. session.run blocks the thread it runs on, so it must not be the main event loop
  * (BullMQ lock renewal would starve and jobs would stall and run twice).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type ort from 'onnxruntime-node';
-import { embedClip, runWindows } from './clip-embedding.ts';
+import { embedClips } from './clip-embedding.ts';
 import { EmbeddingError, isEmbeddingError } from './embedding-error.ts';
 import { createInferenceSession } from './execution-provider.ts';
-import type { EmbedRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
+import type { ClipResult, EmbedBatchRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
 
 const port = parentPort!;
 const data = workerData as InferenceThreadData;
@@ -23,18 +23,26 @@ try {
   });
   await checkModelAgainstCard(session);
   post({ type: 'ready' });
-  port.on('message', (request: EmbedRequest) => void embed(request));
+  port.on('message', (request: EmbedBatchRequest) => void embedBatch(request));
 } catch (error) {
   post({ type: 'start-failed', failure: serialize(error, 'MODEL_LOAD_FAILED') });
 }
 
-async function embed(request: EmbedRequest): Promise<void> {
-  try {
-    const vector = await embedClip(session, data.card, request.samples);
-    post({ type: 'embedded', taskId: request.taskId, vector }, [vector.buffer as ArrayBuffer]);
-  } catch (error) {
-    post({ type: 'embed-failed', taskId: request.taskId, failure: serialize(error, 'INFERENCE_FAILED') });
-  }
+async function embedBatch(request: EmbedBatchRequest): Promise<void> {
+  const { outcomes, calls } = await embedClips(
+    session,
+    data.card,
+    request.clips.map((clip) => clip.samples),
+    data.batchSize,
+  );
+  const transfer: ArrayBuffer[] = [];
+  const results = outcomes.map((outcome, index): ClipResult => {
+    const taskId = request.clips[index]!.taskId;
+    if ('error' in outcome) return { taskId, failure: serialize(outcome.error, 'INFERENCE_FAILED') };
+    transfer.push(outcome.vector.buffer as ArrayBuffer);
+    return { taskId, vector: outcome.vector };
+  });
+  post({ type: 'batch-done', batchId: request.batchId, results, calls }, transfer);
 }
 
 /** Fails at start, not on the first job, when the card does not describe the model. */
@@ -48,7 +56,8 @@ async function checkModelAgainstCard(session: ort.InferenceSession): Promise<voi
   }
   const probe = new Float32Array(Math.ceil(card.minSeconds * card.sampleRate));
   for (let i = 0; i < probe.length; i++) probe[i] = 0.1 * Math.sin((2 * Math.PI * 440 * i) / card.sampleRate);
-  await runWindows(session, card, probe);
+  const [outcome] = (await embedClips(session, card, [probe], 1, { refuseSilence: false })).outcomes;
+  if (outcome && 'error' in outcome) throw outcome.error;
 }
 
 function serialize(error: unknown, fallbackCode: SerializedFailure['code']): SerializedFailure {

@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelCard } from './model-card.ts';
+
+const shipped = JSON.parse(readFileSync(resolve('models/default/card.json'), 'utf8')) as { id: string; dim: number };
 
 const directory = mkdtempSync(join(tmpdir(), 'model-card-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -23,9 +25,9 @@ const validCard = {
 describe('loadModelCard', () => {
   it('resolves the built-in default by name and by id', () => {
     const byName = loadModelCard('default');
-    expect(byName).toMatchObject({ id: 'logmel-stats-v1', sampleRate: 16_000, outputKind: 'pooled', dim: 192 });
+    expect(byName).toMatchObject({ id: shipped.id, sampleRate: 16_000, outputKind: 'pooled', dim: shipped.dim });
     expect(byName.modelPath).toMatch(/models\/default\/model\.onnx$/);
-    expect(loadModelCard('logmel-stats-v1')).toEqual(byName);
+    expect(loadModelCard(shipped.id)).toEqual(byName);
   });
 
   it('resolves the model file relative to the card, by card path or directory', () => {

@@ -1,3 +1,4 @@
+import type { ModelCall } from './clip-embedding.ts';
 import type { EmbeddingErrorCode } from './embedding-error.ts';
 import type { ExecutionProvider } from './execution-provider.ts';
 import type { ModelCardFile } from './model-card.ts';
@@ -8,13 +9,16 @@ export interface InferenceThreadData {
   readonly modelPath: string;
   readonly executionProvider: ExecutionProvider;
   readonly intraOpThreads: number;
+  /** Most windows in one model call. */
+  readonly batchSize: number;
 }
 
-export interface EmbedRequest {
-  readonly type: 'embed';
-  readonly taskId: number;
-  /** Its buffer is transferred, never copied. */
-  readonly samples: Float32Array;
+/** Clips from several callers, embedded together. */
+export interface EmbedBatchRequest {
+  readonly type: 'embed-batch';
+  readonly batchId: number;
+  /** Their buffers are transferred, never copied. */
+  readonly clips: readonly { readonly taskId: number; readonly samples: Float32Array }[];
 }
 
 /** Errors cross the thread boundary as plain data; the pool rebuilds an EmbeddingError. */
@@ -24,8 +28,11 @@ export interface SerializedFailure {
   readonly cause?: unknown;
 }
 
+export type ClipResult =
+  | { readonly taskId: number; readonly vector: Float32Array }
+  | { readonly taskId: number; readonly failure: SerializedFailure };
+
 export type ThreadMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'start-failed'; readonly failure: SerializedFailure }
-  | { readonly type: 'embedded'; readonly taskId: number; readonly vector: Float32Array }
-  | { readonly type: 'embed-failed'; readonly taskId: number; readonly failure: SerializedFailure };
+  | { readonly type: 'batch-done'; readonly batchId: number; readonly results: readonly ClipResult[]; readonly calls: readonly ModelCall[] };

@@ -15,6 +15,8 @@ export const ErrorCodes = [
   'BATCH_NOT_FOUND',
   'ITEM_NOT_FOUND',
   'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'SNAPSHOT_NOT_FOUND',
   'SNAPSHOT_NOT_READY',
   'NOT_READY',
   // fetching and decoding (permanent unless noted)

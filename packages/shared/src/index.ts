@@ -18,3 +18,4 @@ export * from './snapshot/manifest.ts';
 export * from './snapshot/id-list.ts';
 export * from './snapshot/snapshot-reader.ts';
 export * from './queue/collection-commands.ts';
+export * from './queue/stream-backlog.ts';

@@ -36,6 +36,16 @@ export function createRedisKeys(namespace = 'ai') {
     indexerLock: (collection: string) => `${collectionTag(collection)}:indexer-lock`,
     /** Monotonic fencing-token counter. */
     indexerFence: (collection: string) => `${collectionTag(collection)}:indexer-fence`,
+    /**
+     * The committed snapshot version: set by the leader's commit script in the same atomic
+     * step that acks the stream entries it holds, and only while the leader holds the lock.
+     * Authoritative over LATEST in the store, which is written after it (and repaired from it).
+     */
+    snapshotCommitted: (collection: string) => `${collectionTag(collection)}:snapshot-committed`,
+    /** Sorted set of committed snapshot versions (score = version), trimmed by retention. */
+    snapshotVersions: (collection: string) => `${collectionTag(collection)}:snapshot-versions`,
+    /** Hands out snapshot version numbers, so two leaders never write the same manifest key. */
+    snapshotVersionCounter: (collection: string) => `${collectionTag(collection)}:snapshot-version-counter`,
   };
 }
 

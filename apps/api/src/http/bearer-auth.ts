@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '@audio-index/shared';
 
-const OPEN_ROUTES = new Set(['/healthz', '/readyz']);
+// The search page holds no data: it asks the user for a key and sends it with every call.
+const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/']);
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -15,7 +15,9 @@ function digest(value: string): Buffer {
 export function installBearerAuth(app: FastifyInstance, keys: readonly string[]): void {
   if (keys.length === 0) return;
   const keyDigests = keys.map(digest);
-  app.addHook('onRequest', async (request) => {
+  // Answers here rather than throwing: plugins with their own error handler (bull-board)
+  // would turn a thrown error into a 500.
+  app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (OPEN_ROUTES.has(path)) return;
     const header = request.headers.authorization ?? '';
@@ -23,6 +25,11 @@ export function installBearerAuth(app: FastifyInstance, keys: readonly string[])
     const presented = match ? digest(match[1]!.trim()) : undefined;
     let accepted = false;
     for (const key of keyDigests) if (presented && timingSafeEqual(presented, key)) accepted = true;
-    if (!accepted) throw new AppError('UNAUTHORIZED', 'missing or invalid bearer key');
+    if (!accepted) {
+      return reply
+        .status(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid bearer key' } });
+    }
   });
 }

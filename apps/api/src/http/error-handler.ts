@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { errorCodeOf } from '@audio-index/shared';
 import { httpStatusOf } from './error-status.ts';
 
@@ -16,16 +17,35 @@ export function installErrorHandler(app: FastifyInstance): void {
     let status = httpStatusOf(code);
     let message = error.message;
     let details = (error as { details?: unknown }).details;
-    if (code.startsWith('FST_')) {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      // Schema validation of a route: same shape as parseRequest's (path like "items.0.url").
+      code = 'VALIDATION_FAILED';
+      status = 400;
+      details = error.validation.map((issue) => ({
+        path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+        message: issue.message,
+      }));
+      message = (details as { path: string; message: string }[])
+        .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
+        .join('; ');
+    } else if (error.statusCode === 429) {
+      code = 'RATE_LIMITED';
+      status = 429;
+      details = undefined;
+    } else if (code.startsWith('FST_')) {
       // Fastify's own rejections (body too large, bad JSON, wrong content type).
       status = error.statusCode ?? 400;
-      code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED';
+      code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'VALIDATION_FAILED' : status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED';
+      if (status >= 500) message = 'internal error';
       details = undefined;
     } else if (status >= 500 && code === 'INTERNAL') {
       request.log.error({ err: error }, 'unhandled error');
       message = 'internal error';
       details = undefined;
     }
+    // The client may still be sending the rest of an oversized body: close the connection
+    // rather than leave a keep-alive socket with unread bytes for the next request.
+    if (status === 413) void reply.header('connection', 'close');
     const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
     void reply.status(status).send(body);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema } from '@audio-index/shared';
+import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema, sourceUrlSchema } from '@audio-index/shared';
 
 export const ingestItemSchema = z.object({
   url: z
@@ -17,3 +17,16 @@ export const ingestRequestSchema = z.object({
 });
 
 export type IngestRequest = z.infer<typeof ingestRequestSchema>;
+
+/** A bulk source: every object under an S3 prefix, or every file under a directory. */
+export const sourceIngestRequestSchema = z.object({
+  collection: collectionNameSchema.default(DEFAULT_COLLECTION),
+  source: sourceUrlSchema,
+});
+
+export type SourceIngestRequest = z.infer<typeof sourceIngestRequestSchema>;
+
+/** A body with `source` asks for a bulk listing; anything else is an item list. */
+export function isSourceRequest(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'source' in body;
+}

@@ -1,21 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type {
-  BatchLedger} from '@audio-index/shared';
 import {
   AppError,
-  ingestJobId,
+  ingestItemJob,
   itemIdFromUrl,
-  jobCatalog,
+  listSourceJob,
+  type BatchLedger,
   type IngestItemPayload,
 } from '@audio-index/shared';
-import type { IngestRequest } from './ingest-request.ts';
+import type { IngestRequest, SourceIngestRequest } from './ingest-request.ts';
 
 export interface AcceptedBatch {
   batchId: string;
   collection: string;
   accepted: number;
   items: { id: string; url: string }[];
+}
+
+export interface AcceptedSource {
+  batchId: string;
+  collection: string;
+  source: string;
+  /** Items are counted into the batch total as the listing finds them. */
+  listing: 'running';
 }
 
 /** addBulk in pages keeps each Redis round trip bounded for 10k-item requests. */
@@ -34,12 +41,13 @@ export class IngestService {
    * an enqueue page fails and is retried, the jobs that did land are not added twice.
    */
   async accept(request: IngestRequest): Promise<AcceptedBatch> {
-    if (request.items.length > this.maxItemsPerRequest) {
-      throw new AppError('PAYLOAD_TOO_LARGE', `at most ${this.maxItemsPerRequest} items per request`, {
-        details: { items: request.items.length, max: this.maxItemsPerRequest },
+    const { maxItemsPerRequest } = this;
+    if (request.items.length > maxItemsPerRequest) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `at most ${maxItemsPerRequest} items per request (larger archives: use a source)`, {
+        details: { items: request.items.length, max: maxItemsPerRequest },
       });
     }
-    const batchId = `b${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    const batchId = newBatchId();
     const seen = new Map<string, number>();
     const payloads: IngestItemPayload[] = request.items.map((item, index) => {
       const itemId = item.id ?? itemIdFromUrl(item.url);
@@ -54,19 +62,8 @@ export class IngestService {
     });
 
     await this.ledger.createBatch(request.collection, batchId, payloads.length);
-    const spec = jobCatalog.ingestItem;
     for (let start = 0; start < payloads.length; start += ENQUEUE_PAGE) {
-      const page = payloads.slice(start, start + ENQUEUE_PAGE).map((payload) => ({
-        name: spec.name,
-        data: payload,
-        opts: {
-          jobId: ingestJobId(batchId, payload.collection, payload.itemId),
-          attempts: spec.attempts,
-          backoff: spec.backoff,
-          removeOnComplete: spec.removeOnComplete,
-          removeOnFail: spec.removeOnFail,
-        },
-      }));
+      const page = payloads.slice(start, start + ENQUEUE_PAGE).map((payload) => ingestItemJob(payload));
       await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.addBulk(page));
     }
     return {
@@ -76,6 +73,23 @@ export class IngestService {
       items: payloads.map((payload) => ({ id: payload.itemId, url: payload.url })),
     };
   }
+
+  /**
+   * Records an empty batch whose listing is running and enqueues the first page's listing
+   * job; the worker lists the source page by page from there. Whether the source exists and
+   * may be read is the worker's to find out: it holds the credentials and FILE_ROOT.
+   */
+  async acceptSource(request: SourceIngestRequest): Promise<AcceptedSource> {
+    const batchId = newBatchId();
+    await this.ledger.createBatch(request.collection, batchId, 0, { listing: true });
+    const job = listSourceJob({ v: 1, batchId, collection: request.collection, source: request.source, page: 0 });
+    await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts));
+    return { batchId, collection: request.collection, source: request.source, listing: 'running' };
+  }
+}
+
+function newBatchId(): string {
+  return `b${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
 async function withRetries<T>(attempts: number, action: () => Promise<T>): Promise<T> {

@@ -1,13 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, type BatchLedger } from '@audio-index/shared';
 import { parseRequest } from '../http/parse-request.ts';
-import { ingestRequestSchema } from '../ingest/ingest-request.ts';
+import { ingestRequestSchema, isSourceRequest, sourceIngestRequestSchema } from '../ingest/ingest-request.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 
 export function registerIngestRoutes(app: FastifyInstance, ingest: IngestService, ledger: BatchLedger): void {
   app.post('/v1/ingest', async (request, reply) => {
-    const body = parseRequest(ingestRequestSchema, request.body);
-    const accepted = await ingest.accept(body);
+    if (isSourceRequest(request.body)) {
+      const accepted = await ingest.acceptSource(parseRequest(sourceIngestRequestSchema, request.body));
+      return reply.status(202).send({ ...accepted, accepted: 0, items: [] });
+    }
+    const accepted = await ingest.accept(parseRequest(ingestRequestSchema, request.body));
     return reply.status(202).send(accepted);
   });
 

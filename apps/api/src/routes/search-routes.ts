@@ -1,8 +1,36 @@
 import type { FastifyInstance } from 'fastify';
-import { parseRequest } from '../http/parse-request.ts';
-import { searchRequestSchema } from '../search/search-request.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { withUploadedAudio } from '../http/audio-upload.ts';
+import { errorResponses } from '../http/error-schema.ts';
+import { audioSearchQuerySchema, searchAnswerSchema, searchRequestSchema } from '../search/search-request.ts';
 import type { SearchService } from '../search/search-service.ts';
 
-export function registerSearchRoutes(app: FastifyInstance, search: SearchService): void {
-  app.post('/v1/search', async (request) => search.search(parseRequest(searchRequestSchema, request.body)));
+export function registerSearchRoutes(app: FastifyInstance, search: SearchService, uploadMaxBytes: number): void {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  routes.post(
+    '/v1/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Top k most similar items to a vector, a stored item, or audio at a URL',
+        body: searchRequestSchema,
+        response: { 200: searchAnswerSchema, ...errorResponses },
+      },
+    },
+    async (request) => search.search(request.body),
+  );
+  routes.post(
+    '/v1/search/audio',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Top k most similar items to uploaded audio (raw body audio/* or multipart file)',
+        description: `Uploads up to ${uploadMaxBytes} bytes; duration limited by QUERY_MAX_AUDIO_SECONDS.`,
+        querystring: audioSearchQuerySchema,
+        response: { 200: searchAnswerSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(request.query.collection, request.query.k, filePath)),
+  );
 }

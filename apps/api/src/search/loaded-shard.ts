@@ -1,65 +1,52 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import faissNode from 'faiss-node';
 import { decodeShardRows, snapshotLayout, type ObjectStore, type ShardEntry, type ShardRow } from '@audio-index/shared';
+import { readShardIntoSharedMemory } from './shard-file-reader.ts';
 
-const { IndexFlatIP } = faissNode;
-type FlatIndex = InstanceType<typeof IndexFlatIP>;
-
-export interface ShardHit {
-  score: number;
-  row: ShardRow;
-}
-
-/** One shard file loaded into Faiss, with the rows it maps to. Immutable once loaded. */
+/**
+ * One shard's vectors (shared memory, handed to the search threads) and the rows they map
+ * to. Immutable once loaded; the same object serves every snapshot version that lists it.
+ */
 export class LoadedShard {
+  private rowOfId: Map<string, number> | undefined;
+
   private constructor(
+    readonly key: string,
     readonly id: string,
-    private readonly index: FlatIndex,
+    readonly dim: number,
+    readonly vectors: Float32Array,
     readonly rows: readonly ShardRow[],
   ) {}
 
-  /**
-   * Downloads the shard, verifies its sha256 against the manifest (a torn or corrupted copy
-   * must never serve), then lets Faiss read it from disk.
-   */
-  static async load(store: ObjectStore, collection: string, entry: ShardEntry, cacheDirectory: string): Promise<LoadedShard> {
-    const filePath = path.join(cacheDirectory, collection, `${entry.id}.faiss`);
-    await store.download(snapshotLayout.shardIndex(collection, entry.id), filePath);
-    const digest = createHash('sha256');
-    await pipeline(createReadStream(filePath), digest);
-    const actual = digest.digest('hex');
-    if (actual !== entry.sha256) {
+  /** Downloads the shard to the staging directory, reads it into memory verified, removes the file. */
+  static async load(store: ObjectStore, collection: string, entry: ShardEntry, stagingDirectory: string): Promise<LoadedShard> {
+    const filePath = path.join(stagingDirectory, collection, `${entry.id}.faiss`);
+    try {
+      await store.download(snapshotLayout.shardIndex(collection, entry.id), filePath);
+      const { dim, count, vectors } = await readShardIntoSharedMemory(filePath, entry.sha256).catch((error: unknown) => {
+        throw new Error(`shard ${entry.id} of ${collection}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      });
+      const idsBody = await store.get(snapshotLayout.shardIds(collection, entry.id));
+      if (!idsBody) throw new Error(`ids of shard ${entry.id} are missing`);
+      const rows = decodeShardRows(idsBody.toString('utf8'));
+      if (rows.length !== count) throw new Error(`shard ${entry.id}: ${rows.length} ids for ${count} vectors`);
+      return new LoadedShard(`${collection}/${entry.id}`, entry.id, dim, vectors, rows);
+    } finally {
       await fs.rm(filePath, { force: true });
-      throw new Error(`shard ${entry.id} has sha256 ${actual}, manifest says ${entry.sha256}`);
     }
-    const index = IndexFlatIP.read(filePath);
-    await fs.rm(filePath, { force: true }); // Faiss holds the vectors in memory now
-    const idsBody = await store.get(snapshotLayout.shardIds(collection, entry.id));
-    if (!idsBody) throw new Error(`ids of shard ${entry.id} are missing`);
-    const rows = decodeShardRows(idsBody.toString('utf8'));
-    if (rows.length !== index.ntotal()) throw new Error(`shard ${entry.id}: ${rows.length} ids for ${index.ntotal()} vectors`);
-    return new LoadedShard(entry.id, index, rows);
   }
 
   get size(): number {
     return this.rows.length;
   }
 
-  /** Top `k` visible rows; asks Faiss for extra rows to make up for tombstoned ones. */
-  search(query: readonly number[], k: number, tombstones: ReadonlySet<number>): ShardHit[] {
-    const wanted = Math.min(this.rows.length, k + tombstones.size);
-    if (wanted === 0) return [];
-    const { distances, labels } = this.index.search(query as number[], wanted);
-    const hits: ShardHit[] = [];
-    for (let index = 0; index < labels.length && hits.length < k; index += 1) {
-      const label = labels[index]!;
-      if (label < 0 || tombstones.has(label)) continue;
-      hits.push({ score: distances[index]!, row: this.rows[label]! });
-    }
-    return hits;
+  /** Row of `id` in this shard (built on first use: most shards are never asked). */
+  rowOf(id: string): number | undefined {
+    this.rowOfId ??= new Map(this.rows.map((row, index) => [row.id, index]));
+    return this.rowOfId.get(id);
+  }
+
+  vectorAt(row: number): Float32Array {
+    return this.vectors.slice(row * this.dim, (row + 1) * this.dim);
   }
 }

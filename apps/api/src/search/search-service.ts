@@ -1,7 +1,7 @@
-import { loadAudioFromUrl, type AudioLoadOptions } from '@audio-index/audio-input';
+import { decodeAudioFile, loadAudioFromUrl, type AudioLoadOptions } from '@audio-index/audio-input';
 import type { Embedder } from '@audio-index/embedding';
 import { AppError } from '@audio-index/shared';
-import type { SearchHit } from './loaded-snapshot.ts';
+import type { SearchHit, LoadedSnapshot } from './loaded-snapshot.ts';
 import { normaliseQueryVector } from './query-vector.ts';
 import type { SearchRequest } from './search-request.ts';
 import type { SnapshotRegistry } from './snapshot-registry.ts';
@@ -12,35 +12,74 @@ export interface SearchAnswer {
   results: SearchHit[];
 }
 
+export interface SearchTimings {
+  observeSearch(seconds: number): void;
+  observeEmbed(seconds: number): void;
+}
+
+/**
+ * Turns a query (vector, stored item, URL or uploaded audio) into a unit vector and answers
+ * it from one snapshot. Audio is embedded here, in the API's inference threads: a query
+ * waits on its answer, and a round trip through the ingest queue would put it behind bulk
+ * ingestion and add Redis hops for no isolation gain (the threads keep the event loop free).
+ */
 export class SearchService {
   constructor(
     private readonly registry: SnapshotRegistry,
     private readonly embedder: Embedder,
     private readonly audio: AudioLoadOptions,
     private readonly maxK: number,
+    private readonly timings: SearchTimings,
   ) {}
 
   async search(request: SearchRequest): Promise<SearchAnswer> {
-    if (request.k > this.maxK) {
-      throw new AppError('VALIDATION_FAILED', `k must be at most ${this.maxK}`, { details: { k: request.k, max: this.maxK } });
-    }
-    const snapshot = this.registry.get(request.collection) ?? (await this.registry.refresh(request.collection));
-    if (!snapshot) throw new AppError('COLLECTION_NOT_FOUND', `collection ${request.collection} has no published snapshot`);
-    const dim = snapshot.manifest.model.dim;
+    const snapshot = await this.snapshotFor(request.collection, request.k);
     let query: Float32Array;
-    if ('vector' in request.query) query = normaliseQueryVector(request.query.vector, dim);
-    else {
-      if (snapshot.manifest.model.id !== this.embedder.modelId) {
-        throw new AppError('MODEL_MISMATCH', `collection uses model ${snapshot.manifest.model.id}; this API embeds with ${this.embedder.modelId}`);
-      }
-      // Embedding runs in the embedder's worker threads, off the event loop.
-      const samples = await loadAudioFromUrl(request.query.url, this.audio);
-      query = await this.embedder.embed(samples);
+    if ('vector' in request.query) query = normaliseQueryVector(request.query.vector, snapshot.dim);
+    else if ('id' in request.query) {
+      const stored = snapshot.findVector(request.query.id);
+      if (!stored) throw new AppError('ITEM_NOT_FOUND', `no item ${request.query.id} in collection ${request.collection}`);
+      query = stored;
+    } else {
+      this.checkModel(snapshot);
+      query = await this.embed(await loadAudioFromUrl(request.query.url, this.audio));
     }
-    return {
-      collection: request.collection,
-      snapshot: { version: snapshot.version, count: snapshot.count },
-      results: snapshot.search(query, request.k),
-    };
+    return this.answer(snapshot, query, request.k);
+  }
+
+  /** An uploaded file, already on disk: decoded with the same duration and time limits as URL queries. */
+  async searchAudioFile(collection: string, k: number, filePath: string): Promise<SearchAnswer> {
+    const snapshot = await this.snapshotFor(collection, k);
+    this.checkModel(snapshot);
+    return this.answer(snapshot, await this.embed(await decodeAudioFile(filePath, this.audio.decode)), k);
+  }
+
+  private async snapshotFor(collection: string, k: number): Promise<LoadedSnapshot> {
+    if (k > this.maxK) throw new AppError('VALIDATION_FAILED', `k must be at most ${this.maxK}`, { details: { k, max: this.maxK } });
+    const snapshot = this.registry.get(collection) ?? (await this.registry.refresh(collection));
+    if (!snapshot) throw new AppError('COLLECTION_NOT_FOUND', `collection ${collection} has no published snapshot`);
+    return snapshot;
+  }
+
+  private checkModel(snapshot: LoadedSnapshot): void {
+    if (snapshot.manifest.model.id !== this.embedder.modelId) {
+      throw new AppError('MODEL_MISMATCH', `collection uses model ${snapshot.manifest.model.id}; this API embeds with ${this.embedder.modelId}`);
+    }
+  }
+
+  private async embed(samples: Float32Array): Promise<Float32Array> {
+    const started = process.hrtime.bigint();
+    try {
+      return await this.embedder.embed(samples, { transfer: true });
+    } finally {
+      this.timings.observeEmbed(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private async answer(snapshot: LoadedSnapshot, query: Float32Array, k: number): Promise<SearchAnswer> {
+    const started = process.hrtime.bigint();
+    const results = await snapshot.search(query, k);
+    this.timings.observeSearch(Number(process.hrtime.bigint() - started) / 1e9);
+    return { collection: snapshot.manifest.collection, snapshot: { version: snapshot.version, count: snapshot.count }, results };
   }
 }

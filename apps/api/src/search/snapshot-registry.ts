@@ -8,6 +8,7 @@ import {
 } from '@audio-index/shared';
 import { LoadedShard } from './loaded-shard.ts';
 import { LoadedSnapshot } from './loaded-snapshot.ts';
+import type { SearchThreadPool } from './search-thread-pool.ts';
 
 export interface SnapshotRegistryOptions {
   store: ObjectStore;
@@ -15,20 +16,27 @@ export interface SnapshotRegistryOptions {
   subscriber: Redis;
   redis: Redis;
   keys: RedisKeys;
+  /** Where shard files are staged while they are read into memory. */
   cacheDirectory: string;
   pollIntervalMs: number;
   logger: Logger;
+  pool: SearchThreadPool;
+  /** Told of every snapshot put into service (metrics). */
+  onLoaded?: (snapshot: LoadedSnapshot, fetchedShards: number, seconds: number) => void;
 }
 
 /**
  * The snapshots being served, one per collection. Reloads are incremental: shards already
  * loaded are reused, new ones fetched and verified, dropped ones released; the new
- * snapshot replaces the old one in a single assignment.
+ * snapshot replaces the old one in a single assignment, after every search thread has its
+ * view. Queries already running on the old view finish on it: each thread handles its
+ * messages in order, so the old view is dropped only after searches posted before it.
  */
 export class SnapshotRegistry {
   private readonly current = new Map<string, LoadedSnapshot>();
   private readonly reloads = new Map<string, Promise<LoadedSnapshot | undefined>>();
   private pollTimer: NodeJS.Timeout | undefined;
+  private initialLoadDone = false;
 
   constructor(private readonly options: SnapshotRegistryOptions) {}
 
@@ -44,6 +52,7 @@ export class SnapshotRegistry {
     });
     await subscriber.subscribe(this.options.keys.snapshotChannel);
     await this.refreshAll();
+    this.initialLoadDone = true;
     // Pub/sub is fire-and-forget: a notice sent while we reconnect is lost, so also poll.
     this.pollTimer = setInterval(() => void this.refreshAll(), this.options.pollIntervalMs);
     this.pollTimer.unref();
@@ -54,12 +63,21 @@ export class SnapshotRegistry {
     await Promise.allSettled(this.reloads.values());
   }
 
+  /** True once every collection known at start was loaded (or found unpublished). */
+  get ready(): boolean {
+    return this.initialLoadDone;
+  }
+
   get(collection: string): LoadedSnapshot | undefined {
     return this.current.get(collection);
   }
 
   collections(): string[] {
     return [...this.current.keys()];
+  }
+
+  snapshots(): LoadedSnapshot[] {
+    return [...this.current.values()];
   }
 
   private async refreshAll(): Promise<void> {
@@ -76,7 +94,7 @@ export class SnapshotRegistry {
     const running = this.reloads.get(collection);
     if (running) {
       // A reload in flight may have read LATEST before the newest publish: chain one more.
-      const next = running.then(() => this.reload(collection));
+      const next = running.catch(() => undefined).then(() => this.reload(collection));
       this.reloads.set(collection, next);
       return next.finally(() => {
         if (this.reloads.get(collection) === next) this.reloads.delete(collection);
@@ -90,28 +108,41 @@ export class SnapshotRegistry {
   }
 
   private async reload(collection: string): Promise<LoadedSnapshot | undefined> {
-    const { store, cacheDirectory, logger } = this.options;
+    const { store, cacheDirectory, logger, pool } = this.options;
     const served = this.current.get(collection);
     const latest = await readLatestVersion(store, collection);
     if (latest === undefined || (served && served.version >= latest)) return served;
-    const started = Date.now();
+    const started = process.hrtime.bigint();
     const manifest = await readManifest(store, collection, latest);
     const reusable = new Map((served?.shards ?? []).map((shard) => [shard.id, shard]));
     const shards = new Map<string, LoadedShard>();
-    let fetched = 0;
-    for (const entry of manifest.shards) {
-      const existing = reusable.get(entry.id);
-      if (existing) shards.set(entry.id, existing);
-      else {
-        shards.set(entry.id, await LoadedShard.load(store, collection, entry, cacheDirectory));
-        fetched += 1;
+    const fetched: LoadedShard[] = [];
+    try {
+      for (const entry of manifest.shards) {
+        const existing = reusable.get(entry.id);
+        if (existing) shards.set(entry.id, existing);
+        else {
+          const shard = await LoadedShard.load(store, collection, entry, cacheDirectory);
+          pool.addShard(shard.key, shard.dim, shard.vectors);
+          fetched.push(shard);
+          shards.set(entry.id, shard);
+        }
       }
+    } catch (error) {
+      for (const shard of fetched) pool.dropShard(shard.key);
+      throw error;
     }
-    const snapshot = new LoadedSnapshot(manifest, shards);
-    // Another reload may have finished a newer version meanwhile: never go backwards.
-    const now = this.current.get(collection);
-    if (!now || now.version < snapshot.version) this.current.set(collection, snapshot);
-    logger.info({ collection, version: manifest.version, count: manifest.count, fetched, ms: Date.now() - started }, 'snapshot loaded');
-    return this.current.get(collection);
+    const snapshot = new LoadedSnapshot(manifest, shards, pool);
+    pool.addView(snapshot.viewKey, snapshot.viewParts());
+    // Reloads of one collection are chained (refresh), so `served` is still the current one.
+    this.current.set(collection, snapshot);
+    if (served) {
+      pool.dropView(served.viewKey);
+      for (const shard of served.shards) if (!shards.has(shard.id)) pool.dropShard(shard.key);
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.options.onLoaded?.(snapshot, fetched.length, seconds);
+    logger.info({ collection, version: manifest.version, count: manifest.count, fetched: fetched.length, ms: Math.round(seconds * 1000) }, 'snapshot loaded');
+    return snapshot;
   }
 }

@@ -50,3 +50,11 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 export function norm(vector: Float32Array): number {
   return Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
 }
+
+/** Largest element-wise difference: batched and single inference agree to float32 rounding, not bit for bit. */
+export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let largest = 0;
+  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i]! - b[i]!));
+  return largest;
+}

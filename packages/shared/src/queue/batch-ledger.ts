@@ -10,14 +10,19 @@ export interface ItemFailure {
   attempts: number;
 }
 
+/** Only batches made from a `source` have a listing: it runs until every page is enqueued. */
+export type ListingState = 'running' | 'done';
+
 export interface BatchStatus {
   batchId: string;
   collection: string;
+  /** Grows page by page while a source is being listed. */
   total: number;
   embedded: number;
   failed: number;
   indexed: number;
   state: 'running' | 'done';
+  listing?: ListingState | undefined;
   createdAt: string;
   failures: ItemFailure[];
 }
@@ -43,10 +48,35 @@ if redis.call('SET', KEYS[1], 'failed', 'NX', 'EX', ARGV[1]) then
 end
 return 0`;
 
+// Pages are listed strictly in order (page n+1's job exists only after page n is recorded),
+// so one "pages recorded" counter makes recording a page idempotent: a listing job retried
+// after a crash finds its page already counted and adds nothing to the total.
+const RECORD_LISTED_PAGE = `
+local recorded = tonumber(redis.call('HGET', KEYS[1], 'listedPages') or '0')
+if recorded > tonumber(ARGV[1]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'total', ARGV[2])
+redis.call('HSET', KEYS[1], 'listedPages', tonumber(ARGV[1]) + 1)
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'listing', 'done') end
+return 1`;
+
+// A source that cannot be listed (no such bucket, outside FILE_ROOT) counts as one failed
+// item named after the source, and ends the listing, so the batch still reaches "done".
+const RECORD_LISTING_FAILURE = `
+if redis.call('HGET', KEYS[1], 'listing') ~= 'running' then return 0 end
+redis.call('HINCRBY', KEYS[1], 'total', 1)
+redis.call('HINCRBY', KEYS[1], 'failed', 1)
+redis.call('HSET', KEYS[1], 'listing', 'done')
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1`;
+
 type LedgerRedis = Redis & {
   recordEmbedded(...args: (string | Buffer | number)[]): Promise<string | null>;
   recordFailure(...args: (string | number)[]): Promise<number>;
+  recordListedPage(...args: (string | number)[]): Promise<number>;
+  recordListingFailure(...args: string[]): Promise<number>;
 };
+
+export type EmbeddedItem = Extract<StreamOperation, { op: 'upsert' }>;
 
 /**
  * The batch record: what was accepted, what became of each item. Every change is one
@@ -63,10 +93,13 @@ export class BatchLedger {
     if (!('recordEmbedded' in redis)) {
       redis.defineCommand('recordEmbedded', { numberOfKeys: 3, lua: RECORD_EMBEDDED });
       redis.defineCommand('recordFailure', { numberOfKeys: 3, lua: RECORD_FAILURE });
+      redis.defineCommand('recordListedPage', { numberOfKeys: 1, lua: RECORD_LISTED_PAGE });
+      redis.defineCommand('recordListingFailure', { numberOfKeys: 2, lua: RECORD_LISTING_FAILURE });
     }
   }
 
-  async createBatch(collection: string, batchId: string, total: number): Promise<void> {
+  /** `listing: true` for a batch whose items a listing job will add page by page. */
+  async createBatch(collection: string, batchId: string, total: number, options: { listing?: boolean } = {}): Promise<void> {
     await this.redis
       .multi()
       .hset(this.keys.batch(collection, batchId), {
@@ -76,13 +109,14 @@ export class BatchLedger {
         failed: 0,
         indexed: 0,
         createdAt: new Date().toISOString(),
+        ...(options.listing ? { listing: 'running', listedPages: 0 } : {}),
       })
       .exec();
     await this.redis.multi().set(this.keys.batchCollection(batchId), collection).sadd(this.keys.collections, collection).exec();
   }
 
   /** Returns the stream entry id, or `null` when this job's outcome was already recorded. */
-  async recordEmbedded(collection: string, jobId: string, operation: StreamOperation): Promise<string | null> {
+  async recordEmbedded(collection: string, jobId: string, operation: EmbeddedItem): Promise<string | null> {
     const batchKey = operation.batchId ? this.keys.batch(collection, operation.batchId) : this.keys.batch(collection, '-');
     return this.redis.recordEmbedded(
       this.keys.jobOutcome(collection, jobId),
@@ -106,6 +140,25 @@ export class BatchLedger {
     return recorded === 1;
   }
 
+  /**
+   * Adds page `page`'s (0-based) item count to the total once, however often the page's
+   * listing job runs; `last` ends the listing. Returns false when the page was already counted.
+   */
+  async recordListedPage(collection: string, batchId: string, page: number, count: number, last: boolean): Promise<boolean> {
+    const recorded = await this.redis.recordListedPage(this.keys.batch(collection, batchId), page, count, last ? '1' : '0');
+    return recorded === 1;
+  }
+
+  /** Ends a listing that cannot go on, recording the source as one failed item. */
+  async recordListingFailure(collection: string, batchId: string, failure: ItemFailure): Promise<boolean> {
+    const recorded = await this.redis.recordListingFailure(
+      this.keys.batch(collection, batchId),
+      this.keys.batchFailures(collection, batchId),
+      JSON.stringify(failure),
+    );
+    return recorded === 1;
+  }
+
   async status(batchId: string, maxFailures = 1000): Promise<BatchStatus | undefined> {
     const collection = await this.redis.get(this.keys.batchCollection(batchId));
     if (!collection) return undefined;
@@ -116,6 +169,7 @@ export class BatchLedger {
     const total = Number(record.total ?? 0);
     const failed = Number(record.failed ?? 0);
     const indexed = Number(record.indexed ?? 0);
+    const listing = record.listing as ListingState | undefined;
     return {
       batchId,
       collection,
@@ -123,7 +177,8 @@ export class BatchLedger {
       embedded: Number(record.embedded ?? 0),
       failed,
       indexed,
-      state: failed + indexed >= total ? 'done' : 'running',
+      state: listing !== 'running' && failed + indexed >= total ? 'done' : 'running',
+      ...(listing ? { listing } : {}),
       createdAt: record.createdAt ?? '',
       failures: failureLines.map((line) => JSON.parse(line) as ItemFailure),
     };

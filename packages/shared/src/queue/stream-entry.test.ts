@@ -21,6 +21,11 @@ describe('stream entry codec', () => {
     expect(decodeStreamFields(asReadBack(encodeStreamFields({ op: 'delete', id: 'x' })))).toEqual({ op: 'delete', id: 'x', batchId: undefined });
   });
 
+  it('round-trips an activate (rollback) and refuses a bad version', () => {
+    expect(decodeStreamFields(asReadBack(encodeStreamFields({ op: 'activate', version: 7 })))).toEqual({ op: 'activate', version: 7 });
+    expect(() => decodeStreamFields(asReadBack(['op', 'activate', 'version', '0']))).toThrow(MalformedStreamEntryError);
+  });
+
   it('rejects a vector whose length disagrees with its dim', () => {
     const fields = asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'm', vector: new Float32Array(4) }));
     const dimIndex = fields.findIndex((field) => field.toString() === 'dim');

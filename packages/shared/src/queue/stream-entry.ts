@@ -13,10 +13,13 @@ export type StreamOperation =
       vector: Float32Array;
       batchId?: string | undefined;
     }
-  | { op: 'delete'; id: string; batchId?: string | undefined };
+  | { op: 'delete'; id: string; batchId?: string | undefined }
+  /** Rollback: the next snapshot serves the shards and tombstones of `version`. */
+  | { op: 'activate'; version: number };
 
 /** Flat field/value list for `xaddBuffer` or a Lua script's ARGV. */
 export function encodeStreamFields(operation: StreamOperation): (string | Buffer)[] {
+  if (operation.op === 'activate') return ['op', operation.op, 'version', String(operation.version)];
   const fields: (string | Buffer)[] = ['op', operation.op, 'id', operation.id];
   if (operation.batchId) fields.push('batch', operation.batchId);
   if (operation.op === 'upsert') {
@@ -37,6 +40,11 @@ export function decodeStreamFields(raw: Buffer[]): StreamOperation {
   for (let index = 0; index + 1 < raw.length; index += 2) fields.set(raw[index]!.toString(), raw[index + 1]!);
   const text = (name: string) => fields.get(name)?.toString('utf8');
   const op = text('op');
+  if (op === 'activate') {
+    const version = Number(text('version'));
+    if (!Number.isInteger(version) || version <= 0) throw new MalformedStreamEntryError(`activate of bad version ${text('version')}`);
+    return { op, version };
+  }
   const id = text('id');
   if (!id) throw new MalformedStreamEntryError('stream entry without id');
   const batchId = text('batch');

@@ -36,6 +36,8 @@ export const manifestSchema = z.object({
   /** Last stream entry applied; a restarted indexer skips entries at or below it. */
   streamOffset: streamOffsetSchema,
   generation: z.number().int().positive(),
+  /** Fencing token of the leader that wrote it; for audits (the commit in Redis is what fences). */
+  leaderFence: z.number().int().nonnegative().optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 

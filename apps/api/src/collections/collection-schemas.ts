@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { collectionNameSchema, itemIdSchema } from '@audio-index/shared';
+
+export const collectionParamsSchema = z.object({ collection: collectionNameSchema });
+
+export const collectionSummarySchema = z.object({
+  name: z.string(),
+  model: z.object({ id: z.string(), dim: z.number().int(), sampleRate: z.number().int().optional() }).nullable(),
+  dim: z.number().int().nullable(),
+  count: z.number().int().describe('visible vectors in the served snapshot'),
+  shards: z.number().int(),
+  snapshot: z.object({ version: z.number().int(), createdAt: z.string(), loadedAt: z.string() }).nullable(),
+  pending: z.number().int().describe('stream entries the indexer has not applied yet'),
+});
+export type CollectionSummary = z.infer<typeof collectionSummarySchema>;
+
+export const snapshotVersionSchema = z.object({
+  version: z.number().int(),
+  count: z.number().int(),
+  shards: z.number().int(),
+  createdAt: z.string(),
+  served: z.boolean().describe('the version this API answers from'),
+});
+
+export const vectorItemSchema = z.object({
+  id: itemIdSchema,
+  vector: z.array(z.number()).min(1),
+  url: z.string().max(4096).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const vectorUploadSchema = z.object({
+  /** The model the vectors come from; must match the collection's. */
+  model: z.string().min(1).optional(),
+  items: z.array(vectorItemSchema).min(1, 'items must hold at least one item'),
+});
+export type VectorUpload = z.infer<typeof vectorUploadSchema>;
+
+export const reindexRequestSchema = z.object({
+  mode: z.enum(['all', 'missing']),
+  model: z.string().min(1).optional(),
+});
+export type ReindexRequest = z.infer<typeof reindexRequestSchema>;

@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import {
+  AppError,
+  INDEXER_CONSUMER_GROUP,
+  manifestSchema,
+  snapshotLayout,
+  type ObjectStore,
+  type RedisKeys,
+} from '@audio-index/shared';
+import type { SnapshotRegistry } from '../search/snapshot-registry.ts';
+import type { CollectionSummary, ReindexRequest } from './collection-schemas.ts';
+
+/**
+ * What the API asks of the indexer, through the collection's stream (CollectionCommands in
+ * @audio-index/shared). activateVersion and requestReindex are being added on the indexer
+ * side; until they exist those routes answer 503 NOT_READY.
+ */
+export interface IndexerCommands {
+  deleteItem(collection: string, id: string): Promise<string>;
+  activateVersion?(collection: string, version: number): Promise<unknown>;
+  requestReindex?(collection: string, request: ReindexRequest): Promise<{ reindexId: string }>;
+}
+
+/** Most manifests one snapshot listing reads (newest first). */
+const SNAPSHOT_LISTING_LIMIT = 100;
+
+export class CollectionService {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly store: ObjectStore,
+    private readonly registry: SnapshotRegistry,
+    private readonly commands: IndexerCommands,
+  ) {}
+
+  async list(): Promise<CollectionSummary[]> {
+    const names = new Set([...(await this.redis.smembers(this.keys.collections)), ...this.registry.collections()]);
+    return Promise.all([...names].sort().map((name) => this.summarise(name)));
+  }
+
+  async describe(collection: string): Promise<CollectionSummary> {
+    await this.requireKnown(collection);
+    return this.summarise(collection);
+  }
+
+  async snapshots(collection: string) {
+    await this.requireKnown(collection);
+    const keys: string[] = [];
+    for await (const key of this.store.list(snapshotLayout.manifestsPrefix(collection))) if (key.endsWith('.json')) keys.push(key);
+    const newest = keys.sort().reverse().slice(0, SNAPSHOT_LISTING_LIMIT);
+    const served = this.registry.get(collection)?.version;
+    const manifests = await Promise.all(newest.map(async (key) => manifestSchema.parse(JSON.parse((await this.store.get(key))!.toString('utf8')))));
+    return manifests.map((manifest) => ({
+      version: manifest.version,
+      count: manifest.count,
+      shards: manifest.shards.length,
+      createdAt: manifest.createdAt,
+      served: manifest.version === served,
+    }));
+  }
+
+  async deleteItem(collection: string, id: string): Promise<void> {
+    await this.requireKnown(collection);
+    await this.commands.deleteItem(collection, id);
+  }
+
+  async activate(collection: string, version: number): Promise<void> {
+    await this.requireKnown(collection);
+    const manifest = await this.store.get(snapshotLayout.manifest(collection, version));
+    if (!manifest) throw new AppError('SNAPSHOT_NOT_FOUND', `collection ${collection} has no snapshot version ${version}`);
+    if (!this.commands.activateVersion) throw new AppError('NOT_READY', 'this deployment cannot activate snapshots yet');
+    await this.commands.activateVersion(collection, version);
+  }
+
+  async reindex(collection: string, request: ReindexRequest): Promise<{ reindexId: string }> {
+    await this.requireKnown(collection);
+    if (!this.commands.requestReindex) throw new AppError('NOT_READY', 'this deployment cannot reindex yet');
+    return this.commands.requestReindex(collection, request);
+  }
+
+  private async requireKnown(collection: string): Promise<void> {
+    if (this.registry.get(collection)) return;
+    if ((await this.redis.sismember(this.keys.collections, collection)) === 1) return;
+    throw new AppError('COLLECTION_NOT_FOUND', `no collection ${collection}`);
+  }
+
+  private async summarise(name: string): Promise<CollectionSummary> {
+    const snapshot = this.registry.get(name);
+    const model = snapshot?.manifest.model ?? null;
+    return {
+      name,
+      model,
+      dim: model?.dim ?? null,
+      count: snapshot?.count ?? 0,
+      shards: snapshot?.manifest.shards.length ?? 0,
+      snapshot: snapshot
+        ? { version: snapshot.version, createdAt: snapshot.manifest.createdAt, loadedAt: snapshot.loadedAt.toISOString() }
+        : null,
+      pending: await this.pendingEntries(name),
+    };
+  }
+
+  /** Entries the indexer has not applied: the consumer group's lag, or the whole stream before it exists. */
+  async pendingEntries(collection: string): Promise<number> {
+    const stream = this.keys.stream(collection);
+    try {
+      const groups = (await this.redis.xinfo('GROUPS', stream)) as unknown[][];
+      for (const group of groups) {
+        const fields = new Map<string, unknown>();
+        for (let index = 0; index + 1 < group.length; index += 2) fields.set(String(group[index]), group[index + 1]);
+        if (fields.get('name') !== INDEXER_CONSUMER_GROUP) continue;
+        const lag = fields.get('lag');
+        // lag is null when Redis cannot tell (after deletions in the stream); pending is a floor then.
+        return Number(lag ?? 0) + Number(fields.get('pending') ?? 0);
+      }
+    } catch {
+      // No stream yet: nothing pending.
+      return 0;
+    }
+    return this.redis.xlen(stream);
+  }
+}

@@ -1,0 +1,83 @@
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll, createTestBucket, uniqueName } from '../harness/test-services.ts';
+import { startSystem, waitForBatch, type RunningSystem } from '../support/running-system.ts';
+
+const run = promisify(execFile);
+const cliPath = path.resolve('apps/cli/bin/audio-index.js');
+const ROWS = 10_000;
+
+interface SearchBody {
+  snapshot: { count: number };
+  results: { id: string; score: number; metadata?: Record<string, unknown> }[];
+}
+
+describe('audio-index import: embeddings made by Python numpy', () => {
+  const collection = uniqueName('import');
+  let directory: string;
+  let system: RunningSystem;
+  let dim: number;
+
+  beforeAll(async () => {
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'import-'));
+    const { bucket } = await createTestBucket('import');
+    system = await startSystem({ bucket });
+    // The collection's model is the API's own, so imported vectors must have its dimension.
+    dim = (JSON.parse(fs.readFileSync('models/default/card.json', 'utf8')) as { dim: number }).dim;
+    const script = [
+      'import sys, json, numpy as np',
+      'rows, dim, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]',
+      'rng = np.random.default_rng(7)',
+      'x = rng.standard_normal((rows, dim)).astype(np.float32)',
+      'np.save(out + "/vectors.npy", x)',
+      'with open(out + "/ids.jsonl", "w") as f:',
+      '    for i in range(rows): f.write(json.dumps({"id": f"py-{i}", "metadata": {"row": i}}) + "\\n")',
+    ].join('\n');
+    execFileSync('/usr/bin/python3', ['-c', script, String(ROWS), String(dim), directory]);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await closeAll();
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('imports 10,000 vectors from an .npy and finds them by vector query', async () => {
+    const { stdout } = await run('node', [cliPath, '--api', system.api.url, '--json', 'import', path.join(directory, 'vectors.npy'), '--ids', path.join(directory, 'ids.jsonl'), '--collection', collection], {
+      timeout: 180_000,
+    });
+    const summary = JSON.parse(stdout) as { vectors: number; dim: number; batchIds: string[] };
+    expect(summary).toMatchObject({ vectors: ROWS, dim });
+    for (const batchId of summary.batchIds) expect((await waitForBatch(system, batchId)).failed).toBe(0);
+
+    const npy = fs.readFileSync(path.join(directory, 'vectors.npy'));
+    const headerLength = npy.readUInt16LE(8);
+    const values = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + headerLength, npy.byteOffset + npy.length));
+    for (const row of [0, 4321, ROWS - 1]) {
+      const vector = Array.from(values.subarray(row * dim, (row + 1) * dim));
+      let answer: SearchBody | undefined;
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        const { body } = await system.call<SearchBody>('POST', '/v1/search', { collection, k: 3, query: { vector } });
+        answer = body;
+        if (body.snapshot?.count === ROWS) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(answer!.snapshot.count).toBe(ROWS);
+      expect(answer!.results[0]).toMatchObject({ id: `py-${row}`, metadata: { row } });
+      expect(answer!.results[0]!.score).toBeCloseTo(1, 4);
+    }
+  });
+
+  it('refuses an id list that does not match the matrix', async () => {
+    fs.writeFileSync(path.join(directory, 'short.txt'), 'a\nb\n');
+    const failure = await run('node', [cliPath, '--api', system.api.url, 'import', path.join(directory, 'vectors.npy'), '--ids', path.join(directory, 'short.txt')]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toContain('lists 2 ids for 10000 vectors');
+  });
+});
