@@ -43,7 +43,7 @@ const MEL_BANDS = 64;
  * The floor under every band, as a fraction of the window's mean power per FFT bin
  * (times the band's width in bins). Relative to the clip, so a gain change moves every
  * log value by the same amount; and level with the flat spectrum of white noise, so
- * noise 20 dB below the clip's power adds at most log(1 + 0.01 / 0.03) = 0.29 to a
+ * noise 20 dB below the clip's power adds about log(1 + 0.01 / 0.03) = 0.29 to a
  * log value, where an absolute floor let it lift empty bands by 10 or more.
  */
 const RELATIVE_FLOOR = 0.03;

@@ -107,3 +107,19 @@ export function pairwiseCosines(index: VectorMatrix): PairwiseSummary {
     fractionAbove09: values.filter((value) => value > 0.9).length / Math.max(1, values.length),
   };
 }
+
+/** Mean cosine over pairs (a, b), a in `rowsA`, b in `rowsB`, a != b, each unordered pair once. */
+export function meanCosineBetween(index: VectorMatrix, rowsA: readonly number[], rowsB: readonly number[]): number {
+  let sum = 0;
+  let pairs = 0;
+  const inB = new Set(rowsB);
+  for (const a of rowsA) {
+    const scores = cosineScores(index, index.data.subarray(a * index.dim, (a + 1) * index.dim));
+    for (const b of rowsB) {
+      if (a === b || (inB.has(a) && rowsA.includes(b) && b < a)) continue;
+      sum += scores[b]!;
+      pairs += 1;
+    }
+  }
+  return sum / Math.max(1, pairs);
+}

@@ -18,7 +18,7 @@ import { decodeAudioFile } from '@audio-index/audio-input';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { ALTERATIONS, type Alteration } from './alterations.ts';
 import { buildCorpus, ensureDebianPackages, type Recording } from './corpus.ts';
-import { pairwiseCosines, queryOutcome, stackVectors, summarise, type PairwiseSummary, type QueryOutcome, type RecallSummary } from './metrics.ts';
+import { meanCosineBetween, pairwiseCosines, queryOutcome, stackVectors, summarise, type PairwiseSummary, type QueryOutcome, type RecallSummary, type VectorMatrix } from './metrics.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = resolve(here, 'RESULTS.md');
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
       sampleRate: embedder.sampleRate,
       results,
       pairwise: pairwiseCosines(index),
+      bySource: cosinesBySource(index, corpus),
       embedSecondsPerAudioHour: (embedMs / 1000 / embeddedSeconds) * 3600,
       totalSeconds: (performance.now() - started) / 1000,
     });
@@ -110,6 +111,13 @@ async function main(): Promise<void> {
     await embedder.close();
     rmSync(workDirectory, { recursive: true, force: true });
   }
+}
+
+const SOURCES: readonly Recording['source'][] = ['freedesktop', 'asterisk', 'espeak-ng'];
+
+function cosinesBySource(index: VectorMatrix, corpus: readonly Recording[]): string {
+  const rows = (source: Recording['source']) => corpus.flatMap((recording, row) => (recording.source === source ? [row] : []));
+  return SOURCES.flatMap((a, i) => SOURCES.slice(i).map((b) => `${a} x ${b} ${meanCosineBetween(index, rows(a), rows(b)).toFixed(3)}`)).join(', ');
 }
 
 function decode(file: string, embedder: Embedder): Promise<Float32Array> {
@@ -147,6 +155,7 @@ interface ReportInput {
   readonly sampleRate: number;
   readonly results: readonly AlterationResult[];
   readonly pairwise: PairwiseSummary;
+  readonly bySource: string;
   readonly embedSecondsPerAudioHour: number;
   readonly totalSeconds: number;
 }
@@ -182,6 +191,7 @@ function renderReport(input: ReportInput): string {
     '',
     `Cosine between different recordings (${pairwise.pairs} pairs): mean ${f3(pairwise.mean)}, median ${f3(pairwise.median)},`,
     `95th percentile ${f3(pairwise.p95)}, max ${f3(pairwise.max)}; ${(pairwise.fractionAbove09 * 100).toFixed(1)}% of pairs above 0.9.`,
+    `Mean by source: ${input.bySource}.`,
     '',
     `Embedding took ${input.embedSecondsPerAudioHour.toFixed(1)} s per hour of audio (one inference thread, ${cpus().length} cores shared; indicative only).`,
     `Whole run: ${input.totalSeconds.toFixed(0)} s.`,
