@@ -34,7 +34,7 @@ const DIM = argument('dim', 768);
 const COLLECTION_SIZE = argument('collection-size', 1_000_000);
 const INGEST = argument('ingest', 100_000);
 const PUBLISH_BATCH = 1000;
-const REPEATS = 5;
+const REPEATS = 9;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     rows.push([name, value]);
     console.log(`${name.padEnd(64)} ${value}`);
   };
+  record('load average (1 min) at start', os.loadavg()[0]!.toFixed(1));
   try {
     // 1. Publish 1,000 new vectors: empty collection vs one of COLLECTION_SIZE. The two are
     // measured alternately, after the seed's writeback, so disk and CPU contention hit both alike.
@@ -110,10 +111,16 @@ async function main(): Promise<void> {
       const ids = Array.from({ length: 12_500 }, (_, index) => ({ id: `m-${shard}-${index}` }));
       mergeSources.push((await writeShard(store, 'merge', `src-${shard}`, randomRows(12_500, DIM, 500 + shard), DIM, ids)).entry);
     }
+    execSync('sync');
     started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const merged = await compactShards(store, 'merge', mergeSources, DIM, 1);
     const mergeSeconds = (performance.now() - started) / 1000;
-    record(`merge 8 x 12,500 vectors (d=${DIM}) into one shard`, `${(merged.origins.length / mergeSeconds).toFixed(0)} vectors/s (${mergeSeconds.toFixed(2)} s)`);
+    const mergeCpu = process.cpuUsage(cpuBefore);
+    record(
+      `merge 8 x 12,500 vectors (d=${DIM}) into one shard`,
+      `${(merged.origins.length / mergeSeconds).toFixed(0)} vectors/s (${mergeSeconds.toFixed(2)} s wall, ${((mergeCpu.user + mergeCpu.system) / 1e6).toFixed(2)} s CPU)`,
+    );
 
     // 3. Write amplification of the real leader loop under continuous ingest with compaction.
     const amplification = await measureWriteAmplification({ redisUrl: redisServer.connection, storeDir: path.join(workDir, 'wa-store'), vectors: INGEST, dim: DIM, logger: createLogger('bench', 'warn') });
@@ -121,6 +128,7 @@ async function main(): Promise<void> {
     record('write amplification (all bytes written / vector bytes)', amplification.ratio.toFixed(2));
     record('  of which merges', amplification.mergeRatio.toFixed(2));
     record('ingest throughput through the leader loop', `${amplification.vectorsPerSecond.toFixed(0)} vectors/s`);
+    record('load average (1 min) at end', os.loadavg()[0]!.toFixed(1));
   } finally {
     redis.disconnect();
     await redisServer.stop();
@@ -135,7 +143,8 @@ async function writeResults(rows: [string, string][]): Promise<void> {
     '# Indexer benchmark',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version},`,
-    'a local redis-server and the local directory store (fsync on every object), while other work shared the machine.',
+    'a local redis-server and the local directory store (fsync on every object). Other engineers\' test runs shared',
+    'the 2 cores (see the load averages): wall times are upper bounds; the CPU time of the merge is the steadier figure.',
     '',
     '```sh',
     command,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchLedger, CollectionCommands, compareStreamIds, readLatestManifest, readManifest, type Manifest } from '@audio-index/shared';
+import { BatchLedger, CollectionCommands, committedSnapshotVersions, compareStreamIds, readLatestManifest, readManifest, type Manifest } from '@audio-index/shared';
 import { closeAll, connectTestRedis } from '../harness/test-services.ts';
 import { IndexerProcess } from './support/indexer-process.ts';
 import { createIndexerTestSetup, feedVectors, readVisibleRows, vectorFor, type IndexerTestSetup } from './support/indexer-test-setup.ts';
@@ -71,5 +71,6 @@ describe('upserts, deletes and rollback through the stream (real processes)', ()
     expect(after.count).toBe(49);
     expect((await readManifest(setup.store, setup.collection, changed.version)).count).toBe(45);
     expect(await redis.xlen(setup.keys.stream(setup.collection))).toBe(0);
+    expect(await committedSnapshotVersions(redis, setup.keys, setup.collection)).toEqual(expect.arrayContaining([before.version, changed.version, rolledBack.version, after.version]));
   });
 });

@@ -3,12 +3,13 @@ import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
-import type { BatchLedger, Logger } from '@audio-index/shared';
+import type { BatchLedger, Logger, RedisKeys } from '@audio-index/shared';
 import type { CollectionService } from './collections/collection-service.ts';
 import type { ItemAudioService } from './collections/item-audio-service.ts';
 import type { VectorUploadService } from './collections/vector-upload-service.ts';
 import { registerApiDocs } from './http/api-docs.ts';
 import { acceptRawAudioBodies } from './http/audio-upload.ts';
+import { installBackpressure } from './http/backpressure.ts';
 import { installBearerAuth } from './http/bearer-auth.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { registerQueueDashboard } from './http/queue-dashboard.ts';
@@ -41,6 +42,8 @@ export interface ApiServerDeps {
   bodyLimitBytes: number;
   uploadMaxBytes: number;
   rateLimitPerMinute: number;
+  keys: RedisKeys;
+  maxStreamBacklog: number;
 }
 
 /** The HTTP surface only: every dependency arrives built, so tests pass real ones. */
@@ -63,6 +66,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   await installRateLimit(app, deps.rateLimitPerMinute);
   await app.register(multipart, { limits: { fileSize: deps.uploadMaxBytes, files: 1, fields: 10 } });
   acceptRawAudioBodies(app);
+  installBackpressure(app, deps.redis, deps.keys, deps.maxStreamBacklog);
   await registerApiDocs(app);
   registerHealthRoutes(app, deps.redis, deps.snapshots);
   registerMetricsRoutes(app, deps.metrics);

@@ -94,6 +94,8 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     uploadMaxBytes: config.UPLOAD_MAX_BYTES,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    keys,
+    maxStreamBacklog: config.MAX_STREAM_BACKLOG,
   });
   // Listen first (health answers at once, /readyz says 503 until the snapshots are in).
   await app.listen({ port: config.PORT, host: config.HOST });

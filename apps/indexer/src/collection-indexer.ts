@@ -97,7 +97,7 @@ export class CollectionIndexer {
   }
 
   private async lead(): Promise<void> {
-    const { store, collection, config, keys } = this.deps;
+    const { store, collection, keys } = this.deps;
     const committed = await this.commit.committedVersion();
     // Redis knows what was committed (and acked); LATEST only for a Redis that never committed.
     const state = await CollectionState.load(store, collection, committed ?? (await readLatestVersion(store, collection)));
@@ -108,8 +108,17 @@ export class CollectionIndexer {
     await reader.ensureGroup();
     this.log.info({ version: state.version, count: state.locations.size, offset: state.streamOffset }, 'loaded snapshot');
     const maintenance = this.createMaintenance();
-    let applied = new AppliedEntries();
+    try {
+      await this.follow(state, reader, maintenance);
+    } finally {
+      // A deposed or stopping leader leaves no merge or deletion running behind it.
+      await maintenance.settle();
+    }
+  }
 
+  private async follow(state: CollectionState, reader: StreamReader, maintenance: CollectionMaintenance): Promise<void> {
+    const { config } = this.deps;
+    let applied = new AppliedEntries();
     while (!this.stopped) {
       const waited = applied.firstAppliedAt === undefined ? 0 : Date.now() - applied.firstAppliedAt;
       const blockMs = applied.size === 0 ? config.PUBLISH_INTERVAL_MS : Math.max(1, config.PUBLISH_INTERVAL_MS - waited);

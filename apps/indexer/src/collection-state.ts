@@ -84,13 +84,19 @@ export class CollectionState {
   /**
    * Swaps the merged shard in for its sources. Rows changed while the merge ran (deleted,
    * or replaced by an upsert) no longer sit where the merge found them: they become
-   * tombstones of the new shard. Returns false, changing nothing, when a source is gone
-   * (a rollback or another merge replaced it meanwhile).
+   * tombstones of the new shard. Returns false, changing nothing, when a source is gone or
+   * shows rows again (a rollback replaced the shard list meanwhile).
    */
   adoptCompaction(compacted: CompactedShard): boolean {
     const sourceIds = new Set(compacted.sources.map((shard) => shard.id));
-    const current = new Set(this.shards.map((shard) => shard.id));
-    if ([...sourceIds].some((id) => !current.has(id))) return false;
+    const current = new Map(this.shards.map((shard) => [shard.id, new Set(shard.tombstones)]));
+    // Tombstones only grow, except across a rollback: a row hidden when the merge was planned
+    // but visible again now is missing from the merged shard, so the merge is dropped.
+    const stillValid = compacted.sources.every((source) => {
+      const tombstones = current.get(source.id);
+      return tombstones !== undefined && source.tombstones.every((row) => tombstones.has(row));
+    });
+    if (!stillValid) return false;
     const merged = compacted.entry.id;
     const tombstones: number[] = [];
     compacted.origins.forEach((origin, row) => {

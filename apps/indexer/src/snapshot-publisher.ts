@@ -35,11 +35,22 @@ export async function writeShard(
   dim: number,
   rows: readonly ShardRow[],
 ): Promise<{ entry: ShardEntry; bytesWritten: number }> {
-  const shardFile = encodeFlatIPShard(vectors, dim);
-  const idsFile = Buffer.from(encodeShardRows(rows), 'utf8');
+  return writeShardFiles(store, collection, shardId, encodeFlatIPShard(vectors, dim), rows.length, encodeShardRows(rows));
+}
+
+/** As `writeShard`, for a shard file and id list already encoded (merges copy rows file to file). */
+export async function writeShardFiles(
+  store: ObjectStore,
+  collection: string,
+  shardId: string,
+  shardFile: Buffer,
+  rowCount: number,
+  idsText: string,
+): Promise<{ entry: ShardEntry; bytesWritten: number }> {
+  const idsFile = Buffer.from(idsText, 'utf8');
   await store.put(snapshotLayout.shardIndex(collection, shardId), shardFile);
   await store.put(snapshotLayout.shardIds(collection, shardId), idsFile);
-  const entry = { id: shardId, count: rows.length, bytes: shardFile.length, sha256: sha256Hex(shardFile), tombstones: [] };
+  const entry = { id: shardId, count: rowCount, bytes: shardFile.length, sha256: sha256Hex(shardFile), tombstones: [] };
   return { entry, bytesWritten: shardFile.length + idsFile.length };
 }
 

@@ -19,6 +19,7 @@ export const ErrorCodes = [
   'SNAPSHOT_NOT_FOUND',
   'SNAPSHOT_NOT_READY',
   'NOT_READY',
+  'BACKLOG_FULL', // the indexer is behind: new items wait (503 + Retry-After)
   // fetching and decoding (permanent unless noted)
   'FETCH_NOT_FOUND',
   'FETCH_FORBIDDEN_ADDRESS',

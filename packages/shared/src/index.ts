@@ -19,3 +19,4 @@ export * from './snapshot/id-list.ts';
 export * from './snapshot/snapshot-reader.ts';
 export * from './queue/collection-commands.ts';
 export * from './queue/stream-backlog.ts';
+export * from './snapshot/committed-versions.ts';

@@ -73,6 +73,13 @@ export async function publishVersion(
   await store.put(snapshotLayout.manifest(options.collection, options.version), JSON.stringify(manifest));
   await store.put(snapshotLayout.latest(options.collection), JSON.stringify({ version: options.version }));
   const keys = createRedisKeys(namespace);
+  // Record the commit as the indexer's commit script does: the API lists and activates only
+  // committed versions.
+  await redis
+    .multi()
+    .set(keys.snapshotCommitted(options.collection), options.version)
+    .zadd(keys.snapshotVersions(options.collection), options.version, String(options.version))
+    .exec();
   await redis.sadd(keys.collections, options.collection);
   await redis.publish(keys.snapshotChannel, JSON.stringify({ collection: options.collection, version: options.version }));
   return manifest;

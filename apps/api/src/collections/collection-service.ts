@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   AppError,
+  committedSnapshotVersions,
   INDEXER_CONSUMER_GROUP,
   manifestSchema,
   snapshotLayout,
@@ -12,12 +13,12 @@ import type { CollectionSummary, ReindexRequest } from './collection-schemas.ts'
 
 /**
  * What the API asks of the indexer, through the collection's stream (CollectionCommands in
- * @audio-index/shared). activateVersion and requestReindex are being added on the indexer
- * side; until they exist those routes answer 503 NOT_READY.
+ * @audio-index/shared). Reindexing is not built yet: without `requestReindex` that route
+ * answers 503 NOT_READY.
  */
 export interface IndexerCommands {
   deleteItem(collection: string, id: string): Promise<string>;
-  activateVersion?(collection: string, version: number): Promise<unknown>;
+  activateVersion(collection: string, version: number): Promise<unknown>;
   requestReindex?(collection: string, request: ReindexRequest): Promise<{ reindexId: string }>;
 }
 
@@ -45,11 +46,14 @@ export class CollectionService {
 
   async snapshots(collection: string) {
     await this.requireKnown(collection);
-    const keys: string[] = [];
-    for await (const key of this.store.list(snapshotLayout.manifestsPrefix(collection))) if (key.endsWith('.json')) keys.push(key);
-    const newest = keys.sort().reverse().slice(0, SNAPSHOT_LISTING_LIMIT);
+    // Committed versions come from Redis: the store may also hold manifests of publishes that
+    // crashed before their commit, which were never served and must not be offered.
+    const committed = await committedSnapshotVersions(this.redis, this.keys, collection);
+    const newest = [...committed].sort((a, b) => b - a).slice(0, SNAPSHOT_LISTING_LIMIT);
     const served = this.registry.get(collection)?.version;
-    const manifests = await Promise.all(newest.map(async (key) => manifestSchema.parse(JSON.parse((await this.store.get(key))!.toString('utf8')))));
+    const manifests = (await Promise.all(newest.map((version) => this.store.get(snapshotLayout.manifest(collection, version)))))
+      .filter((body): body is Buffer => body !== undefined) // removed by retention since the listing
+      .map((body) => manifestSchema.parse(JSON.parse(body.toString('utf8'))));
     return manifests.map((manifest) => ({
       version: manifest.version,
       count: manifest.count,
@@ -66,9 +70,9 @@ export class CollectionService {
 
   async activate(collection: string, version: number): Promise<void> {
     await this.requireKnown(collection);
-    const manifest = await this.store.get(snapshotLayout.manifest(collection, version));
-    if (!manifest) throw new AppError('SNAPSHOT_NOT_FOUND', `collection ${collection} has no snapshot version ${version}`);
-    if (!this.commands.activateVersion) throw new AppError('NOT_READY', 'this deployment cannot activate snapshots yet');
+    const committed = await committedSnapshotVersions(this.redis, this.keys, collection);
+    const manifest = committed.includes(version) ? await this.store.get(snapshotLayout.manifest(collection, version)) : undefined;
+    if (!manifest) throw new AppError('SNAPSHOT_NOT_FOUND', `collection ${collection} has no snapshot version ${version} (or retention removed it)`);
     await this.commands.activateVersion(collection, version);
   }
 

@@ -26,6 +26,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   MODEL_MISMATCH: 409,
   FETCH_FAILED: 502,
   NOT_READY: 503,
+  BACKLOG_FULL: 503,
   STORE_UNAVAILABLE: 503,
 };
 

@@ -21,10 +21,20 @@ export interface FlatShard {
 }
 
 export function encodeFlatIPShard(vectors: Float32Array, dim: number): Buffer {
-  if (!Number.isInteger(dim) || dim <= 0) throw new Error(`bad dimension ${dim}`);
   if (vectors.length % dim !== 0) throw new Error(`vector data length ${vectors.length} is not a multiple of d=${dim}`);
-  const count = vectors.length / dim;
-  const file = Buffer.allocUnsafe(FLAT_IP_HEADER_BYTES + vectors.byteLength);
+  const file = allocateFlatIPShard(dim, vectors.length / dim);
+  // One bulk copy of the row bytes (host order is little-endian on every target we run on).
+  Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength).copy(file, FLAT_IP_HEADER_BYTES);
+  return file;
+}
+
+/**
+ * A shard file of `count` rows with its header written and the row bytes left for the caller
+ * to fill (row i at `FLAT_IP_HEADER_BYTES + i * dim * 4`): merges copy rows file to file.
+ */
+export function allocateFlatIPShard(dim: number, count: number): Buffer {
+  if (!Number.isInteger(dim) || dim <= 0) throw new Error(`bad dimension ${dim}`);
+  const file = Buffer.allocUnsafe(FLAT_IP_HEADER_BYTES + count * dim * 4);
   let offset = file.write(FOURCC_FLAT_IP, 0, 'latin1');
   offset = file.writeInt32LE(dim, offset);
   offset = file.writeBigInt64LE(BigInt(count), offset);
@@ -32,13 +42,12 @@ export function encodeFlatIPShard(vectors: Float32Array, dim: number): Buffer {
   offset = file.writeBigInt64LE(DUMMY_FIELD, offset);
   offset = file.writeUInt8(1, offset);
   offset = file.writeInt32LE(METRIC_INNER_PRODUCT, offset);
-  offset = file.writeBigUInt64LE(BigInt(vectors.length), offset);
-  // One bulk copy of the row bytes (host order is little-endian on every target we run on).
-  Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength).copy(file, offset);
+  file.writeBigUInt64LE(BigInt(count * dim), offset);
   return file;
 }
 
-export function decodeFlatIPShard(file: Uint8Array): FlatShard {
+/** Validates a shard file's header and length without copying its rows. */
+export function readFlatIPShardHeader(file: Uint8Array): { dim: number; count: number } {
   const buffer = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   if (buffer.length < FLAT_IP_HEADER_BYTES) throw new Error('shard file is shorter than its header');
   const fourcc = buffer.toString('latin1', 0, 4);
@@ -51,8 +60,14 @@ export function decodeFlatIPShard(file: Uint8Array): FlatShard {
   if (floats !== count * dim) throw new Error(`shard header says ${floats} floats, expected ${count}x${dim}`);
   const expectedBytes = FLAT_IP_HEADER_BYTES + floats * 4;
   if (buffer.length !== expectedBytes) throw new Error(`shard file has ${buffer.length} bytes, expected ${expectedBytes}`);
+  return { dim, count };
+}
+
+export function decodeFlatIPShard(file: Uint8Array): FlatShard {
+  const { dim, count } = readFlatIPShardHeader(file);
+  const buffer = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   // Copy into fresh, aligned memory: the source may sit at an offset that is not a multiple of 4.
-  const vectors = new Float32Array(floats);
+  const vectors = new Float32Array(count * dim);
   Buffer.from(vectors.buffer).set(buffer.subarray(FLAT_IP_HEADER_BYTES));
   return { dim, count, vectors };
 }
