@@ -3,6 +3,7 @@ import type { FetchLimits } from '@audio-index/audio-input';
 import { createEmbedder } from '@audio-index/embedding';
 import {
   BatchLedger,
+  IngestProducer,
   CollectionCommands,
   createLogger,
   createObjectStore,
@@ -14,7 +15,6 @@ import { buildApiServer } from './build-api-server.ts';
 import { CollectionService } from './collections/collection-service.ts';
 import { VectorUploadService } from './collections/vector-upload-service.ts';
 import type { ApiConfig } from './env.ts';
-import { IngestService } from './ingest/ingest-service.ts';
 import { ApiMetrics } from './observability/api-metrics.ts';
 import { SearchService } from './search/search-service.ts';
 import { SearchThreadPool } from './search/search-thread-pool.ts';
@@ -82,7 +82,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     logger,
     redis,
     ledger,
-    ingest: new IngestService(queue, ledger, config.MAX_ITEMS_PER_REQUEST),
+    ingest: new IngestProducer(queue, ledger, config.MAX_ITEMS_PER_REQUEST),
     search,
     collections,
     itemAudio: new ItemAudioService(registry, queryFetch),

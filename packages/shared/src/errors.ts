@@ -37,6 +37,10 @@ export const ErrorCodes = [
   'INFERENCE_FAILED', // transient: a crashed inference thread is replaced and the job retried
   'EMBEDDER_CLOSED', // transient: the process is shutting down; another worker takes the job
   'STORE_UNAVAILABLE',
+  // reindex
+  'REINDEX_IN_PROGRESS', // a collection builds one new generation at a time (409)
+  'NO_SOURCE_URL', // an item imported as a vector has no recording to re-embed
+  'REINDEX_ABANDONED', // a rollback replaced the generation a reindex was re-embedding
   'CONFIG_INVALID',
   'INTERNAL',
 ] as const;

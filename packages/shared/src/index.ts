@@ -20,3 +20,5 @@ export * from './snapshot/snapshot-reader.ts';
 export * from './queue/collection-commands.ts';
 export * from './queue/stream-backlog.ts';
 export * from './snapshot/committed-versions.ts';
+export * from './ingest/ingest-request.ts';
+export * from './ingest/ingest-producer.ts';

@@ -24,6 +24,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   NOT_AUDIO: 422,
   SILENT_AUDIO: 422,
   MODEL_MISMATCH: 409,
+  REINDEX_IN_PROGRESS: 409,
   FETCH_FAILED: 502,
   NOT_READY: 503,
   BACKLOG_FULL: 503,

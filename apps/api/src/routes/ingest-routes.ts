@@ -1,10 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError, type BatchLedger } from '@audio-index/shared';
+import {
+  AppError,
+  ingestRequestSchema,
+  isSourceRequest,
+  sourceIngestRequestSchema,
+  type BatchLedger,
+  type IngestProducer,
+} from '@audio-index/shared';
 import { parseRequest } from '../http/parse-request.ts';
-import { ingestRequestSchema, isSourceRequest, sourceIngestRequestSchema } from '../ingest/ingest-request.ts';
-import type { IngestService } from '../ingest/ingest-service.ts';
 
-export function registerIngestRoutes(app: FastifyInstance, ingest: IngestService, ledger: BatchLedger): void {
+export function registerIngestRoutes(app: FastifyInstance, ingest: IngestProducer, ledger: BatchLedger): void {
   app.post('/v1/ingest', async (request, reply) => {
     if (isSourceRequest(request.body)) {
       const accepted = await ingest.acceptSource(parseRequest(sourceIngestRequestSchema, request.body));

@@ -1,5 +1,10 @@
+/**
+ * The ingest request, shared by the HTTP API and queue-fed producers so both accept exactly
+ * the same input.
+ */
 import { z } from 'zod';
-import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema, sourceUrlSchema } from '@audio-index/shared';
+import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema } from '../names.ts';
+import { sourceUrlSchema } from '../queue/job-catalog.ts';
 
 export const ingestItemSchema = z.object({
   url: z
@@ -17,6 +22,8 @@ export const ingestRequestSchema = z.object({
 });
 
 export type IngestRequest = z.infer<typeof ingestRequestSchema>;
+/** What callers pass: `collection` may be left out (it defaults). */
+export type IngestRequestInput = z.input<typeof ingestRequestSchema>;
 
 /** A bulk source: every object under an S3 prefix, or every file under a directory. */
 export const sourceIngestRequestSchema = z.object({
@@ -25,6 +32,7 @@ export const sourceIngestRequestSchema = z.object({
 });
 
 export type SourceIngestRequest = z.infer<typeof sourceIngestRequestSchema>;
+export type SourceIngestRequestInput = z.input<typeof sourceIngestRequestSchema>;
 
 /** A body with `source` asks for a bulk listing; anything else is an item list. */
 export function isSourceRequest(body: unknown): boolean {

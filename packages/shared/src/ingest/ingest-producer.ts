@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { itemIdFromUrl } from '../names.ts';
+import { BatchLedger, type BatchStatus } from '../queue/batch-ledger.ts';
+import { ingestItemJob, jobCatalog, listSourceJob, type IngestItemPayload } from '../queue/job-catalog.ts';
+import { createRedisConnection } from '../queue/redis-connection.ts';
+import { createRedisKeys } from '../redis-keys.ts';
+import {
+  ingestRequestSchema,
+  sourceIngestRequestSchema,
+  type IngestRequest,
+  type IngestRequestInput,
+  type SourceIngestRequest,
+  type SourceIngestRequestInput,
+} from './ingest-request.ts';
+
+export interface AcceptedBatch {
+  batchId: string;
+  collection: string;
+  accepted: number;
+  items: { id: string; url: string }[];
+}
+
+export interface AcceptedSource {
+  batchId: string;
+  collection: string;
+  source: string;
+  /** Items are counted into the batch total as the listing finds them. */
+  listing: 'running';
+}
+
+/** addBulk in pages keeps each Redis round trip bounded for 10k-item requests. */
+const ENQUEUE_PAGE = 1000;
+const ENQUEUE_ATTEMPTS = 3;
+
+export interface IngestProducerConnection {
+  /** Same as the services' REDIS_URL. */
+  redisUrl: string;
+  /** Same as the services' REDIS_NAMESPACE (default `ai`). */
+  namespace?: string;
+  /** Largest item list one `submit` takes (default 10,000, as the API). */
+  maxItemsPerRequest?: number;
+}
+
+/**
+ * Puts audio on the `ingest` queue and follows its batch: the one implementation behind
+ * `POST /v1/ingest`, and the typed producer for Node services that feed the queue directly
+ * (no HTTP). The job payload it writes is versioned (`v: 1`, job-catalog.ts), so workers of
+ * this version accept it whoever enqueued it.
+ *
+ * ```ts
+ * const producer = IngestProducer.connect({ redisUrl: 'redis://127.0.0.1:6379' });
+ * const { batchId } = await producer.submit({ collection: 'field', items: [{ url: 'https://…/a.mp3' }] });
+ * const done = await producer.waitForBatch(batchId);
+ * await producer.close();
+ * ```
+ */
+export class IngestProducer {
+  constructor(
+    private readonly queue: Queue,
+    private readonly ledger: BatchLedger,
+    private readonly maxItemsPerRequest: number,
+    private readonly ownedConnection?: Redis,
+  ) {}
+
+  static connect(connection: IngestProducerConnection): IngestProducer {
+    const redis = createRedisConnection(connection.redisUrl, 'ingest-producer');
+    const keys = createRedisKeys(connection.namespace);
+    const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
+    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, redis);
+  }
+
+  /** Validates like the API (VALIDATION_FAILED with each issue), then accepts. */
+  async submit(request: IngestRequestInput): Promise<AcceptedBatch> {
+    return this.accept(parseOrThrow(ingestRequestSchema, request));
+  }
+
+  async submitSource(request: SourceIngestRequestInput): Promise<AcceptedSource> {
+    return this.acceptSource(parseOrThrow(sourceIngestRequestSchema, request));
+  }
+
+  async status(batchId: string): Promise<BatchStatus | undefined> {
+    return this.ledger.status(batchId);
+  }
+
+  /** Polls the batch until every item is indexed or failed; `onProgress` sees each status. */
+  async waitForBatch(batchId: string, options: { timeoutMs?: number; pollMs?: number; onProgress?: (status: BatchStatus) => void } = {}): Promise<BatchStatus> {
+    const deadline = Date.now() + (options.timeoutMs ?? 3_600_000);
+    for (;;) {
+      const status = await this.ledger.status(batchId);
+      if (!status) throw new AppError('BATCH_NOT_FOUND', `no batch ${batchId}`);
+      options.onProgress?.(status);
+      if (status.state === 'done') return status;
+      if (Date.now() > deadline) throw new AppError('NOT_READY', `batch ${batchId} not done in time`, { details: status });
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+    }
+  }
+
+  /** Closes what `connect` opened (a producer built from parts leaves them to their owner). */
+  async close(): Promise<void> {
+    if (!this.ownedConnection) return;
+    await this.queue.close();
+    this.ownedConnection.disconnect();
+  }
+
+  /**
+   * Records the batch, then enqueues one job per item. Job ids are deterministic, so when
+   * an enqueue page fails and is retried, the jobs that did land are not added twice.
+   */
+  async accept(request: IngestRequest): Promise<AcceptedBatch> {
+    const { maxItemsPerRequest } = this;
+    if (request.items.length > maxItemsPerRequest) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `at most ${maxItemsPerRequest} items per request (larger archives: use a source)`, {
+        details: { items: request.items.length, max: maxItemsPerRequest },
+      });
+    }
+    const batchId = newBatchId();
+    const seen = new Map<string, number>();
+    const payloads: IngestItemPayload[] = request.items.map((item, index) => {
+      const itemId = item.id ?? itemIdFromUrl(item.url);
+      const earlier = seen.get(itemId);
+      if (earlier !== undefined) {
+        throw new AppError('DUPLICATE_ITEM_ID', `items ${earlier} and ${index} have the same id ${JSON.stringify(itemId)}`, {
+          details: { id: itemId, indexes: [earlier, index] },
+        });
+      }
+      seen.set(itemId, index);
+      return { v: 1, batchId, collection: request.collection, itemId, url: item.url, metadata: item.metadata };
+    });
+
+    await this.ledger.createBatch(request.collection, batchId, payloads.length);
+    for (let start = 0; start < payloads.length; start += ENQUEUE_PAGE) {
+      const page = payloads.slice(start, start + ENQUEUE_PAGE).map((payload) => ingestItemJob(payload));
+      await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.addBulk(page));
+    }
+    return {
+      batchId,
+      collection: request.collection,
+      accepted: payloads.length,
+      items: payloads.map((payload) => ({ id: payload.itemId, url: payload.url })),
+    };
+  }
+
+  /**
+   * Records an empty batch whose listing is running and enqueues the first page's listing
+   * job; the worker lists the source page by page from there. Whether the source exists and
+   * may be read is the worker's to find out: it holds the credentials and FILE_ROOT.
+   */
+  async acceptSource(request: SourceIngestRequest): Promise<AcceptedSource> {
+    const batchId = newBatchId();
+    await this.ledger.createBatch(request.collection, batchId, 0, { listing: true });
+    const job = listSourceJob({ v: 1, batchId, collection: request.collection, source: request.source, page: 0 });
+    await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts));
+    return { batchId, collection: request.collection, source: request.source, listing: 'running' };
+  }
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  throw new AppError('VALIDATION_FAILED', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { details: issues });
+}
+
+function newBatchId(): string {
+  return `b${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+async function withRetries<T>(attempts: number, action: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await action();
+    } catch (error) {
+      if (attempt >= attempts) throw new AppError('NOT_READY', 'the queue is unavailable; retry the request', { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
