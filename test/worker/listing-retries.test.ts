@@ -92,4 +92,20 @@ describe('a source listing run again after a crash', () => {
     expect((await queue.getJob(job.id!))!.attemptsMade).toBe(0);
     expect(await ledger.status(batchId)).toMatchObject({ total: 0, listing: 'running' });
   });
+
+  it('ends at once for an empty prefix, and with one failure for a bucket that does not exist', async () => {
+    const process = createListingProcessor({ queue, ledger, listing: { s3 }, pageSize: 10, maxWaitingItems: 1_000_000, logger: createLogger('test', 'silent') });
+    const run = async (source: string) => {
+      const batchId = `b${uniqueName('z').replace(/-/g, '')}`.slice(0, 40);
+      await ledger.createBatch(collection, batchId, 0, { listing: true });
+      const job = listSourceJob({ v: 1, batchId, collection, source, page: 0 });
+      await queue.add(job.name, job.data, job.opts);
+      await process((await queue.getJob(job.opts.jobId))!).catch(() => undefined);
+      return ledger.status(batchId);
+    };
+    expect(await run(`s3://${bucket}/nothing-here/`)).toMatchObject({ total: 0, listing: 'done', state: 'done' });
+    const missing = await run('s3://no-such-bucket-anywhere/x/');
+    expect(missing).toMatchObject({ total: 1, failed: 1, listing: 'done', state: 'done' });
+    expect(missing!.failures[0]).toMatchObject({ id: 's3://no-such-bucket-anywhere/x/', code: 'FETCH_NOT_FOUND', attempts: 1 });
+  });
 });

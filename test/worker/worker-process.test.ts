@@ -23,8 +23,9 @@ describe('the worker process', () => {
 
   beforeAll(() => {
     fileRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-process-'));
-    // 600 s: a job that runs ~3 s, long enough to be caught mid-way by a signal.
-    writeLongRecording(fileRoot, 'long.wav', 600);
+    // 120 s of audio: a job of ~1 s alone (several under load), long enough to still be
+    // running when the signal sent on its 'active' event arrives, short enough to retry.
+    writeLongRecording(fileRoot, 'long.wav', 120);
     fs.writeFileSync(path.join(fileRoot, 'short.wav'), wavBytes(toneClip(7, 1)));
   });
 

@@ -60,7 +60,9 @@ export function createListingProcessor(deps: ListingProcessorDeps) {
       const last = listed.nextCursor === undefined;
       await deps.ledger.recordListedPage(payload.collection, payload.batchId, payload.page, items.length, last);
       if (!last) {
-        const next = listSourceJob({ v: 1, batchId: payload.batchId, collection: payload.collection, source: payload.source, page: payload.page + 1, cursor: listed.nextCursor });
+        const { batchId, collection, source } = payload;
+        const next = listSourceJob({ v: 1, batchId, collection, source, page: payload.page + 1, cursor: listed.nextCursor });
+        // The next page keeps this one's retry policy, whoever chose it.
         await deps.queue.add(next.name, next.data, { ...next.opts, attempts: job.opts.attempts, backoff: job.opts.backoff });
       }
       deps.logger.debug({ batchId: payload.batchId, page: payload.page, listed: items.length, last }, 'listed a source page');

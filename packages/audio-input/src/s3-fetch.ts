@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '@audio-index/shared';
 import { writeCapped } from './capped-write.ts';
@@ -20,7 +20,8 @@ export async function fetchS3ObjectToFile(url: URL, targetPath: string, limits: 
       (answer.Body as Readable | undefined)?.destroy();
       throw new AppError('TOO_LARGE', `${url.href} is ${answer.ContentLength} bytes; the limit is ${limits.maxBytes}`);
     }
-    body = answer.Body as Readable;
+    // An empty object may come without a body stream: it is zero bytes, which ffmpeg refuses as NOT_AUDIO.
+    body = (answer.Body as Readable | undefined) ?? Readable.from([]);
   } catch (error) {
     throw toS3FetchError(error, url, deadline);
   }
