@@ -76,7 +76,14 @@ export class SearchService {
     }
   }
 
-  private async answer(snapshot: LoadedSnapshot, query: Float32Array, k: number): Promise<SearchAnswer> {
+  private async answer(taken: LoadedSnapshot, query: Float32Array, k: number): Promise<SearchAnswer> {
+    // Embedding a URL or upload takes a while; a reload meanwhile retires `taken` and drops its
+    // view from the search threads. Search whichever version is served now (there is no await
+    // between this lookup and the threads receiving the request, so that view is loaded).
+    const snapshot = this.registry.get(taken.manifest.collection) ?? taken;
+    if (snapshot.dim !== taken.dim || snapshot.manifest.model.id !== taken.manifest.model.id) {
+      throw new AppError('NOT_READY', `collection ${taken.manifest.collection} switched to model ${snapshot.manifest.model.id} during the query; retry`);
+    }
     const started = process.hrtime.bigint();
     const results = await snapshot.search(query, k);
     this.timings.observeSearch(Number(process.hrtime.bigint() - started) / 1e9);

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   NoSuchKey,
   PutObjectCommand,
   S3Client,
@@ -68,14 +68,16 @@ export class S3ObjectStore implements ObjectStore {
   async *list(prefix: string): AsyncIterable<string> {
     const fullPrefix = this.options.prefix ? `${this.options.prefix}/${prefix}` : prefix;
     const strip = this.options.prefix ? this.options.prefix.length + 1 : 0;
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: fullPrefix, ContinuationToken: continuationToken }),
-      );
-      for (const object of page.Contents ?? []) if (object.Key) yield object.Key.slice(strip);
-      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (continuationToken);
+    // ListObjects (V1) paged by Marker = the last key seen: every S3-compatible server pages it
+    // the same way, while V2 continuation tokens are opaque and s3rver's break past 1,000 keys.
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.client.send(new ListObjectsCommand({ Bucket: this.options.bucket, Prefix: fullPrefix, Marker: marker }));
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
+      for (const key of keys) yield key.slice(strip);
+      if (!page.IsTruncated || keys.length === 0) return;
+      marker = keys.at(-1);
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll, createTestBucket, testS3Config } from '../../../../test/harness/test-services.ts';
+import { LocalDirectoryStore } from './local-directory-store.ts';
+import type { ObjectStore } from './object-store.ts';
+import { S3ObjectStore } from './s3-object-store.ts';
+
+/** The same contract, checked against both implementations (S3 on the harness's real server). */
+const implementations: [string, () => Promise<ObjectStore>][] = [
+  ['local directory', async () => new LocalDirectoryStore(fs.mkdtempSync(path.join(os.tmpdir(), 'store-')))],
+  [
+    'S3',
+    async () => {
+      const { bucket } = await createTestBucket('store');
+      const s3 = testS3Config();
+      return new S3ObjectStore({
+        bucket,
+        prefix: 'nested/prefix',
+        endpoint: s3.endpoint,
+        region: s3.region,
+        forcePathStyle: s3.forcePathStyle,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      });
+    },
+  ],
+];
+
+describe.each(implementations)('%s object store', (_name, create) => {
+  let store: ObjectStore;
+
+  beforeAll(async () => {
+    store = await create();
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await closeAll();
+  });
+
+  it('puts, gets, downloads and deletes; a missing key reads as undefined', async () => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
+    await store.put('c/shards/a.faiss', bytes);
+    expect(await store.get('c/shards/a.faiss')).toEqual(bytes);
+    expect(await store.get('c/shards/missing.faiss')).toBeUndefined();
+    const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'download-')), 'sub', 'a.faiss');
+    await store.download('c/shards/a.faiss', target);
+    expect(fs.readFileSync(target)).toEqual(bytes);
+    await store.put('c/LATEST', '{"version":1}');
+    await store.put('c/LATEST', '{"version":2}');
+    expect((await store.get('c/LATEST'))!.toString()).toBe('{"version":2}');
+    await store.delete('c/shards/a.faiss');
+    expect(await store.get('c/shards/a.faiss')).toBeUndefined();
+  });
+
+  it('refuses keys that could escape the store', async () => {
+    for (const key of ['../x', '/abs', 'a//b', 'a/./b', '', 'a/../../b']) await expect(store.put(key, 'x')).rejects.toThrow(/unsafe/);
+  });
+
+  it('lists a prefix in key order across more than one page', async () => {
+    const keys = Array.from({ length: 1050 }, (_, index) => `paged/manifests/${String(index).padStart(12, '0')}.json`);
+    for (let start = 0; start < keys.length; start += 50) await Promise.all(keys.slice(start, start + 50).map((key) => store.put(key, '{}')));
+    await store.put('paged-other/x', 'not under the prefix');
+    const listed: string[] = [];
+    for await (const key of store.list('paged/')) listed.push(key);
+    expect(listed).toEqual(keys);
+  });
+});
