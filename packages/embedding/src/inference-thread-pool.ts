@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { EmbeddingError } from './embedding-error.ts';
-import { startTypeScriptWorker } from './typescript-worker.ts';
+import { startTypeScriptWorker } from '@audio-index/shared';
 import type { ModelCall } from './clip-embedding.ts';
 import type { ClipResult, EmbedBatchRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
 

@@ -22,3 +22,4 @@ export * from './queue/stream-backlog.ts';
 export * from './snapshot/committed-versions.ts';
 export * from './ingest/ingest-request.ts';
 export * from './ingest/ingest-producer.ts';
+export * from './typescript-worker.ts';

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { SearchThreadOptions, SearchThreadReply, SearchThreadRequest, ShardPart } from './search-thread-protocol.ts';
 import { mergeTopK, type TopKLists } from './top-k-merge.ts';
-import { startTypeScriptThread } from './typescript-thread.ts';
+import { startTypeScriptWorker } from '@audio-index/shared';
 
 /**
  * Below this many floats scanned (~8 MB, well under a millisecond) splitting a query across
@@ -32,7 +32,7 @@ export class SearchThreadPool {
 
   static async start(threadCount: number, options: SearchThreadOptions): Promise<SearchThreadPool> {
     const threads = Array.from({ length: threadCount }, () => {
-      const worker = startTypeScriptThread(new URL('./search-thread.ts', import.meta.url), { workerData: options });
+      const worker = startTypeScriptWorker(new URL('./search-thread.ts', import.meta.url), { workerData: options });
       return { worker, pending: new Map<number, Pending>() };
     });
     const pool = new SearchThreadPool(threads);

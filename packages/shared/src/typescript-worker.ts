@@ -6,7 +6,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * ERR_UNKNOWN_FILE_EXTENSION) nor vitest's own transform (it stops at the thread
  * boundary) can load one, so a tiny JavaScript bootstrap registers tsx's loader in the
  * new thread and then imports the entry. tsx is resolved here, from this package, so
- * the thread does not depend on the process's working directory.
+ * the thread does not depend on the process's working directory. Used by the inference
+ * threads (packages/embedding) and the search threads (apps/api).
  */
 export function startTypeScriptWorker(entry: URL, options: WorkerOptions): Worker {
   const tsxApi = import.meta.resolve('tsx/esm/api');
