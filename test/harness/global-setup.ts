@@ -65,7 +65,7 @@ async function chooseS3(canUseContainers: () => Promise<boolean>): Promise<Chose
 function readExternalRedisUrl(): string | undefined {
   const url = process.env.TEST_REDIS_URL?.trim();
   if (!url) return undefined;
-  assertUrl('TEST_REDIS_URL', url, ['redis:', 'rediss:']);
+  assertUrl('TEST_REDIS_URL', url, ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:']);
   return url;
 }
 

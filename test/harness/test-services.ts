@@ -7,7 +7,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from '@audio-index/shared';
 import { inject } from 'vitest';
 import type { TestS3Config, TestServiceEnv, TestServiceModes } from './provided-services.ts';
 
@@ -93,7 +94,8 @@ export async function createTestBucket(prefix = 'test-bucket'): Promise<TestBuck
  * refuse anything else, and one client setting for all tests keeps them interchangeable.
  */
 export function connectTestRedis(): Redis {
-  const client = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+  // The services' own factory, so a Cluster URL (redis+cluster://) gives a Cluster client here too.
+  const client = createRedisConnection(testRedisUrl(), 'test');
   openRedisClients.add(client);
   client.once('end', () => openRedisClients.delete(client));
   return client;

@@ -1,6 +1,7 @@
 import { backpressureEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv } from '@audio-index/shared';
 import os from 'node:os';
 import path from 'node:path';
+import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
 import { z } from 'zod';
 
 export const apiEnvSchema = z
@@ -26,6 +27,7 @@ export const apiEnvSchema = z
     SHARD_CACHE_DIR: z.string().default(path.resolve('data/shard-cache')),
     // URL queries fetch audio in the API process with the same guards as the workers.
     ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
+    FETCH_ALLOWED_NETWORKS: fetchAllowedNetworksEnv,
     FILE_ROOT: z.string().optional(),
     QUERY_FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
     QUERY_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

@@ -66,6 +66,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     totalTimeoutMs: config.QUERY_FETCH_TIMEOUT_MS,
     maxRedirects: 5,
     allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
+    allowedNetworks: config.FETCH_ALLOWED_NETWORKS,
     fileRoot: config.FILE_ROOT,
   };
   const search = new SearchService(

@@ -1,5 +1,5 @@
 import { compareStreamIds, type ItemFailure } from '@audio-index/shared';
-import type { BatchCredit } from './snapshot-commit.ts';
+import type { BatchCredit, CommitExtras } from './snapshot-commit.ts';
 
 /**
  * Stream entries applied to the in-memory state but not yet acknowledged. They are acked,
@@ -10,6 +10,8 @@ export class AppliedEntries {
   readonly credits = new Map<string, BatchCredit>();
   lastEntryId: string | undefined;
   firstAppliedAt: number | undefined;
+  /** Goes with the commit (reindex start/end). */
+  readonly extras: CommitExtras = {};
 
   add(entryId: string): void {
     this.entryIds.push(entryId);
@@ -25,7 +27,8 @@ export class AppliedEntries {
     if (batchId) this.creditOf(batchId).failures.push(failure);
   }
 
-  private creditOf(batchId: string): BatchCredit {
+  /** A batch's credit, to add reindex counters to. */
+  creditOf(batchId: string): BatchCredit {
     let credit = this.credits.get(batchId);
     if (!credit) this.credits.set(batchId, (credit = { indexed: 0, failures: [] }));
     return credit;

@@ -52,7 +52,7 @@ export class CollectionMaintenance {
     if (!this.merging && !state.layoutChanged && state.model && now >= this.nextMergeAt) this.startMerge(state);
     if (!this.retaining && state.version > 0 && now >= this.nextRetentionAt) {
       this.nextRetentionAt = now + this.retentionIntervalMs;
-      const live = new Set(state.shards.map((shard) => shard.id));
+      const live = new Set([...state.shards, ...(state.build?.rows.shards ?? [])].map((shard) => shard.id));
       this.retaining = this.retention
         .run(state.version, live)
         .then((outcome) => {

@@ -1,4 +1,5 @@
 import type { CompactedShard } from './shard-compactor.ts';
+import { GenerationBuild } from './generation-build.ts';
 import {
   decodeShardRows,
   readManifest,
@@ -29,6 +30,14 @@ export class CollectionState {
   generation = 1;
   streamOffset = '0-0';
   model: ModelInfo | undefined;
+  /** What workers load `model` by, when a reindex chose it. */
+  modelRef: string | undefined;
+  /** The model of the generation a reindex replaced (manifest `previousModel`). */
+  previousModel: ModelInfo | undefined;
+  /** Items whose vector came from `previousModel`, to embed again before the next commit. */
+  requeue: { id: string; url: string; metadata?: Record<string, unknown> | undefined; batchId: string; after: string }[] = [];
+  /** A reindex in progress: the next generation (generation-build.ts). */
+  build: GenerationBuild | undefined;
   shards: ShardEntry[] = [];
   /** Visible rows of the shards in `shards`. */
   readonly locations = new Map<string, RowLocation>();
@@ -51,6 +60,7 @@ export class CollectionState {
       state.generation = manifest.generation;
       state.streamOffset = manifest.streamOffset;
       await state.adoptShards(store, manifest);
+      if (manifest.next) state.build = await GenerationBuild.load(store, collection, manifest.next);
     }
     return state;
   }
@@ -69,9 +79,17 @@ export class CollectionState {
   }
 
   private async adoptShards(store: ObjectStore, manifest: Manifest): Promise<void> {
-    this.model = manifest.model;
-    this.shards = manifest.shards;
-    for (const shard of manifest.shards) {
+    if (this.model && this.model.id !== manifest.model.id) this.previousModel = this.model; // a rollback across a reindex
+    else if (!this.model) this.previousModel = manifest.previousModel;
+    this.modelRef = manifest.modelRef;
+    await this.adoptShardList(store, manifest.shards, manifest.model);
+  }
+
+  /** Takes `shards` (and `model`) as the published base, reading where each visible id lives. */
+  async adoptShardList(store: ObjectStore, shards: ShardEntry[], model: ModelInfo | undefined): Promise<void> {
+    this.model = model;
+    this.shards = shards;
+    for (const shard of shards) {
       const body = await store.get(snapshotLayout.shardIds(this.collection, shard.id));
       if (!body) throw new Error(`ids of shard ${shard.id} are missing from ${store.location}`);
       const hidden = new Set(shard.tombstones);
@@ -114,13 +132,20 @@ export class CollectionState {
   }
 
   get hasPendingChanges(): boolean {
-    return this.layoutChanged || this.pendingRows.size > 0 || this.pendingTombstones.size > 0;
+    return (
+      this.layoutChanged || this.pendingRows.size > 0 || this.pendingTombstones.size > 0 || this.requeue.length > 0 || (this.build?.hasPendingChanges ?? false)
+    );
   }
 
   get pendingChangeCount(): number {
     let count = this.pendingRows.size;
     for (const rows of this.pendingTombstones.values()) count += rows.size;
-    return count;
+    return count + (this.build?.rows.pendingChangeCount ?? 0);
+  }
+
+  /** Whether `id` is visible in this generation once the pending changes are published. */
+  holds(id: string): boolean {
+    return this.pendingRows.has(id) || this.locations.has(id);
   }
 
   upsert(id: string, row: PendingRow): void {

@@ -1,4 +1,4 @@
-import { commonEnvShape, parseEnv } from '@audio-index/shared';
+import { collectionNameSchema, commonEnvShape, parseEnv } from '@audio-index/shared';
 import { z } from 'zod';
 
 export const indexerEnvSchema = z.object({
@@ -23,6 +23,24 @@ export const indexerEnvSchema = z.object({
   RETENTION_GRACE_MS: z.coerce.number().int().min(0).default(600_000),
   /** How often retention looks for unreferenced objects (ms). */
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Scheduled reindex (BullMQ job scheduler): a cron expression; unset or empty: none. */
+  REINDEX_CRON: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || undefined),
+  /** What a scheduled reindex re-embeds: `missing` (items without a vector of the target model) or `all`. */
+  REINDEX_CRON_MODE: z.enum(['all', 'missing']).default('missing'),
+  /** Comma-separated collections a scheduled reindex covers; unset: every collection. */
+  REINDEX_CRON_COLLECTIONS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((name) => name.trim()).filter(Boolean))
+    .pipe(z.array(collectionNameSchema)),
+  /** Model a scheduled reindex moves collections to (built-in name or card path, as the workers see it); unset: each collection's own. */
+  REINDEX_CRON_MODEL: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || undefined),
 });
 
 export type IndexerConfig = z.infer<typeof indexerEnvSchema>;

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@audio-index/shared';
 import type { CollectionState } from './collection-state.ts';
 import { LostLeadershipError } from './lost-leadership-error.ts';
-import type { BatchCredit, SnapshotCommit } from './snapshot-commit.ts';
+import type { BatchCredit, CommitExtras, SnapshotCommit } from './snapshot-commit.ts';
 import { markPublished, writeSnapshot, type WrittenSnapshot } from './snapshot-publisher.ts';
 
 export interface PublishStep {
@@ -13,6 +13,7 @@ export interface PublishStep {
   streamOffset: string;
   entryIds: readonly string[];
   credits: ReadonlyMap<string, BatchCredit>;
+  extras?: CommitExtras;
 }
 
 /**
@@ -26,7 +27,7 @@ export async function publishAndCommit(step: PublishStep): Promise<WrittenSnapsh
     state.hasPendingChanges && state.model
       ? await writeSnapshot(store, state, await commit.allocateVersion(state.version), step.streamOffset, step.fence)
       : undefined;
-  const outcome = await commit.commit(step.lockToken, written?.manifest.version ?? 0, step.entryIds, step.credits);
+  const outcome = await commit.commit(step.lockToken, written?.manifest.version ?? 0, step.entryIds, step.credits, step.extras);
   if (outcome === 'fenced') throw new LostLeadershipError();
   if (outcome !== 'committed') throw new Error(`commit of version ${written?.manifest.version} refused: ${outcome}`);
   if (written) markPublished(state, written);

@@ -30,14 +30,27 @@ for first = 5, 4 + entryCount, chunk do
 end
 local credits = cjson.decode(ARGV[5 + entryCount])
 for index, credit in ipairs(credits) do
-  local batchKey = KEYS[3 + index * 2]
-  local failuresKey = KEYS[4 + index * 2]
+  local batchKey = KEYS[5 + index * 2]
+  local failuresKey = KEYS[6 + index * 2]
   if credit.indexed > 0 then redis.call('HINCRBY', batchKey, 'indexed', credit.indexed) end
   if #credit.failures > 0 then
     redis.call('HINCRBY', batchKey, 'failed', #credit.failures)
     for _, failure in ipairs(credit.failures) do redis.call('RPUSH', failuresKey, failure) end
   end
+  if credit.total and credit.total ~= 0 then redis.call('HINCRBY', batchKey, 'total', credit.total) end
+  if credit.built and credit.built > 0 then redis.call('HINCRBY', batchKey, 'built', credit.built) end
+  if credit.listingDone then redis.call('HSET', batchKey, 'listing', 'done') end
+  if credit.promote then redis.call('HSET', batchKey, 'indexed', redis.call('HGET', batchKey, 'built') or '0') end
+  if credit.abandon then
+    local rest = tonumber(redis.call('HGET', batchKey, 'total') or '0') - tonumber(redis.call('HGET', batchKey, 'failed') or '0')
+      - tonumber(redis.call('HGET', batchKey, 'indexed') or '0')
+    if rest > 0 then redis.call('HINCRBY', batchKey, 'failed', rest) end
+  end
 end
+local release = ARGV[6 + entryCount]
+if release ~= '' and redis.call('GET', KEYS[5]) == release then redis.call('DEL', KEYS[5]) end
+local model = ARGV[7 + entryCount]
+if model == '-' then redis.call('DEL', KEYS[6]) elseif model ~= '' then redis.call('SET', KEYS[6], model) end
 return 1`;
 
 // Allocates max(counter, floor) + 1: a floor from the store covers a Redis that lost the counter.
@@ -50,6 +63,24 @@ return redis.call('INCR', KEYS[1])`;
 export interface BatchCredit {
   indexed: number;
   failures: ItemFailure[];
+  /** Reindex batches: added to the total (items found to re-embed). */
+  total?: number;
+  /** Reindex batches: re-embedded vectors applied to the generation being built. */
+  built?: number;
+  /** Reindex batches: the total is final. */
+  listingDone?: boolean;
+  /** Reindex batches: the generation is served now; `indexed` becomes `built`. */
+  promote?: boolean;
+  /** Reindex batches: ended before completion; what has no outcome yet counts as failed. */
+  abandon?: boolean;
+}
+
+/** Redis changes that go with a commit besides the stream and the batches. */
+export interface CommitExtras {
+  /** Ends the collection's active reindex, if it is this one. */
+  releaseReindex?: string | undefined;
+  /** The model new items are embedded with: JSON `{id, ref}` to set, null to clear, undefined to leave. */
+  collectionModel?: string | null | undefined;
 }
 
 export type CommitOutcome = 'committed' | 'fenced' | 'version-not-newer';
@@ -89,15 +120,28 @@ export class SnapshotCommit {
    * Commits `version` (0: acknowledge only, for entries that changed nothing) and acks
    * `entryIds`, if and only if `lockToken` still holds the leader lock.
    */
-  async commit(lockToken: string, version: number, entryIds: readonly string[], credits: ReadonlyMap<string, BatchCredit>): Promise<CommitOutcome> {
+  async commit(
+    lockToken: string,
+    version: number,
+    entryIds: readonly string[],
+    credits: ReadonlyMap<string, BatchCredit>,
+    extras: CommitExtras = {},
+  ): Promise<CommitOutcome> {
     const { keys, collection } = this;
     const batchKeys: string[] = [];
-    const creditList: { indexed: number; failures: string[] }[] = [];
+    const creditList: (Omit<BatchCredit, 'failures'> & { failures: string[] })[] = [];
     for (const [batchId, credit] of credits) {
       batchKeys.push(keys.batch(collection, batchId), keys.batchFailures(collection, batchId));
-      creditList.push({ indexed: credit.indexed, failures: credit.failures.map((failure) => JSON.stringify(failure)) });
+      creditList.push({ ...credit, failures: credit.failures.map((failure) => JSON.stringify(failure)) });
     }
-    const fixedKeys = [keys.indexerLock(collection), keys.snapshotCommitted(collection), keys.snapshotVersions(collection), keys.stream(collection)];
+    const fixedKeys = [
+      keys.indexerLock(collection),
+      keys.snapshotCommitted(collection),
+      keys.snapshotVersions(collection),
+      keys.stream(collection),
+      keys.reindexActive(collection),
+      keys.collectionModel(collection),
+    ];
     const answer = await this.redis.commitSnapshot(
       fixedKeys.length + batchKeys.length,
       ...fixedKeys,
@@ -109,6 +153,8 @@ export class SnapshotCommit {
       ...entryIds,
       // cjson encodes an empty Lua table as {}, so an empty list must still arrive as a list
       creditList.length ? JSON.stringify(creditList) : '[]',
+      extras.releaseReindex ?? '',
+      extras.collectionModel === null ? '-' : (extras.collectionModel ?? ''),
     );
     if (answer === 1) return 'committed';
     return answer === -1 ? 'fenced' : 'version-not-newer';

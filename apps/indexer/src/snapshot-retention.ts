@@ -45,7 +45,9 @@ export class SnapshotRetention {
     const referenced = new Set(liveShardIds);
     for (const version of kept) {
       try {
-        for (const shard of (await readManifest(store, collection, version)).shards) referenced.add(shard.id);
+        const manifest = await readManifest(store, collection, version);
+        // A reindex's generation under construction is referenced by `next` only.
+        for (const shard of [...manifest.shards, ...(manifest.next?.shards ?? [])]) referenced.add(shard.id);
       } catch (error) {
         // Better to keep too much than to delete what a kept version needs.
         this.logger.warn({ err: error, version }, 'retention cannot read a kept manifest; skipping this round');

@@ -1,5 +1,5 @@
 import { commonEnvShape, envBoolean, modelEnvShape, parseEnv } from '@audio-index/shared';
-import { parseNetworks } from '@audio-index/audio-input';
+import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
 import { z } from 'zod';
 
 export const workerEnvSchema = z.object({
@@ -28,17 +28,7 @@ export const workerEnvSchema = z.object({
   LISTING_MAX_WAITING_ITEMS: z.coerce.number().int().min(1).default(50_000),
   ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
   /** Comma-separated CIDRs fetchable although private, e.g. an internal archive's subnet. */
-  FETCH_ALLOWED_NETWORKS: z
-    .string()
-    .optional()
-    .transform((value) => (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean))
-    .superRefine((networks, context) => {
-      try {
-        parseNetworks(networks);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-    }),
+  FETCH_ALLOWED_NETWORKS: fetchAllowedNetworksEnv,
   FILE_ROOT: z.string().optional(),
   FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(200 * 1024 * 1024),
   FETCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

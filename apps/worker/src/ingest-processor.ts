@@ -2,12 +2,13 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { AudioLoadOptions } from '@audio-index/audio-input';
 import { loadAudioFromUrl } from '@audio-index/audio-input';
-import type { Embedder } from '@audio-index/embedding';
 import { jobCatalog, type BatchLedger, type IngestItemPayload, type Logger } from '@audio-index/shared';
+import type { EmbedderCache } from './embedder-cache.ts';
 import { failureOf, isFinalAttempt } from './job-outcome.ts';
 
 export interface IngestProcessorDeps {
-  embedder: Embedder;
+  /** The model a job names (a reindex), else the collection's, else the worker's own. */
+  embedders: EmbedderCache;
   ledger: BatchLedger;
   audio: AudioLoadOptions;
   logger: Logger;
@@ -27,16 +28,18 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     const item: IngestItemPayload = parsed.data;
     const started = performance.now();
     try {
-      const samples = await loadAudioFromUrl(item.url, deps.audio);
-      const vector = await deps.embedder.embed(samples, { transfer: true });
+      const embedder = await deps.embedders.forJob(item.collection, item.model);
+      const samples = await loadAudioFromUrl(item.url, { ...deps.audio, decode: { ...deps.audio.decode, sampleRate: embedder.sampleRate } });
+      const vector = await embedder.embed(samples, { transfer: true });
       const entryId = await deps.ledger.recordEmbedded(item.collection, job.id!, {
         op: 'upsert',
         id: item.itemId,
         url: item.url,
         metadata: item.metadata,
-        modelId: deps.embedder.modelId,
+        modelId: embedder.modelId,
         vector,
         batchId: item.batchId,
+        generation: item.generation,
       });
       deps.logger.debug({ jobId: job.id, itemId: item.itemId, ms: Math.round(performance.now() - started) }, 'embedded');
       return { entryId };

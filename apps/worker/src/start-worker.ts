@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { BatchLedger, createLogger, createRedisConnection, createRedisKeys, jobCatalog } from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
+import { EmbedderCache } from './embedder-cache.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
 import { routeJobsByName } from './job-router.ts';
 import { createListingProcessor } from './listing-processor.ts';
@@ -20,22 +21,24 @@ export interface RunningWorker {
 export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
   const logger = createLogger('worker', config.LOG_LEVEL);
   // Fails here, at start, when the model or the execution provider is unusable.
-  const embedder = await createEmbedder({
-    model: config.MODEL,
+  const embedderOptions = {
     executionProvider: config.EXECUTION_PROVIDER,
     threads: config.EMBED_THREADS,
     batchSize: config.EMBED_BATCH_SIZE,
     batchMaxWaitMs: config.EMBED_BATCH_MAX_WAIT_MS,
-  });
+  };
+  const embedder = await createEmbedder({ model: config.MODEL, ...embedderOptions });
   const redis = createRedisConnection(config.REDIS_URL, 'worker-ledger');
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
   const ledger = new BatchLedger(redis, keys);
+  // Other models (a reindex's, or a collection's after one) start on first use.
+  const embedders = new EmbedderCache(embedder, embedderOptions, redis, keys, logger);
   // Credentials come from the standard AWS chain (env, profile, instance role).
   const s3 = new S3Client({ region: config.S3_REGION, endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
   const processor = routeJobsByName({
     ingestItem: createIngestProcessor({
-      embedder,
+      embedders,
       ledger,
       logger,
       audio: {
@@ -77,7 +80,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     const closing = worker.close();
     const finished = await settlesWithin(closing, config.SHUTDOWN_GRACE_MS);
     if (!finished) logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'active jobs outlived the grace period; releasing them for retry');
-    await embedder.close();
+    await embedders.close();
     // Released jobs end quickly once their embeds fail; one still fetching or decoding is
     // left to BullMQ's stalled-job check, which hands it to another worker after its lock lapses.
     if (!finished) await settlesWithin(closing, 2_000);

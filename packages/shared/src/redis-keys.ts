@@ -46,6 +46,13 @@ export function createRedisKeys(namespace = 'ai') {
     snapshotVersions: (collection: string) => `${collectionTag(collection)}:snapshot-versions`,
     /** Hands out snapshot version numbers, so two leaders never write the same manifest key. */
     snapshotVersionCounter: (collection: string) => `${collectionTag(collection)}:snapshot-version-counter`,
+    /** The reindex id being built; set (NX) by a reindex request, removed by the indexer when it ends. */
+    reindexActive: (collection: string) => `${collectionTag(collection)}:reindex-active`,
+    /**
+     * JSON `{id, ref}`: the model new items of the collection are embedded with, when a
+     * reindex moved it off the workers' configured one. Written by the indexer's commit.
+     */
+    collectionModel: (collection: string) => `${collectionTag(collection)}:model`,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { loadModelCard } from '@audio-index/embedding';
 import {
   AppError,
   committedSnapshotVersions,
@@ -13,13 +14,13 @@ import type { CollectionSummary, ReindexRequest } from './collection-schemas.ts'
 
 /**
  * What the API asks of the indexer, through the collection's stream (CollectionCommands in
- * @audio-index/shared). Reindexing is not built yet: without `requestReindex` that route
- * answers 503 NOT_READY.
+ * @audio-index/shared). Without `requestReindex` the reindex route answers 503 NOT_READY.
  */
 export interface IndexerCommands {
   deleteItem(collection: string, id: string): Promise<string>;
   activateVersion(collection: string, version: number): Promise<unknown>;
-  requestReindex?(collection: string, request: ReindexRequest): Promise<{ reindexId: string }>;
+  /** `target`: the card `model` names, resolved here so the new generation's model is fixed up front. */
+  requestReindex?(collection: string, request: ReindexRequest, target?: { id: string; dim: number }): Promise<{ reindexId: string }>;
 }
 
 /** Most manifests one snapshot listing reads (newest first). */
@@ -76,10 +77,26 @@ export class CollectionService {
     await this.commands.activateVersion(collection, version);
   }
 
+  /**
+   * Starts a reindex (202 with its id, a batch id). `model` is what the workers will load: a
+   * built-in name or a card path, on the workers' file system as on this one; a card that
+   * does not load here is refused with 400 before anything is queued.
+   */
   async reindex(collection: string, request: ReindexRequest): Promise<{ reindexId: string }> {
     await this.requireKnown(collection);
     if (!this.commands.requestReindex) throw new AppError('NOT_READY', 'this deployment cannot reindex yet');
-    return this.commands.requestReindex(collection, request);
+    let target: { id: string; dim: number } | undefined;
+    if (request.model !== undefined) {
+      try {
+        const card = loadModelCard(request.model);
+        target = { id: card.id, dim: card.dim };
+      } catch (error) {
+        throw new AppError('VALIDATION_FAILED', `model ${JSON.stringify(request.model)} cannot be loaded: ${(error as Error).message}`, {
+          details: [{ path: 'model', message: (error as Error).message }],
+        });
+      }
+    }
+    return this.commands.requestReindex(collection, request, target);
   }
 
   private async requireKnown(collection: string): Promise<void> {

@@ -1,6 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AppError } from '../errors.ts';
+import { ingestJobId } from '../names.ts';
 import type { RedisKeys } from '../redis-keys.ts';
-import { encodeStreamFields, type StreamOperation } from './stream-entry.ts';
+import { BatchLedger } from './batch-ledger.ts';
+import { ingestItemJob, jobCatalog, type IngestItemPayload } from './job-catalog.ts';
+import { encodeStreamFields, type ReindexMode, type StreamOperation } from './stream-entry.ts';
+
+export interface ReindexRequestInput {
+  mode: ReindexMode;
+  /** What workers load the new model by: a built-in name or a card path. Unset: the collection's model. */
+  model?: string | undefined;
+}
+
+/** The card behind `model`, when the caller resolved it: fixes the new generation's model up front. */
+export interface ReindexTarget {
+  id: string;
+  dim: number;
+}
+
+// Starts a reindex only when none is running, and queues it in the stream in the same step.
+const START_REINDEX = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return redis.call('GET', KEYS[1]) or '' end
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
+return 1`;
+
+type CommandsRedis = Redis & { startReindex(...args: string[]): Promise<number | string> };
 
 /**
  * Changes the API asks of a collection that are not new vectors. They travel through the
@@ -8,10 +34,15 @@ import { encodeStreamFields, type StreamOperation } from './stream-entry.ts';
  * the vectors around them.
  */
 export class CollectionCommands {
+  private readonly redis: CommandsRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.redis = redis as CommandsRedis;
+    if (!('startReindex' in redis)) redis.defineCommand('startReindex', { numberOfKeys: 2, lua: START_REINDEX });
+  }
 
   /** Hides `id` from the next snapshot on; returns the stream entry id. */
   async deleteItem(collection: string, id: string): Promise<string> {
@@ -29,9 +60,113 @@ export class CollectionCommands {
     return this.append(collection, { op: 'activate', version });
   }
 
+  /**
+   * Re-embeds the collection into a new generation, served once complete (the indexer plans
+   * it: apps/indexer/README.md, "Reindex"). The reindex id is a batch id: `GET
+   * /v1/batches/:reindexId` shows its progress. One reindex per collection at a time: a
+   * second one while the first builds is refused with REINDEX_IN_PROGRESS.
+   */
+  async requestReindex(collection: string, request: ReindexRequestInput, target?: ReindexTarget): Promise<{ reindexId: string }> {
+    const activeKey = this.keys.reindexActive(collection);
+    const running = await this.redis.get(activeKey);
+    if (running) throw inProgress(collection, running);
+    const reindexId = `r${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    // The batch exists before the indexer can see the request; it stays "running" (its
+    // listing runs) until the indexer has counted the items to re-embed.
+    await new BatchLedger(this.redis, this.keys).createBatch(collection, reindexId, 0, { listing: true });
+    const operation: StreamOperation = { op: 'reindex', reindexId, mode: request.mode, model: request.model, modelId: target?.id, dim: target?.dim };
+    const started = await this.redis.startReindex(activeKey, this.keys.stream(collection), reindexId, ...(encodeStreamFields(operation) as string[]));
+    if (started !== 1) {
+      await this.redis.del(this.keys.batch(collection, reindexId), this.keys.batchCollection(reindexId));
+      throw inProgress(collection, String(started));
+    }
+    return { reindexId };
+  }
+
   private async append(collection: string, operation: StreamOperation): Promise<string> {
     const entryId = await this.redis.xadd(this.keys.stream(collection), '*', ...(encodeStreamFields(operation) as string[]));
     if (!entryId) throw new Error('XADD returned no id');
     return entryId;
   }
 }
+
+function inProgress(collection: string, reindexId: string): AppError {
+  return new AppError('REINDEX_IN_PROGRESS', `collection ${collection} is being reindexed (${reindexId}); wait for it to finish`, {
+    details: { reindexId },
+  });
+}
+
+/** One item to re-embed into a generation. `after`: the stream entry that changed it during a build. */
+export interface ReindexItem {
+  id: string;
+  url: string;
+  metadata?: Record<string, unknown> | undefined;
+  after?: string | undefined;
+}
+
+export interface ReindexJobTarget {
+  collection: string;
+  reindexId: string;
+  generation: number;
+  /** Unset: the worker embeds with the collection's model. */
+  model?: string | undefined;
+}
+
+const ENQUEUE_PAGE = 1000;
+/**
+ * BullMQ takes jobs without a priority first: re-embedding a large collection never holds
+ * up new items, which the users are waiting for (they reach the new generation through
+ * their own re-embed job, queued behind).
+ */
+const REINDEX_JOB_PRIORITY = 100;
+
+/**
+ * The indexer's side of a reindex: ingest-item jobs tagged with the generation they build
+ * (and the model to embed with), on the ordinary ingest queue. Job ids are derived from the
+ * reindex and the item (and, for an item changed during the build, the entry that changed
+ * it), so enqueuing again after a crash adds nothing.
+ */
+export class ReindexJobs {
+  private readonly queue: Queue;
+
+  constructor(redis: Redis, keys: RedisKeys) {
+    this.queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
+  }
+
+  async enqueue(target: ReindexJobTarget, items: readonly ReindexItem[]): Promise<void> {
+    for (let start = 0; start < items.length; start += ENQUEUE_PAGE) {
+      const jobs = items.slice(start, start + ENQUEUE_PAGE).map((item) => {
+        const payload: IngestItemPayload = {
+          v: 1, batchId: target.reindexId, collection: target.collection, itemId: item.id, url: item.url, metadata: item.metadata,
+          generation: target.generation, ...(target.model ? { model: target.model } : {}),
+        };
+        const job = ingestItemJob(payload);
+        const jobId = item.after ? ingestJobId(`${target.reindexId}-${item.after}`, target.collection, item.id) : job.opts.jobId;
+        return { ...job, opts: { ...job.opts, jobId, priority: REINDEX_JOB_PRIORITY } };
+      });
+      await this.queue.addBulk(jobs);
+    }
+  }
+
+  /**
+   * Items whose vector came from the model a reindex just replaced (embedded before the
+   * workers saw the new one): embedded again with `model`, in their own batch.
+   */
+  async requeue(collection: string, model: string | undefined, items: readonly (ReindexItem & { batchId: string; after: string })[]): Promise<void> {
+    for (let start = 0; start < items.length; start += ENQUEUE_PAGE) {
+      const jobs = items.slice(start, start + ENQUEUE_PAGE).map((item) => {
+        const payload: IngestItemPayload = { v: 1, batchId: item.batchId, collection, itemId: item.id, url: item.url, metadata: item.metadata, ...(model ? { model } : {}) };
+        const job = ingestItemJob(payload);
+        const jobId = ingestJobId(`${item.batchId}-${item.after}`, collection, item.id);
+        return { ...job, opts: { ...job.opts, jobId } };
+      });
+      await this.queue.addBulk(jobs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+export { ReindexSchedule, REINDEX_SCHEDULE_QUEUE, type ReindexScheduleConfig } from './reindex-schedule.ts';

@@ -12,6 +12,13 @@ export const ingestItemPayloadSchema = z.object({
   itemId: itemIdSchema,
   url: z.string().url(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Reindex jobs only (optional, so `v: 1` is unchanged): the generation the vector is for,
+   * passed on in the stream entry (apps/indexer/README.md, "Reindex").
+   */
+  generation: z.number().int().positive().optional(),
+  /** The model to embed with (built-in name or card path); unset: the collection's, else the worker's `MODEL`. */
+  model: z.string().min(1).max(4096).optional(),
 });
 export type IngestItemPayload = z.infer<typeof ingestItemPayloadSchema>;
 

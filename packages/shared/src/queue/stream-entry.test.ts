@@ -26,6 +26,18 @@ describe('stream entry codec', () => {
     expect(() => decodeStreamFields(asReadBack(['op', 'activate', 'version', '0']))).toThrow(MalformedStreamEntryError);
   });
 
+  it('round-trips a reindex request and the generation of a re-embedded vector', () => {
+    const request = { op: 'reindex', reindexId: 'r1', mode: 'missing', model: '/models/b/card.json', modelId: 'b', dim: 8 } as const;
+    expect(decodeStreamFields(asReadBack(encodeStreamFields(request)))).toEqual(request);
+    expect(decodeStreamFields(asReadBack(encodeStreamFields({ op: 'reindex', reindexId: 'r2', mode: 'all' })))).toEqual({
+      op: 'reindex', reindexId: 'r2', mode: 'all', model: undefined, modelId: undefined, dim: undefined,
+    });
+    const rebuilt = decodeStreamFields(asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'b', vector: new Float32Array(2), batchId: 'r1', generation: 3 })));
+    expect(rebuilt).toMatchObject({ op: 'upsert', generation: 3, batchId: 'r1' });
+    expect(decodeStreamFields(asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'b', vector: new Float32Array(2) })))).not.toHaveProperty('generation');
+    expect(() => decodeStreamFields(asReadBack(['op', 'reindex', 'reindex', 'r', 'mode', 'some']))).toThrow(MalformedStreamEntryError);
+  });
+
   it('rejects a vector whose length disagrees with its dim', () => {
     const fields = asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'm', vector: new Float32Array(4) }));
     const dimIndex = fields.findIndex((field) => field.toString() === 'dim');

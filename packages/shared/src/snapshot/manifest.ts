@@ -23,6 +23,27 @@ export const modelInfoSchema = z.object({
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
+/**
+ * A generation being built by a reindex: its shards are written as vectors arrive, but
+ * searches keep using `shards` until it is complete and a version swaps it in.
+ */
+export const nextGenerationSchema = z.object({
+  reindexId: z.string().min(1),
+  generation: z.number().int().positive(),
+  mode: z.enum(['all', 'missing']),
+  /** What workers load the model by (built-in name or card path); unset: the collection's model. */
+  modelRef: z.string().optional(),
+  /** Fixed by the reindex request when the API resolved the card, else by the first vector. */
+  model: modelInfoSchema.optional(),
+  shards: z.array(shardEntrySchema),
+  /**
+   * Items upserted in the served generation while this one builds, with the URL of that
+   * upsert: only a vector re-embedded from that URL may stand for them here.
+   */
+  changedUrls: z.record(z.string(), z.string()).default({}),
+});
+export type NextGeneration = z.infer<typeof nextGenerationSchema>;
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
   collection: collectionNameSchema,
@@ -36,6 +57,15 @@ export const manifestSchema = z.object({
   /** Last stream entry applied; a restarted indexer skips entries at or below it. */
   streamOffset: streamOffsetSchema,
   generation: z.number().int().positive(),
+  /** What workers load `model` by, when a reindex chose it (built-in name or card path). */
+  modelRef: z.string().optional(),
+  /**
+   * The model of the generation this one replaced: a late vector of it (embedded before the
+   * workers saw the change) is embedded again with `model`, not refused.
+   */
+  previousModel: modelInfoSchema.optional(),
+  /** A reindex in progress: the generation that replaces this one once complete. */
+  next: nextGenerationSchema.optional(),
   /** Fencing token of the leader that wrote it; for audits (the commit in Redis is what fences). */
   leaderFence: z.number().int().nonnegative().optional(),
 });
