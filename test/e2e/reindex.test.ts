@@ -147,6 +147,11 @@ describe('reindex over HTTP into a second model (api -> indexer -> worker -> ind
     const after = await until(searchFirst, (answer) => answer.body.snapshot.version >= swapped!.version, 'search of generation 2');
     expect(after.body.results[0]).toMatchObject({ id: clips[0]!.name });
     expect(after.body.snapshot.version).toBeGreaterThan(before.body.snapshot.version);
+    // Audio queries are embedded with the collection's new model (loaded by the API from modelRef).
+    const byUrl = await system.call<SearchBody>('POST', '/v1/search', { collection, k: 3, query: { url: files.urlOf(clips[1]!.file) } });
+    expect(byUrl.status).toBe(200);
+    expect(byUrl.body.results[0]).toMatchObject({ id: clips[1]!.name });
+    expect(byUrl.body.results[0]!.score).toBeGreaterThan(0.99);
 
     // New items are embedded with the collection's new model.
     expect(await waitForBatch(system, await ingest([afterwards]))).toMatchObject({ indexed: 1, failed: 0 });

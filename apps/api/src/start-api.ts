@@ -16,6 +16,7 @@ import { CollectionService } from './collections/collection-service.ts';
 import { VectorUploadService } from './collections/vector-upload-service.ts';
 import type { ApiConfig } from './env.ts';
 import { ApiMetrics } from './observability/api-metrics.ts';
+import { QueryEmbedders } from './search/query-embedders.ts';
 import { SearchService } from './search/search-service.ts';
 import { SearchThreadPool } from './search/search-thread-pool.ts';
 import { SnapshotRegistry } from './search/snapshot-registry.ts';
@@ -40,6 +41,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   });
   const ledger = new BatchLedger(redis, keys);
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
+  const queryEmbedders = new QueryEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0 });
   const registry = new SnapshotRegistry({
     store,
@@ -71,7 +73,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   };
   const search = new SearchService(
     registry,
-    embedder,
+    queryEmbedders,
     {
       fetch: queryFetch,
       decode: { sampleRate: embedder.sampleRate, maxSeconds: config.QUERY_MAX_AUDIO_SECONDS, timeoutMs: config.QUERY_FETCH_TIMEOUT_MS },
@@ -112,7 +114,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
       await pool.close();
       await queueEvents.close();
       await queue.close();
-      await embedder.close();
+      await queryEmbedders.close();
       await store.close();
       subscriber.disconnect();
       redis.disconnect();

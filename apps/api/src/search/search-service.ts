@@ -3,6 +3,7 @@ import type { Embedder } from '@audio-index/embedding';
 import { AppError } from '@audio-index/shared';
 import type { SearchHit, LoadedSnapshot } from './loaded-snapshot.ts';
 import { normaliseQueryVector } from './query-vector.ts';
+import type { QueryEmbedders } from './query-embedders.ts';
 import type { SearchRequest } from './search-request.ts';
 import type { SnapshotRegistry } from './snapshot-registry.ts';
 
@@ -26,7 +27,7 @@ export interface SearchTimings {
 export class SearchService {
   constructor(
     private readonly registry: SnapshotRegistry,
-    private readonly embedder: Embedder,
+    private readonly embedders: QueryEmbedders,
     private readonly audio: AudioLoadOptions,
     private readonly maxK: number,
     private readonly timings: SearchTimings,
@@ -41,8 +42,8 @@ export class SearchService {
       if (!stored) throw new AppError('ITEM_NOT_FOUND', `no item ${request.query.id} in collection ${request.collection}`);
       query = stored;
     } else {
-      this.checkModel(snapshot);
-      query = await this.embed(await loadAudioFromUrl(request.query.url, this.audio));
+      const embedder = await this.embedders.forManifest(snapshot.manifest);
+      query = await this.embed(embedder, await loadAudioFromUrl(request.query.url, { ...this.audio, decode: this.decodeFor(embedder) }));
     }
     return this.answer(snapshot, query, request.k);
   }
@@ -50,8 +51,8 @@ export class SearchService {
   /** An uploaded file, already on disk: decoded with the same duration and time limits as URL queries. */
   async searchAudioFile(collection: string, k: number, filePath: string): Promise<SearchAnswer> {
     const snapshot = await this.snapshotFor(collection, k);
-    this.checkModel(snapshot);
-    return this.answer(snapshot, await this.embed(await decodeAudioFile(filePath, this.audio.decode)), k);
+    const embedder = await this.embedders.forManifest(snapshot.manifest);
+    return this.answer(snapshot, await this.embed(embedder, await decodeAudioFile(filePath, this.decodeFor(embedder))), k);
   }
 
   private async snapshotFor(collection: string, k: number): Promise<LoadedSnapshot> {
@@ -61,16 +62,15 @@ export class SearchService {
     return snapshot;
   }
 
-  private checkModel(snapshot: LoadedSnapshot): void {
-    if (snapshot.manifest.model.id !== this.embedder.modelId) {
-      throw new AppError('MODEL_MISMATCH', `collection uses model ${snapshot.manifest.model.id}; this API embeds with ${this.embedder.modelId}`);
-    }
+  /** Audio is decoded at the rate of the model that will embed it. */
+  private decodeFor(embedder: Embedder) {
+    return { ...this.audio.decode, sampleRate: embedder.sampleRate };
   }
 
-  private async embed(samples: Float32Array): Promise<Float32Array> {
+  private async embed(embedder: Embedder, samples: Float32Array): Promise<Float32Array> {
     const started = process.hrtime.bigint();
     try {
-      return await this.embedder.embed(samples, { transfer: true });
+      return await embedder.embed(samples, { transfer: true });
     } finally {
       this.timings.observeEmbed(Number(process.hrtime.bigint() - started) / 1e9);
     }
