@@ -72,6 +72,36 @@ describe('audio-index import: embeddings made by Python numpy', () => {
     }
   });
 
+  it('imports a Faiss IndexFlatIP file written by Python faiss the same way', async () => {
+    const other = uniqueName('import-faiss');
+    const script = [
+      'import sys, numpy as np, faiss',
+      'dim, out = int(sys.argv[1]), sys.argv[2]',
+      'x = np.random.default_rng(3).standard_normal((50, dim)).astype(np.float32)',
+      'index = faiss.IndexFlatIP(dim); index.add(x)',
+      'faiss.write_index(index, out + "/vectors.faiss")',
+      'open(out + "/faiss-ids.txt", "w").write("".join(f"f-{i}\\n" for i in range(50)))',
+      'np.save(out + "/faiss-rows.npy", x)',
+    ].join('\n');
+    execFileSync('/usr/bin/python3', ['-c', script, String(dim), directory]);
+    const { stdout } = await run('node', [cliPath, '--api', system.api.url, '--json', 'import', path.join(directory, 'vectors.faiss'), '--ids', path.join(directory, 'faiss-ids.txt'), '--collection', other]);
+    const summary = JSON.parse(stdout) as { vectors: number; batchIds: string[] };
+    expect(summary.vectors).toBe(50);
+    for (const batchId of summary.batchIds) expect((await waitForBatch(system, batchId)).indexed).toBe(50);
+    const npy = fs.readFileSync(path.join(directory, 'faiss-rows.npy'));
+    const rows = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + npy.readUInt16LE(8), npy.byteOffset + npy.length));
+    const vector = Array.from(rows.subarray(17 * dim, 18 * dim));
+    for (let attempt = 0; ; attempt += 1) {
+      const { body } = await system.call<SearchBody>('POST', '/v1/search', { collection: other, k: 1, query: { vector } });
+      if (body.snapshot?.count === 50) {
+        expect(body.results[0]!.id).toBe('f-17');
+        break;
+      }
+      if (attempt > 100) throw new Error('imported vectors never became searchable');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
   it('refuses an id list that does not match the matrix', async () => {
     fs.writeFileSync(path.join(directory, 'short.txt'), 'a\nb\n');
     const failure = await run('node', [cliPath, '--api', system.api.url, 'import', path.join(directory, 'vectors.npy'), '--ids', path.join(directory, 'short.txt')]).catch(
