@@ -146,6 +146,23 @@ for (let index = 0; index < QUERIES; index += 1) {
   if (status !== 200) throw new Error(`search answered ${status}`);
 }
 
+// What HTTP costs without search: a health check, and a search by id (tiny body, same engine).
+const healthMs: number[] = [];
+const byIdMs: number[] = [];
+for (let index = 0; index < QUERIES; index += 1) {
+  let started = performance.now();
+  await (await fetch(`${api.url}/healthz`)).json();
+  healthMs.push(performance.now() - started);
+  started = performance.now();
+  const response = await fetch(`${api.url}/v1/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ collection, k: K, query: { id: `r${index}` } }),
+  });
+  await response.json();
+  byIdMs.push(performance.now() - started);
+}
+
 // The same engine without HTTP: a pool of the API's size over the same shard file.
 const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0 });
 const shard = await readShardIntoSharedMemory(shardPath, shardSha);
@@ -165,6 +182,8 @@ const lines = [
   '|---|---|',
   `| raw engine p50 / p99 | ${percentile(rawMs, 50).toFixed(2)} / ${percentile(rawMs, 99).toFixed(2)} ms |`,
   `| HTTP POST /v1/search p50 / p99 | ${percentile(httpMs, 50).toFixed(2)} / ${percentile(httpMs, 99).toFixed(2)} ms |`,
+  `| GET /healthz p50 (HTTP round trip alone, client in the same process) | ${percentile(healthMs, 50).toFixed(2)} ms |`,
+  `| POST /v1/search by id p50 (no vector in the body) | ${percentile(byIdMs, 50).toFixed(2)} ms |`,
   `| HTTP overhead at p50 (target <= 5 ms) | ${(percentile(httpMs, 50) - percentile(rawMs, 50)).toFixed(2)} ms |`,
   `| raw vector bytes | ${(rawBytes / 2 ** 20).toFixed(0)} MiB |`,
   `| RSS added by loading the snapshot | ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MiB (${((rssAfter - rssBefore) / rawBytes).toFixed(2)} x raw; target <= 1.3) |`,
