@@ -69,8 +69,11 @@ async function waitForPong(port: number, serverHasExited: () => boolean): Promis
   throw new Error(`redis-server did not answer PING within ${READY_TIMEOUT_MS} ms`);
 }
 
-/** A raw RESP PING: ioredis would queue and retry on its own and hide when the port is ready. */
-function answersPing(port: number): Promise<boolean> {
+/**
+ * A raw RESP PING: ioredis would queue and retry on its own and hide when the port is ready.
+ * Only +PONG counts: Redis answers -LOADING while it replays its AOF.
+ */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { createObjectStore, createRedisConnection, createRedisKeys, type ObjectStore, type RedisKeys } from '@audio-index/shared';
+import { createObjectStore, createRedisConnection, createRedisKeys, type BatchStatus, type ObjectStore, type RedisKeys } from '@audio-index/shared';
+
+export type { BatchStatus };
 import { apiClient, crashedApps, startApp, type ApiCall, type AppName, type AppProcess } from './app-processes.ts';
 
 /** REDIS_URL plus the S3 and AWS variables (the harness's `testServiceEnv()`, or a bench's own). */
@@ -31,16 +33,6 @@ export interface ProcessSystemOptions {
   keepLines?: string[];
 }
 
-export interface BatchStatus {
-  batchId: string;
-  collection: string;
-  total: number;
-  embedded: number;
-  failed: number;
-  indexed: number;
-  state: string;
-  failures: { id: string; url: string; code: string; message: string; attempts: number }[];
-}
 
 /**
  * api replicas, workers and one indexer, each a real process, sharing one Redis namespace and
