@@ -1,9 +1,10 @@
-import { EmbeddingError } from './embedding-error.ts';
+import { EmbeddingError, isEmbeddingError } from './embedding-error.ts';
 import type { ExecutionProvider } from './execution-provider.ts';
 import { windowsOfClip } from './clip-embedding.ts';
 import { InferenceThreadPool, type EmbedderStats } from './inference-thread-pool.ts';
 import { l2Normalise } from './l2-normalise.ts';
 import { loadModelCard, type ModelCard, type ModelCardFile } from './model-card.ts';
+import { planSegments, segmentSampleRange, type SegmentSettings, type SegmentSpan } from './segment-plan.ts';
 
 export interface EmbedderOptions {
   /** A built-in model name ("default") or the path of a card.json. */
@@ -32,6 +33,18 @@ export interface EmbedOptions {
   readonly transfer?: boolean;
 }
 
+/** The rows of one recording: `vectors` holds `segments.length` unit vectors of `dim`, in time order. */
+export interface SegmentEmbeddings {
+  readonly vectors: Float32Array;
+  readonly segments: SegmentSpan[];
+}
+
+/**
+ * Segments in flight per recording: bounds the copies of an hour-long recording held at once
+ * (64 x 5 s at 16 kHz = 20 MB) while keeping every inference thread and batch busy.
+ */
+const SEGMENTS_IN_FLIGHT = 64;
+
 export interface Embedder {
   readonly card: ModelCard;
   readonly modelId: string;
@@ -39,6 +52,11 @@ export interface Embedder {
   readonly sampleRate: number;
   /** Unit-length embedding of a mono clip at `sampleRate`. */
   embed(samples: Float32Array, options?: EmbedOptions): Promise<Float32Array>;
+  /**
+   * Unit embeddings of a recording's segments (docs/segments.md). Silent segments (a pause in a
+   * broadcast) are left out; a recording with nothing audible fails SILENT_AUDIO, as `embed` does.
+   */
+  embedSegments(samples: Float32Array, settings: SegmentSettings): Promise<SegmentEmbeddings>;
   /** What the inference threads did so far: clips, model calls, windows, batches formed. */
   stats(): EmbedderStats;
   close(): Promise<void>;
@@ -74,10 +92,41 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
       }
       return vector;
     },
+    async embedSegments(samples, settings) {
+      const spans = planSegments(samples.length, card.sampleRate, settings);
+      const kept: { span: SegmentSpan; vector: Float32Array }[] = [];
+      let silence: unknown;
+      for (let first = 0; first < spans.length; first += SEGMENTS_IN_FLIGHT) {
+        const chunk = spans.slice(first, first + SEGMENTS_IN_FLIGHT);
+        const outcomes = await Promise.allSettled(
+          chunk.map(async (span) => {
+            const [from, to] = segmentSampleRange(span, card.sampleRate, samples.length);
+            const segment = samples.slice(from, to);
+            return l2Normalise(await pool.embed(segment, windowsOfClip(cardFile, segment.length)));
+          }),
+        );
+        outcomes.forEach((outcome, index) => {
+          if (outcome.status === 'fulfilled') kept.push({ span: chunk[index]!, vector: outcome.value });
+          else if (isSilence(outcome.reason)) silence ??= outcome.reason;
+          else throw outcome.reason;
+        });
+      }
+      if (kept.length === 0) throw silence ?? new EmbeddingError('SILENT_AUDIO', 'the recording has no audible segment');
+      const vectors = new Float32Array(kept.length * card.dim);
+      kept.forEach(({ vector }, row) => {
+        if (vector.length !== card.dim) {
+          throw new EmbeddingError('MODEL_CARD_INVALID', `model ${card.id} gave ${vector.length} values; its card says ${card.dim}`);
+        }
+        vectors.set(vector, row * card.dim);
+      });
+      return { vectors, segments: kept.map(({ span }) => span) };
+    },
     stats: () => pool.stats(),
     close: () => pool.close(),
   };
 }
+
+const isSilence = (error: unknown) => isEmbeddingError(error) && error.code === 'SILENT_AUDIO';
 
 /** An array whose whole buffer may be moved to another thread. */
 function transferable(samples: Float32Array, transfer: boolean): Float32Array {

@@ -44,6 +44,18 @@ export const nextGenerationSchema = z.object({
 });
 export type NextGeneration = z.infer<typeof nextGenerationSchema>;
 
+/**
+ * How a collection cuts recordings into rows (docs/segments.md): segments of
+ * `segmentSeconds`, one every `hopSeconds`. Fixed for a collection's lifetime.
+ */
+export const segmentationSchema = z
+  .object({
+    segmentSeconds: z.number().positive().max(600),
+    hopSeconds: z.number().positive().max(600),
+  })
+  .refine((value) => value.hopSeconds <= value.segmentSeconds, { message: 'hopSeconds must not exceed segmentSeconds' });
+export type Segmentation = z.infer<typeof segmentationSchema>;
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
   collection: collectionNameSchema,
@@ -51,8 +63,12 @@ export const manifestSchema = z.object({
   createdAt: z.string(),
   model: modelInfoSchema,
   metric: z.literal('inner_product'),
-  /** Visible vectors: rows minus tombstones over all shards. */
+  /** Visible vectors: rows (segments) minus tombstones over all shards. */
   count: z.number().int().nonnegative(),
+  /** Visible recordings (items); each is one or more of the `count` rows. Unset in manifests older than segments. */
+  recordings: z.number().int().nonnegative().optional(),
+  /** How recordings were cut into rows; unset in manifests older than segments (one row per recording). */
+  segmentation: segmentationSchema.optional(),
   shards: z.array(shardEntrySchema),
   /** Last stream entry applied; a restarted indexer skips entries at or below it. */
   streamOffset: streamOffsetSchema,
