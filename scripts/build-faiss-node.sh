@@ -36,14 +36,19 @@ ADDON_API_DIR="$(node -p "require('path').dirname(require.resolve('node-addon-ap
 SRC="$FAISS_NODE_DIR/src/faiss.cc"
 OUT_DIR="$FAISS_NODE_DIR/build/Release"
 OUT="$OUT_DIR/faiss-node.node"
-NODE_INC="${NODE_INCLUDE_DIR:-/usr/include/node}"
+# shellcheck source=node-headers.sh
+source "$ROOT/scripts/node-headers.sh"
+NODE_INC="$(node_include_dir "$ROOT" 2>&1)" || die "$NODE_INC"
 FAISS_INC="${FAISS_INCLUDE_DIR:-/usr/include}"
 
 [ -f "$SRC" ] || die "$SRC not found"
 [ -f "$ADDON_API_DIR/napi.h" ] || die "$ADDON_API_DIR/napi.h not found"
-[ -f "$NODE_INC/node_api.h" ] || die "$NODE_INC/node_api.h not found (Debian: apt-get install libnode-dev, or set NODE_INCLUDE_DIR)"
 [ -f "$FAISS_INC/faiss/Index.h" ] || die "$FAISS_INC/faiss/Index.h not found (Debian: apt-get install libfaiss-dev)"
 command -v g++ >/dev/null || die "g++ not found (Debian: apt-get install build-essential)"
+# N-API level the addon is compiled for (faiss-node's CMakeLists.txt uses 6). The result is
+# ABI-stable: it loads in every Node with N-API >= 6, so the stamp below names this level and
+# not `node -v`, and switching between Node 20, 22 and 24 does not rebuild it.
+NAPI_VERSION=6
 
 STAMP_DIR="$ROOT/node_modules/.cache/audio-index-setup"
 STAMP="$STAMP_DIR/faiss-node.stamp"
@@ -52,7 +57,7 @@ BUILD_DIR="$STAMP_DIR/faiss-node-build"
 faiss_ver="$(dpkg-query -W -f='${Version}' libfaiss-dev 2>/dev/null || echo unknown)"
 key="$( {
   sha256sum "$SRC" "${BASH_SOURCE[0]}" "$ADDON_API_DIR/napi.h" "$ADDON_API_DIR/napi-inl.h" "$FAISS_INC/faiss/Index.h" | cut -d' ' -f1
-  echo "libfaiss-dev=$faiss_ver node=$(node -v) out=$OUT"
+  echo "libfaiss-dev=$faiss_ver napi=$NAPI_VERSION out=$OUT"
 } | sha256sum | cut -d' ' -f1)"
 
 if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$STAMP" ]; then
@@ -78,7 +83,7 @@ fi
 # Same settings as faiss-node's CMakeLists.txt (C++17, NAPI_VERSION=6, C++
 # exceptions left on so node-addon-api uses NAPI_CPP_EXCEPTIONS as upstream does).
 g++ -std=c++17 -O2 -fPIC -shared -fopenmp \
-  -DNAPI_VERSION=6 -DBUILDING_NODE_EXTENSION \
+  -DNAPI_VERSION="$NAPI_VERSION" -DBUILDING_NODE_EXTENSION \
   -I"$NODE_INC" -I"$ADDON_API_DIR" -I"$FAISS_INC" \
   -o "$BUILD_DIR/faiss-node.node" "$BUILD_DIR/faiss.cc" \
   -Wl,--as-needed -lfaiss -lblas -llapack -fopenmp \

@@ -25,11 +25,16 @@ OUT_DIR="$ROOT/apps/api/native/build"
 OUT="$OUT_DIR/flat-ip-search.node"
 STAMP="$OUT_DIR/stamp"
 AVX2_LIB="$ROOT/.cache/faiss-avx2/lib/libfaiss_avx2.so"
-NODE_INC="${NODE_INCLUDE_DIR:-/usr/include/node}"
+# N-API level compiled for: the addon is ABI-stable across Node versions with N-API >= 8
+# (Node 20, 22, 24), so the stamp names this level, not `node -v`.
+NAPI_VERSION=8
 log() { if [ "$QUIET" = 0 ]; then echo "build-faiss-search-addon: $*"; fi; }
 die() { echo "build-faiss-search-addon: ERROR: $*" >&2; exit 1; }
 
-[ -f "$NODE_INC/node_api.h" ] || die "$NODE_INC/node_api.h not found (Debian: apt-get install libnode-dev, or set NODE_INCLUDE_DIR)"
+# shellcheck source=node-headers.sh
+source "$ROOT/scripts/node-headers.sh"
+NODE_INC="$(node_include_dir "$ROOT" 2>&1)" || die "$NODE_INC"
+command -v g++ >/dev/null || die "g++ not found (Debian: apt-get install build-essential)"
 [ -f /usr/include/faiss/utils/distances.h ] || die "Faiss headers not found (Debian: apt-get install libfaiss-dev)"
 
 variant=generic
@@ -37,7 +42,7 @@ variant=generic
 key="$( {
   sha256sum "$SRC" "${BASH_SOURCE[0]}" /usr/include/faiss/utils/distances.h | cut -d' ' -f1
   [ "$variant" = avx2 ] && sha256sum "$AVX2_LIB" | cut -d' ' -f1
-  echo "node=$(node -v) variant=$variant"
+  echo "napi=$NAPI_VERSION variant=$variant"
 } | sha256sum | cut -d' ' -f1)"
 if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$key $(sha256sum "$OUT" | cut -d' ' -f1)" ]; then
   log "up to date ($variant)"
@@ -54,7 +59,7 @@ compile() { # $1 = variant
   else
     link=(-Wl,--as-needed -lfaiss)
   fi
-  g++ -std=c++17 -O2 -fPIC -shared -fopenmp -DFAISS_VARIANT="\"$1\"" \
+  g++ -std=c++17 -O2 -fPIC -shared -fopenmp -DFAISS_VARIANT="\"$1\"" -DNAPI_VERSION="$NAPI_VERSION" \
     -I"$NODE_INC" -I/usr/include -o "$BUILD/flat-ip-search.node" "$SRC" \
     "${link[@]}" -lblas -llapack -fopenmp
 }
