@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { AppError } from '@audio-index/shared';
+import { ffmpegInputArgs, ffmpegInputUrl, refusedFormatOf } from './ffmpeg-input-policy.ts';
 
 export interface DecodeOptions {
   sampleRate: number;
@@ -10,12 +11,14 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes any ffmpeg-readable file to mono float32 at `sampleRate`, streamed from an ffmpeg
+ * Decodes a single-file audio container (ffmpeg-input-policy.ts: no playlists, no concat
+ * scripts, nothing that opens another input) to mono float32 at `sampleRate`, streamed from an ffmpeg
  * child process. The child is killed on timeout or once the duration cap is exceeded.
  */
 export function decodeAudioFile(filePath: string, options: DecodeOptions): Promise<Float32Array> {
   const maxSamples = Math.ceil(options.maxSeconds * options.sampleRate);
-  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', filePath, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-f', 'f32le', 'pipe:1'];
+  const input = ffmpegInputUrl(filePath);
+  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...ffmpegInputArgs(), '-i', input, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-f', 'f32le', 'pipe:1'];
   return new Promise((resolve, reject) => {
     const child = spawn(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
@@ -43,8 +46,10 @@ export function decodeAudioFile(filePath: string, options: DecodeOptions): Promi
       clearTimeout(timer);
       if (failure) return reject(failure);
       if (code !== 0 || bytes === 0) {
+        const refused = refusedFormatOf(stderr);
+        if (refused) return reject(new AppError('NOT_AUDIO', `not a plain audio file: the content is a ${refused} input, which may open other files`));
         // ffmpeg prefixes the input path, a scratch file name that means nothing to the caller.
-        const reason = (stderr.trim().split('\n').at(-1) || `ffmpeg exited with ${code}`).replace(`${filePath}: `, '');
+        const reason = (stderr.trim().split('\n').at(-1) || `ffmpeg exited with ${code}`).replace(`${input}: `, '');
         return reject(new AppError('NOT_AUDIO', `not decodable audio: ${reason}`));
       }
       const samples = new Float32Array(Math.floor(bytes / 4));

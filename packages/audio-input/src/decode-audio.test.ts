@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudioFile } from './decode-audio.ts';
+
+/** Real ffmpeg on real files: the demuxer and protocol whitelists, and what still decodes. */
+describe('decodeAudioFile reads only the file it is handed', () => {
+  let directory: string;
+  const options = { sampleRate: 16_000, maxSeconds: 10, timeoutMs: 30_000 };
+  const ffmpeg = (...args: string[]) => execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', ...args]);
+  const codeOf = (promise: Promise<unknown>) => promise.then(() => 'decoded', (error: { code?: string }) => error.code);
+
+  beforeAll(() => {
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'decode-audio-'));
+    ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=1', path.join(directory, 'tone.wav'));
+  });
+  afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+  // One second of tone in every container the whitelist names (encoders Debian's ffmpeg has).
+  const containers: [string, string[]][] = [
+    ['wav', []], ['w64', []], ['mp3', []], ['flac', []], ['ogg', ['-c:a', 'libvorbis']], ['opus', []], ['m4a', []], ['aac', []],
+    ['webm', []], ['mka', []], ['aiff', []], ['caf', []], ['au', []], ['wma', []], ['ac3', []], ['wv', []],
+  ];
+  it.each(containers)('decodes %s', async (extension, codec) => {
+    const file = path.join(directory, `copy.${extension}`);
+    ffmpeg('-i', path.join(directory, 'tone.wav'), ...codec, file);
+    const samples = await decodeAudioFile(file, options);
+    // Encoders pad a frame or two; one second give or take 0.1 s.
+    expect(Math.abs(samples.length - 16_000)).toBeLessThan(1_600);
+  });
+
+  it('refuses an HLS playlist naming a local mp3 as NOT_AUDIO', async () => {
+    const mp3 = path.join(directory, 'secret.mp3');
+    ffmpeg('-i', path.join(directory, 'tone.wav'), mp3);
+    const playlist = path.join(directory, 'playlist.wav');
+    fs.writeFileSync(playlist, `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.0,\n${mp3}\n#EXT-X-ENDLIST\n`);
+    await expect(decodeAudioFile(playlist, options)).rejects.toMatchObject({ code: 'NOT_AUDIO', message: expect.stringContaining('hls') });
+  });
+
+  it('refuses an ffconcat script naming a file beside it as NOT_AUDIO', async () => {
+    ffmpeg('-i', path.join(directory, 'tone.wav'), path.join(directory, 'beside.mp3'));
+    const script = path.join(directory, 'script.wav');
+    fs.writeFileSync(script, 'ffconcat version 1.0\nfile beside.mp3\n');
+    expect(await codeOf(decodeAudioFile(script, options))).toBe('NOT_AUDIO');
+  });
+
+});
