@@ -1,13 +1,16 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
 export const FREEDESKTOP_DIRECTORY = '/usr/share/sounds/freedesktop/stereo';
 export const ASTERISK_DIRECTORY = '/usr/share/asterisk/sounds/en_US_f_Allison';
+export const ASTERISK_FRENCH_DIRECTORY = '/usr/share/asterisk/sounds/fr_CA_f_June';
+export const OXYGEN_DIRECTORY = '/usr/share/sounds';
+export const MUSIC_ON_HOLD_DIRECTORY = '/usr/share/asterisk/moh';
 /** Every ASTERISK_STRIDE-th prompt in path order: 70 of the 558 (silence/ left out). */
 const ASTERISK_STRIDE = 8;
 
@@ -15,14 +18,26 @@ const ASTERISK_STRIDE = 8;
 const DEBIAN_PACKAGES = [
   { name: 'sound-theme-freedesktop', provides: FREEDESKTOP_DIRECTORY },
   { name: 'asterisk-core-sounds-en-wav', provides: ASTERISK_DIRECTORY },
+  { name: 'oxygen-sounds', provides: `${OXYGEN_DIRECTORY}/Oxygen-Sys-Log-In.ogg` },
+  { name: 'asterisk-core-sounds-fr-wav', provides: ASTERISK_FRENCH_DIRECTORY },
+  { name: 'asterisk-moh-opsound-wav', provides: MUSIC_ON_HOLD_DIRECTORY },
   { name: 'espeak-ng', provides: '/usr/bin/espeak-ng' },
   { name: 'ffmpeg', provides: '/usr/bin/ffmpeg' },
 ] as const;
 
+export type CorpusName = 'a' | 'b';
+export type Source = 'freedesktop' | 'oxygen' | 'asterisk' | 'asterisk-fr' | 'espeak-ng' | 'music-on-hold';
+
 export interface Recording {
   /** Unique, file-system safe. */
   readonly name: string;
-  readonly source: 'freedesktop' | 'asterisk' | 'espeak-ng';
+  readonly source: Source;
+  /**
+   * What a person filing the archive would call it: a desktop theme's sounds, one speaker's
+   * prompts, one synthetic voice. Category precision asks whether a recording's nearest
+   * neighbours are of its category.
+   */
+  readonly category: string;
   /** The file as found or made: what gets indexed and what the alterations start from. */
   readonly file: string;
 }
@@ -44,44 +59,86 @@ export async function ensureDebianPackages(log: (line: string) => void): Promise
   }
 }
 
-const ESPEAK_PHRASES = [
-  'The weather today is cloudy with a chance of rain in the afternoon.',
-  'Please hold while we find your recording in the archive.',
-  'One two three four five six seven eight nine ten.',
-  'The quick brown fox jumps over the lazy dog.',
-] as const;
-const ESPEAK_VOICES = ['en', 'en-us+f3', 'en+m7'] as const;
+/**
+ * Two disjoint corpora of the same make-up. A is the bench's original 109 recordings, the
+ * ones the default model's shape and weights were chosen on. B holds back different ones
+ * (another desktop theme, other prompts of the same speaker, a second speaker, other
+ * phrases and voices), to check that a change tuned on A holds elsewhere.
+ */
+const CORPORA = {
+  a: {
+    theme: { source: 'freedesktop', category: 'sounds: freedesktop theme' },
+    asterisk: [{ directory: ASTERISK_DIRECTORY, source: 'asterisk', category: 'speech: Allison (en, 8 kHz)', stride: ASTERISK_STRIDE, offset: 0 }],
+    phrases: [
+      'The weather today is cloudy with a chance of rain in the afternoon.',
+      'Please hold while we find your recording in the archive.',
+      'One two three four five six seven eight nine ten.',
+      'The quick brown fox jumps over the lazy dog.',
+    ],
+    voices: ['en', 'en-us+f3', 'en+m7'],
+  },
+  b: {
+    theme: { source: 'oxygen', category: 'sounds: Oxygen theme' },
+    asterisk: [
+      { directory: ASTERISK_DIRECTORY, source: 'asterisk', category: 'speech: Allison (en, 8 kHz)', stride: 2 * ASTERISK_STRIDE, offset: ASTERISK_STRIDE / 2 },
+      { directory: ASTERISK_FRENCH_DIRECTORY, source: 'asterisk-fr', category: 'speech: June (fr, 8 kHz)', stride: 2 * ASTERISK_STRIDE, offset: 0 },
+    ],
+    phrases: [
+      'Your call is important to us, please stay on the line.',
+      'Yesterday the river rose above the old stone bridge.',
+      'Seventeen, forty two, one hundred and six, nine thousand.',
+      'She sells sea shells by the sea shore every summer morning.',
+    ],
+    voices: ['en-gb-scotland', 'en-us+f4', 'en+m3'],
+  },
+} as const;
 
 /**
- * The corpus: the freedesktop theme's sounds (byte-identical duplicates kept once), every
- * 8th English Asterisk prompt, and espeak-ng speech (4 phrases x 3 voices), in a fixed order.
+ * A corpus, in a fixed order: a desktop theme's sounds (byte-identical duplicates kept
+ * once), Asterisk prompts (every stride-th in path order, silence/ left out), and espeak-ng
+ * speech (4 phrases x 3 voices, made in `workDirectory`).
  */
-export async function buildCorpus(workDirectory: string): Promise<Recording[]> {
+export async function buildCorpus(corpus: CorpusName, workDirectory: string): Promise<Recording[]> {
+  const spec = CORPORA[corpus];
   const recordings: Recording[] = [];
   const seen = new Set<string>();
-  for (const file of readdirSync(FREEDESKTOP_DIRECTORY).sort()) {
-    const path = join(FREEDESKTOP_DIRECTORY, file);
+  const themeFiles =
+    spec.theme.source === 'freedesktop'
+      ? readdirSync(FREEDESKTOP_DIRECTORY).sort().map((file) => join(FREEDESKTOP_DIRECTORY, file))
+      : readdirSync(OXYGEN_DIRECTORY).filter((file) => file.startsWith('Oxygen-')).sort().map((file) => join(OXYGEN_DIRECTORY, file));
+  for (const path of themeFiles) {
     const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
     if (seen.has(digest)) continue;
     seen.add(digest);
-    recordings.push({ name: `freedesktop-${file.replace(/\.[^.]+$/, '')}`, source: 'freedesktop', file: path });
+    const stem = basename(path).replace(/\.[^.]+$/, '').replace(/^Oxygen-/, '').toLowerCase();
+    recordings.push({ name: `${spec.theme.source}-${stem}`, source: spec.theme.source, category: spec.theme.category, file: path });
   }
-  listWavFiles(ASTERISK_DIRECTORY)
-    .filter((path) => !relative(ASTERISK_DIRECTORY, path).startsWith('silence/'))
-    .filter((_, index) => index % ASTERISK_STRIDE === 0)
-    .forEach((path) => {
-      const name = relative(ASTERISK_DIRECTORY, path).replace(/\.wav$/, '').replace(/\//g, '-');
-      recordings.push({ name: `asterisk-${name}`, source: 'asterisk', file: path });
-    });
-  for (const [phraseIndex, phrase] of ESPEAK_PHRASES.entries()) {
-    for (const voice of ESPEAK_VOICES) {
-      const name = `espeak-${phraseIndex + 1}-${voice.replace(/[^a-z0-9]/g, '')}`;
+  for (const prompts of spec.asterisk) {
+    listWavFiles(prompts.directory)
+      .filter((path) => !relative(prompts.directory, path).startsWith('silence/'))
+      .filter((_, index) => index % prompts.stride === prompts.offset)
+      .forEach((path) => {
+        const name = relative(prompts.directory, path).replace(/\.wav$/, '').replace(/\//g, '-');
+        recordings.push({ name: `${prompts.source}-${name}`, source: prompts.source, category: prompts.category, file: path });
+      });
+  }
+  for (const [phraseIndex, phrase] of spec.phrases.entries()) {
+    for (const voice of spec.voices) {
+      const name = `espeak-${corpus}${phraseIndex + 1}-${voice.replace(/[^a-z0-9]/g, '')}`;
       const file = join(workDirectory, `${name}.wav`);
       if (!existsSync(file)) await run('espeak-ng', ['-v', voice, '-w', file, phrase]);
-      recordings.push({ name, source: 'espeak-ng', file });
+      recordings.push({ name, source: 'espeak-ng', category: `speech: espeak-ng ${voice}`, file });
     }
   }
   return recordings;
+}
+
+/** The music-on-hold tracks (1-5 minutes of music each): long recordings for the excerpt case. */
+export function musicOnHold(): Recording[] {
+  return readdirSync(MUSIC_ON_HOLD_DIRECTORY)
+    .filter((file) => file.endsWith('.wav'))
+    .sort()
+    .map((file) => ({ name: `moh-${file.replace(/\.wav$/, '')}`, source: 'music-on-hold', category: 'music', file: join(MUSIC_ON_HOLD_DIRECTORY, file) }));
 }
 
 function listWavFiles(directory: string): string[] {

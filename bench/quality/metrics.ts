@@ -66,6 +66,8 @@ export interface RecallSummary {
   readonly recallAt5: number;
   readonly meanSelfScore: number;
   readonly meanBestOtherScore: number;
+  /** Mean of cos(copy, original) - best cos(copy, other): how far ahead the original is, on average. */
+  readonly meanMargin: number;
 }
 
 export function summarise(outcomes: readonly QueryOutcome[]): RecallSummary {
@@ -77,6 +79,7 @@ export function summarise(outcomes: readonly QueryOutcome[]): RecallSummary {
     recallAt5: outcomes.filter((outcome) => outcome.rank < 5).length / n,
     meanSelfScore: mean(outcomes.map((outcome) => outcome.selfScore)),
     meanBestOtherScore: mean(outcomes.map((outcome) => outcome.bestOtherScore)),
+    meanMargin: mean(outcomes.map((outcome) => outcome.selfScore - outcome.bestOtherScore)),
   };
 }
 
@@ -122,4 +125,36 @@ export function meanCosineBetween(index: VectorMatrix, rowsA: readonly number[],
     }
   }
   return sum / Math.max(1, pairs);
+}
+
+export interface CategoryPrecision {
+  readonly category: string;
+  readonly members: number;
+  /** Neighbours looked at per member: min(5, members - 1). */
+  readonly k: number;
+  /** Mean over members of the fraction of their k nearest other recordings in the same category. */
+  readonly precision: number;
+}
+
+/**
+ * Category precision@k, leave-one-out: for each recording, the share of its k nearest other
+ * recordings (ties broken by row, which favours nobody in particular) that are of its own
+ * category, averaged per category. The macro average over categories is the headline, so a
+ * category of 70 prompts does not outweigh one of 4 voices' phrases.
+ */
+export function categoryPrecision(index: VectorMatrix, categories: readonly string[]): { perCategory: CategoryPrecision[]; macro: number } {
+  const byCategory = new Map<string, number[]>();
+  categories.forEach((category, row) => byCategory.set(category, [...(byCategory.get(category) ?? []), row]));
+  const perCategory = [...byCategory.entries()].map(([category, rows]): CategoryPrecision => {
+    const k = Math.min(5, rows.length - 1);
+    let sum = 0;
+    for (const row of rows) {
+      const scores = cosineScores(index, index.data.subarray(row * index.dim, (row + 1) * index.dim));
+      const neighbours = [...scores.keys()].filter((other) => other !== row).sort((x, y) => scores[y]! - scores[x]! || x - y);
+      sum += neighbours.slice(0, k).filter((other) => categories[other] === category).length / Math.max(1, k);
+    }
+    return { category, members: rows.length, k, precision: sum / rows.length };
+  });
+  const macro = perCategory.reduce((total, entry) => total + entry.precision, 0) / Math.max(1, perCategory.length);
+  return { perCategory, macro };
 }

@@ -1,34 +1,47 @@
 /**
- * Retrieval quality of an embedding model on real recordings: index every recording of
- * the corpus (in memory, cosine), query with altered copies, report Recall@1/@5 per
- * alteration. Measures the model only: no Redis, S3 or Faiss.
+ * Retrieval quality of an embedding model on real recordings, beside a plain baseline in the
+ * same run: index every recording of a corpus (in memory, cosine), query with altered copies,
+ * report Recall@1/@5 per alteration and category precision; then the excerpt case (5-second
+ * excerpts of long recordings against their 5-second segments). Measures the models only:
+ * no Redis, S3 or Faiss.
  *
- *   npx tsx bench/quality/run.ts [--model default|<card.json>] [--write] [--dump <dir>]
+ *   npx tsx bench/quality/run.ts [--model default|<card.json>] [--baseline <card.json>]
+ *                                [--corpus a|b|both] [--no-excerpts] [--write] [--dump <dir>]
  *
- * --write   also writes bench/quality/RESULTS.md (text after its "Notes" marker is kept)
- * --dump    writes the exact samples embedded (float32 LE, 16 kHz) and a names.json there,
- *           to study a model offline
+ * --baseline  default: models/build-baseline-model.ts (log-mel mean + std), built into a temp dir
+ * --corpus    a: the bench's original 109 recordings; b: held-back ones of the same make-up
+ * --write     also writes bench/quality/RESULTS.md (text after its "Notes" marker is kept)
+ * --dump      writes the exact samples embedded (float32 LE, 16 kHz) and a names.json per
+ *             corpus there, to study a model offline
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeAudioFile } from '@audio-index/audio-input';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
+import { writeBaselineModel } from '../../models/build-baseline-model.ts';
 import { ALTERATIONS, type Alteration } from './alterations.ts';
-import { buildCorpus, ensureDebianPackages, type Recording } from './corpus.ts';
-import { meanCosineBetween, pairwiseCosines, queryOutcome, stackVectors, summarise, type PairwiseSummary, type QueryOutcome, type RecallSummary, type VectorMatrix } from './metrics.ts';
+import { buildCorpus, ensureDebianPackages, musicOnHold, type CorpusName, type Recording } from './corpus.ts';
+import { excerptContext, excerptOutcome, indexSegments, planExcerpts, type ExcerptOutcome, type SegmentIndex } from './excerpts.ts';
+import { categoryPrecision, pairwiseCosines, queryOutcome, stackVectors, summarise, type QueryOutcome, type VectorMatrix } from './metrics.ts';
+import { renderReport, type CorpusReport, type ExcerptReport, type ModelResult } from './report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = resolve(here, 'RESULTS.md');
 const NOTES_MARKER = '<!-- Notes below are written by hand; run.ts --write keeps them. -->';
 /** ffmpeg processes at once while making altered copies; the machine is shared. */
 const CONCURRENCY = 2;
+/** Recordings at least this long also go into the excerpt case, beside the music tracks. */
+const LONG_RECORDING_SECONDS = 10;
 
 const { values: options } = parseArgs({
   options: {
     model: { type: 'string', default: 'default' },
+    baseline: { type: 'string' },
+    corpus: { type: 'string', default: 'both' },
+    'no-excerpts': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     dump: { type: 'string' },
   },
@@ -36,69 +49,47 @@ const { values: options } = parseArgs({
 
 const log = (line: string) => console.error(`[bench/quality] ${line}`);
 
-interface AlterationResult {
-  readonly alteration: Alteration;
-  readonly summary: RecallSummary;
-  readonly misses: { recording: string; rank: number; top: string; selfScore: number }[];
+interface ModelUnderTest {
+  readonly role: 'model' | 'baseline';
+  readonly argument: string;
+  readonly embedder: Embedder;
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const corpora: CorpusName[] = options.corpus === 'both' ? ['a', 'b'] : options.corpus === 'a' || options.corpus === 'b' ? [options.corpus] : [];
+  if (corpora.length === 0) throw new Error(`--corpus must be a, b or both, got ${options.corpus}`);
   await ensureDebianPackages(log);
   const workDirectory = mkdtempSync(join(tmpdir(), 'bench-quality-'));
-  const embedder = await createEmbedder({ model: options.model, executionProvider: 'cpu' });
-  let embedMs = 0;
-  let embeddedSeconds = 0;
-  const embed = async (samples: Float32Array) => {
-    const t0 = performance.now();
-    const vector = await embedder.embed(samples);
-    embedMs += performance.now() - t0;
-    embeddedSeconds += samples.length / embedder.sampleRate;
-    return vector;
-  };
-  const dump = options.dump ? prepareDump(options.dump) : undefined;
+  let baselineArgument = options.baseline;
+  if (!baselineArgument) {
+    baselineArgument = join(workDirectory, 'baseline');
+    writeBaselineModel(baselineArgument);
+  }
+  const models: ModelUnderTest[] = [
+    { role: 'model', argument: options.model, embedder: await createEmbedder({ model: options.model, executionProvider: 'cpu' }) },
+    { role: 'baseline', argument: options.baseline ?? 'models/build-baseline-model.ts', embedder: await createEmbedder({ model: baselineArgument, executionProvider: 'cpu' }) },
+  ];
+  const sampleRate = models[0]!.embedder.sampleRate;
+  if (models.some(({ embedder }) => embedder.sampleRate !== sampleRate)) throw new Error('the model and the baseline must share a sample rate');
   try {
-    const corpus = await buildCorpus(workDirectory);
-    log(`corpus: ${corpus.length} recordings; model ${embedder.modelId} (dim ${embedder.dim})`);
-    const originals: Float32Array[] = [];
-    for (const recording of corpus) originals.push(await decode(recording.file, embedder));
-    const vectors: Float32Array[] = [];
-    for (const samples of originals) vectors.push(await embed(samples));
-    originals.forEach((samples, i) => dump?.write(`original/${corpus[i]!.name}`, samples));
-    const index = stackVectors(vectors);
-
-    const results: AlterationResult[] = [];
-    for (const [alterationIndex, alteration] of ALTERATIONS.entries()) {
-      const outcomes = await mapWithConcurrency(corpus, CONCURRENCY, async (recording, i): Promise<QueryOutcome> => {
-        const copy = await alteration.make({
-          source: recording.file,
-          samples: originals[i]!,
-          sampleRate: embedder.sampleRate,
-          outputStem: join(workDirectory, `${recording.name}.alt${alterationIndex}`),
-          seedText: `${alteration.name}/${recording.name}`,
-        });
-        const samples = 'file' in copy ? await decode(copy.file, embedder) : copy.samples;
-        dump?.write(`alt${alterationIndex}/${recording.name}`, samples);
-        return queryOutcome(index, await embed(samples), i);
-      });
-      const summary = summarise(outcomes);
-      const misses = outcomes
-        .map((outcome, i) => ({ recording: corpus[i]!.name, rank: outcome.rank, top: corpus[outcome.top]!.name, selfScore: outcome.selfScore }))
-        .filter((miss) => miss.rank > 0);
-      results.push({ alteration, summary, misses });
-      log(`${alteration.name}: R@1 ${summary.recallAt1.toFixed(3)}  R@5 ${summary.recallAt5.toFixed(3)}`);
+    const corpusReports: CorpusReport[] = [];
+    const longRecordings: { recording: Recording; samples: Float32Array }[] = [];
+    for (const corpusName of corpora) {
+      const report = await measureCorpus(corpusName, models, sampleRate, workDirectory);
+      corpusReports.push(report.report);
+      longRecordings.push(...report.long);
     }
-    dump?.finish(corpus, ALTERATIONS);
-
+    let excerpts: ExcerptReport | undefined;
+    if (!options['no-excerpts']) {
+      for (const recording of musicOnHold()) longRecordings.push({ recording, samples: await decode(recording.file, sampleRate) });
+      excerpts = await measureExcerpts(longRecordings, models, sampleRate, workDirectory);
+    }
     const report = renderReport({
-      model: { id: embedder.modelId, dim: embedder.dim, argument: options.model },
-      corpus,
-      originals,
-      sampleRate: embedder.sampleRate,
-      results,
-      pairwise: pairwiseCosines(index),
-      bySource: cosinesBySource(index, corpus),
-      embedSecondsPerAudioHour: (embedMs / 1000 / embeddedSeconds) * 3600,
+      command: ['npx tsx bench/quality/run.ts', ...process.argv.slice(2)].join(' '),
+      models: models.map(({ embedder, argument }) => ({ id: embedder.modelId, dim: embedder.dim, argument })),
+      corpora: corpusReports,
+      excerpts,
       totalSeconds: (performance.now() - started) / 1000,
     });
     console.log(report);
@@ -108,20 +99,92 @@ async function main(): Promise<void> {
       log(`wrote ${RESULTS_FILE}`);
     }
   } finally {
-    await embedder.close();
+    await Promise.all(models.map(({ embedder }) => embedder.close()));
     rmSync(workDirectory, { recursive: true, force: true });
   }
 }
 
-const SOURCES: readonly Recording['source'][] = ['freedesktop', 'asterisk', 'espeak-ng'];
-
-function cosinesBySource(index: VectorMatrix, corpus: readonly Recording[]): string {
-  const rows = (source: Recording['source']) => corpus.flatMap((recording, row) => (recording.source === source ? [row] : []));
-  return SOURCES.flatMap((a, i) => SOURCES.slice(i).map((b) => `${a} x ${b} ${meanCosineBetween(index, rows(a), rows(b)).toFixed(3)}`)).join(', ');
+async function measureCorpus(corpusName: CorpusName, models: readonly ModelUnderTest[], sampleRate: number, workDirectory: string) {
+  const corpus = await buildCorpus(corpusName, workDirectory);
+  log(`corpus ${corpusName}: ${corpus.length} recordings`);
+  const dump = options.dump ? prepareDump(join(options.dump, corpusName)) : undefined;
+  const originals: Float32Array[] = [];
+  for (const recording of corpus) originals.push(await decode(recording.file, sampleRate));
+  originals.forEach((samples, i) => dump?.write(`original/${corpus[i]!.name}`, samples));
+  const indexes: VectorMatrix[] = [];
+  for (const { embedder } of models) {
+    const vectors: Float32Array[] = [];
+    for (const samples of originals) vectors.push(await embedder.embed(samples));
+    indexes.push(stackVectors(vectors));
+  }
+  const outcomes: QueryOutcome[][][] = models.map(() => []);
+  for (const [alterationIndex, alteration] of ALTERATIONS.entries()) {
+    const perQuery = await mapWithConcurrency(corpus, CONCURRENCY, async (recording, i) => {
+      const copy = await alteration.make({
+        source: recording.file,
+        samples: originals[i]!,
+        sampleRate,
+        outputStem: join(workDirectory, `${corpusName}-${recording.name}.alt${alterationIndex}`),
+        seedText: `${alteration.name}/${recording.name}`,
+      });
+      const samples = 'file' in copy ? await decode(copy.file, sampleRate) : copy.samples;
+      dump?.write(`alt${alterationIndex}/${recording.name}`, samples);
+      return Promise.all(models.map(async ({ embedder }, m) => queryOutcome(indexes[m]!, await embedder.embed(samples), i)));
+    });
+    models.forEach((_, m) => outcomes[m]!.push(perQuery.map((outcome) => outcome[m]!)));
+    log(`${corpusName} ${alteration.name}: R@1 ${models.map((_, m) => summarise(outcomes[m]!.at(-1)!).recallAt1.toFixed(3)).join(' vs ')}`);
+  }
+  dump?.finish(corpus, ALTERATIONS);
+  const results: ModelResult[] = models.map((_, m) => ({
+    alterations: ALTERATIONS.map((alteration, a) => {
+      const byQuery = outcomes[m]![a]!;
+      const misses = byQuery
+        .map((outcome, i) => ({ recording: corpus[i]!.name, rank: outcome.rank, top: corpus[outcome.top]!.name, selfScore: outcome.selfScore }))
+        .filter((miss) => miss.rank > 0);
+      return { alteration, summary: summarise(byQuery), misses };
+    }),
+    categories: categoryPrecision(indexes[m]!, corpus.map((recording) => recording.category)),
+    pairwise: pairwiseCosines(indexes[m]!),
+  }));
+  const report: CorpusReport = { name: corpusName, corpus, durations: originals.map((samples) => samples.length / sampleRate), results, loadAverage: loadAverage() };
+  const long = corpus.flatMap((recording, i) => (originals[i]!.length / sampleRate >= LONG_RECORDING_SECONDS ? [{ recording, samples: originals[i]! }] : []));
+  return { report, long };
 }
 
-function decode(file: string, embedder: Embedder): Promise<Float32Array> {
-  return decodeAudioFile(file, { sampleRate: embedder.sampleRate, maxSeconds: 600, timeoutMs: 60_000 });
+async function measureExcerpts(
+  long: readonly { recording: Recording; samples: Float32Array }[],
+  models: readonly ModelUnderTest[],
+  sampleRate: number,
+  workDirectory: string,
+): Promise<ExcerptReport> {
+  const recordings = long.map(({ recording }) => recording);
+  const samples = long.map((entry) => entry.samples);
+  const excerpts = planExcerpts(recordings, samples.map((clip) => clip.length / sampleRate));
+  const indexes: SegmentIndex[] = [];
+  for (const { embedder } of models) indexes.push(await indexSegments(embedder, samples));
+  log(`excerpts: ${excerpts.length} from ${recordings.length} recordings, ${indexes[0]!.owner.length} segments`);
+  const results = [];
+  for (const [alterationIndex, alteration] of ALTERATIONS.entries()) {
+    const perQuery = await mapWithConcurrency(excerpts, CONCURRENCY, async (excerpt, e) => {
+      const context = excerptContext(samples[excerpt.recording]!, sampleRate, excerpt, join(workDirectory, `excerpt${e}.alt${alterationIndex}`), alteration.name);
+      const copy = await alteration.make(context);
+      const query = 'file' in copy ? await decode(copy.file, sampleRate) : copy.samples;
+      return Promise.all(models.map(async ({ embedder }, m) => excerptOutcome(indexes[m]!, await embedder.embed(query), excerpt)));
+    });
+    const rate = (m: number, key: keyof ExcerptOutcome) => perQuery.filter((outcome) => outcome[m]![key]).length / perQuery.length;
+    results.push({ alteration, byModel: models.map((_, m) => ({ recording: rate(m, 'recordingFound'), place: rate(m, 'placeFound') })) });
+    log(`excerpts ${alteration.name}: recording R@1 ${models.map((_, m) => rate(m, 'recordingFound').toFixed(3)).join(' vs ')}`);
+  }
+  return { recordings, excerpts: excerpts.length, segments: indexes[0]!.owner.length, results, loadAverage: loadAverage() };
+}
+
+/** The machine is shared: each table says how busy it was when it was measured. */
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+function decode(file: string, sampleRate: number): Promise<Float32Array> {
+  return decodeAudioFile(file, { sampleRate, maxSeconds: 600, timeoutMs: 60_000 });
 }
 
 async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -142,79 +205,14 @@ function prepareDump(directory: string) {
       writeFileSync(file, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
     },
     finish(corpus: readonly Recording[], alterations: readonly Alteration[]) {
-      const names = { recordings: corpus.map((r) => r.name), alterations: alterations.map((a, i) => ({ directory: `alt${i}`, name: a.name })) };
+      const names = {
+        recordings: corpus.map((r) => r.name),
+        categories: corpus.map((r) => r.category),
+        alterations: alterations.map((a, i) => ({ directory: `alt${i}`, name: a.name })),
+      };
       writeFileSync(join(directory, 'names.json'), `${JSON.stringify(names, null, 2)}\n`);
     },
   };
-}
-
-interface ReportInput {
-  readonly model: { id: string; dim: number; argument: string };
-  readonly corpus: readonly Recording[];
-  readonly originals: readonly Float32Array[];
-  readonly sampleRate: number;
-  readonly results: readonly AlterationResult[];
-  readonly pairwise: PairwiseSummary;
-  readonly bySource: string;
-  readonly embedSecondsPerAudioHour: number;
-  readonly totalSeconds: number;
-}
-
-function renderReport(input: ReportInput): string {
-  const { corpus, originals, sampleRate, results, pairwise } = input;
-  const count = (source: Recording['source']) => corpus.filter((r) => r.source === source).length;
-  const durations = originals.map((samples) => samples.length / sampleRate).sort((a, b) => a - b);
-  const totalMinutes = durations.reduce((sum, d) => sum + d, 0) / 60;
-  const f3 = (value: number) => value.toFixed(3);
-  const rows = results.map(({ alteration, summary }) => {
-    const target = alteration.target ? (summary.recallAt1 >= 0.95 ? '≥ 0.95 ✓' : '≥ 0.95 ✗') : '–';
-    return `| ${alteration.name} | ${f3(summary.recallAt1)} | ${f3(summary.recallAt5)} | ${target} | ${f3(summary.meanSelfScore)} | ${f3(summary.meanBestOtherScore)} |`;
-  });
-  const misses = results.flatMap(({ alteration, misses }) =>
-    misses.slice(0, 8).map((miss) => `| ${alteration.name} | ${miss.recording} | ${miss.rank + 1} | ${miss.top} | ${f3(miss.selfScore)} |`),
-  );
-  const hiddenMisses = results.reduce((sum, { misses }) => sum + Math.max(0, misses.length - 8), 0);
-  return [
-    '# bench/quality: retrieval on real recordings',
-    '',
-    'Generated by `npx tsx bench/quality/run.ts --write` (the exact command; numbers are deterministic for a given',
-    'model, ffmpeg and package versions). Every recording is decoded as the worker does (ffmpeg, mono float32),',
-    'embedded with `createEmbedder` and held in memory as a matrix; each altered copy is a query, scored by cosine',
-    'against all recordings. Recall@k: the fraction of queries whose own original is among the top k (ties count',
-    'against it).',
-    '',
-    `Model: \`${input.model.id}\` (dim ${input.model.dim}, \`--model ${input.model.argument}\`).`,
-    '',
-    '| alteration | Recall@1 | Recall@5 | target | mean cos(copy, original) | mean best cos(copy, other) |',
-    '|---|---|---|---|---|---|',
-    ...rows,
-    '',
-    `Cosine between different recordings (${pairwise.pairs} pairs): mean ${f3(pairwise.mean)}, median ${f3(pairwise.median)},`,
-    `95th percentile ${f3(pairwise.p95)}, max ${f3(pairwise.max)}; ${(pairwise.fractionAbove09 * 100).toFixed(1)}% of pairs above 0.9.`,
-    `Mean by source: ${input.bySource}.`,
-    '',
-    `Embedding took ${input.embedSecondsPerAudioHour.toFixed(1)} s per hour of audio (one inference thread, ${cpus().length} cores shared; indicative only).`,
-    `Whole run: ${input.totalSeconds.toFixed(0)} s.`,
-    '',
-    '## Corpus',
-    '',
-    `${corpus.length} recordings, ${totalMinutes.toFixed(1)} minutes, ${f3(durations[0] ?? 0)}–${durations.at(-1)?.toFixed(1)} s each (median ${durations[Math.floor(durations.length / 2)]?.toFixed(2)} s):`,
-    '',
-    `- ${count('freedesktop')} from Debian \`sound-theme-freedesktop\` (/usr/share/sounds/freedesktop/stereo, OGG; of its 35 files, byte-identical copies kept once).`,
-    `- ${count('asterisk')} from Debian \`asterisk-core-sounds-en-wav\` (every 8th English prompt in path order, one speaker, 8 kHz WAV; silence/ left out).`,
-    `- ${count('espeak-ng')} made with Debian \`espeak-ng\` (4 phrases x voices en, en-us+f3, en+m7).`,
-    '',
-    'The script installs the missing packages with apt-get when run as root; it also needs `ffmpeg`.',
-    '',
-    '## Alterations',
-    '',
-    ...results.map(({ alteration }) => `- **${alteration.name}**: ${alteration.description}.`),
-    '',
-    '## Misses (first 8 per alteration)',
-    '',
-    misses.length === 0 ? 'None.' : ['| alteration | query | rank of original | ranked first | cos(copy, original) |', '|---|---|---|---|---|', ...misses].join('\n'),
-    hiddenMisses > 0 ? `\n…and ${hiddenMisses} more.` : '',
-  ].join('\n');
 }
 
 await main();
