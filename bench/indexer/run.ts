@@ -60,7 +60,7 @@ async function timedPublish(store: ObjectStore, leader: Leader, state: Collectio
   state.model ??= { id: 'bench-model', dim: DIM };
   for (let index = 0; index < PUBLISH_BATCH; index += 1) {
     const id = replaceExisting ? `seed-${firstId + index}` : `new-${firstId + index}`;
-    state.upsert(id, { vector: rows.slice(index * DIM, (index + 1) * DIM) });
+    state.upsert(id, { vectors: rows.slice(index * DIM, (index + 1) * DIM) });
   }
   const started = performance.now();
   await publishAndCommit({ store, commit: leader.commit, state, lockToken: leader.token, fence: leader.fence, streamOffset: `${seed + 10}-0`, entryIds: [], credits: new Map() });

@@ -46,7 +46,7 @@ export async function measureWriteAmplification(options: { redisUrl: string; sto
     const pipeline = redis.pipeline();
     for (let index = 0; index < 1000 && first + index < options.vectors; index += 1) {
       const vector = rows.slice(index * options.dim, (index + 1) * options.dim);
-      pipeline.xaddBuffer(streamKey, '*', ...encodeStreamFields({ op: 'upsert', id: `v-${first + index}`, modelId: 'bench-model', vector }));
+      pipeline.xaddBuffer(streamKey, '*', ...encodeStreamFields({ op: 'upsert', id: `v-${first + index}`, modelId: 'bench-model', vectors: vector, dim: vector.length }));
     }
     await pipeline.exec();
   }

@@ -130,8 +130,8 @@ describe('the v1 HTTP surface: auth, validation, collections, operations', () =>
     const upsert = entries[0]!;
     if (upsert.op !== 'upsert') throw new Error('expected an upsert');
     expect(upsert).toMatchObject({ id: 'v1', modelId: MODEL.id, batchId: accepted.body.batchId, metadata: { source: 'test' } });
-    expect(upsert.vector[0]).toBeCloseTo(0.6, 6);
-    expect(upsert.vector[1]).toBeCloseTo(0.8, 6);
+    expect(upsert.vectors[0]).toBeCloseTo(0.6, 6);
+    expect(upsert.vectors[1]).toBeCloseTo(0.8, 6);
     const batch = await api.call<{ total: number; embedded: number }>('GET', `/v1/batches/${accepted.body.batchId}`);
     expect(batch.body).toMatchObject({ total: 1, embedded: 1 });
     const pending = await api.call<{ pending: number }>('GET', `/v1/collections/${collection}`);

@@ -53,7 +53,7 @@ describe('reindex into a new generation (real indexer process)', () => {
     await ledger.createBatch(setup.collection, 'first', 21);
     await feedVectors(redis, setup, 'first', ids, { dim: DIM });
     // An imported vector without a URL: nothing to re-embed it from.
-    await ledger.recordEmbedded(setup.collection, 'job-no-url', { op: 'upsert', id: 'no-url', modelId: 'test-model', vector: vectorFor('no-url', DIM), batchId: 'first' });
+    await ledger.recordEmbedded(setup.collection, 'job-no-url', { op: 'upsert', id: 'no-url', modelId: 'test-model', vectors: vectorFor('no-url', DIM), dim: DIM, batchId: 'first' });
     await waitFor(async () => (await redis.hget(setup.keys.batch(setup.collection, 'first'), 'indexed')) === '21', 20_000, output);
 
     const { reindexId } = await commands.requestReindex(setup.collection, { mode: 'all', model: NEW_MODEL_REF }, NEW_MODEL);
@@ -78,7 +78,7 @@ describe('reindex into a new generation (real indexer process)', () => {
     const reembed = async (job: Job<ReindexJobData>) =>
       ledger.recordEmbedded(setup.collection, job.id!, {
         op: 'upsert', id: job.data.itemId, url: job.data.url, metadata: job.data.metadata, modelId: NEW_MODEL.id,
-        vector: vectorFor(job.data.itemId, NEW_DIM), batchId: job.data.batchId, generation: job.data.generation,
+        vectors: vectorFor(job.data.itemId, NEW_DIM), dim: NEW_DIM, batchId: job.data.batchId, generation: job.data.generation,
       });
     const all = (await queue.getJobs(['waiting', 'prioritized'])) as Job<ReindexJobData>[];
     const [first, rest] = [all.slice(0, 10), all.slice(10)];
@@ -124,7 +124,7 @@ describe('reindex into a new generation (real indexer process)', () => {
     expect(requeued!.data).toMatchObject({ itemId: 'old-model-item', model: NEW_MODEL_REF });
     expect(requeued!.data.generation).toBeUndefined();
     await ledger.recordEmbedded(setup.collection, requeued!.id!, {
-      op: 'upsert', id: 'old-model-item', url: requeued!.data.url, modelId: NEW_MODEL.id, vector: vectorFor('old-model-item', NEW_DIM), batchId: 'after',
+      op: 'upsert', id: 'old-model-item', url: requeued!.data.url, modelId: NEW_MODEL.id, vectors: vectorFor('old-model-item', NEW_DIM), dim: NEW_DIM, batchId: 'after',
     });
     await waitFor(async () => (await ledger.status('after'))?.state === 'done', 20_000, output);
     expect(await ledger.status('after')).toMatchObject({ indexed: 2, failed: 1, failures: [expect.objectContaining({ id: 'third-model-item', code: 'MODEL_MISMATCH' })] });
@@ -162,7 +162,7 @@ describe('reindex into a new generation (real indexer process)', () => {
     // A straggler of the abandoned build changes nothing.
     const [job] = (await queue.getJobs(['waiting', 'prioritized'])) as Job<ReindexJobData>[];
     await ledger.recordEmbedded(setup.collection, job!.id!, {
-      op: 'upsert', id: job!.data.itemId, url: job!.data.url, modelId: 'test-model', vector: vectorFor('x', DIM), batchId: reindexId, generation: 2,
+      op: 'upsert', id: job!.data.itemId, url: job!.data.url, modelId: 'test-model', vectors: vectorFor('x', DIM), dim: DIM, batchId: reindexId, generation: 2,
     });
     await ledger.createBatch(setup.collection, 'marker', 1);
     await feedVectors(redis, setup, 'marker', ['f'], { dim: DIM });

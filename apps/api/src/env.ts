@@ -1,4 +1,4 @@
-import { backpressureEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv } from '@audio-index/shared';
+import { backpressureEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
 import os from 'node:os';
 import path from 'node:path';
 import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
@@ -9,6 +9,7 @@ export const apiEnvSchema = z
     ...commonEnvShape,
     ...modelEnvShape,
     ...backpressureEnvShape,
+    ...segmentEnvShape,
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().default('127.0.0.1'),
     /** Comma-separated bearer keys; without any, the API listens on loopback only. */

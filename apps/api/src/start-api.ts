@@ -10,6 +10,8 @@ import {
   createRedisConnection,
   createRedisKeys,
   jobCatalog,
+  CollectionSettings,
+  segmentationFromEnv,
 } from '@audio-index/shared';
 import { buildApiServer } from './build-api-server.ts';
 import { CollectionService } from './collections/collection-service.ts';
@@ -85,7 +87,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     logger,
     redis,
     ledger,
-    ingest: new IngestProducer(queue, ledger, config.MAX_ITEMS_PER_REQUEST),
+    ingest: new IngestProducer(queue, ledger, config.MAX_ITEMS_PER_REQUEST, new CollectionSettings(redis, keys, segmentationFromEnv(config))),
     search,
     collections,
     itemAudio: new ItemAudioService(registry, queryFetch),

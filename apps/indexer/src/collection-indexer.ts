@@ -14,7 +14,7 @@ import {
 } from '@audio-index/shared';
 import { AppliedEntries } from './applied-entries.ts';
 import { CollectionMaintenance, type MergeTotals } from './collection-maintenance.ts';
-import { CollectionState } from './collection-state.ts';
+import { CollectionState, type PendingRow } from './collection-state.ts';
 import { GenerationBuild, servedItems } from './generation-build.ts';
 import type { IndexerConfig } from './env.ts';
 import { pointLatestAt, repairLatest } from './latest-pointer.ts';
@@ -210,9 +210,9 @@ export class CollectionIndexer {
       return;
     }
     const model = state.model;
-    if (model && (model.id !== operation.modelId || model.dim !== operation.vector.length)) {
+    if (model && (model.id !== operation.modelId || model.dim !== operation.dim)) {
       const previous = state.previousModel;
-      if (previous && previous.id === operation.modelId && previous.dim === operation.vector.length && operation.url && operation.batchId) {
+      if (previous && previous.id === operation.modelId && previous.dim === operation.dim && operation.url && operation.batchId) {
         // Embedded with the model a reindex just replaced: embedded again with the new one.
         if (!alreadyPublished) state.requeue.push({ id: operation.id, url: operation.url, metadata: operation.metadata, batchId: operation.batchId, after: entry.id });
         return;
@@ -221,8 +221,9 @@ export class CollectionIndexer {
       return;
     }
     if (!alreadyPublished) {
-      state.model ??= { id: operation.modelId, dim: operation.vector.length };
-      state.upsert(operation.id, { vector: operation.vector, url: operation.url, metadata: operation.metadata });
+      state.model ??= { id: operation.modelId, dim: operation.dim };
+      state.segmentation ??= operation.segmentation;
+      state.upsert(operation.id, rowsOf(operation));
       if (state.build) this.rebuildChanged(state.build, applied, operation, entry.id);
     }
     applied.creditIndexed(operation.batchId);
@@ -253,7 +254,7 @@ export class CollectionIndexer {
     const build = state.build;
     if (!build || build.reindexId !== operation.batchId || build.generation !== operation.generation) return;
     const model = build.rows.model;
-    if (model && (model.id !== operation.modelId || model.dim !== operation.vector.length)) {
+    if (model && (model.id !== operation.modelId || model.dim !== operation.dim)) {
       applied.reject(operation.batchId, mismatch(operation, model));
       return;
     }
@@ -263,10 +264,10 @@ export class CollectionIndexer {
     const changedUrl = build.changedUrls.get(operation.id);
     if (!state.holds(operation.id) || (changedUrl !== undefined && changedUrl !== (operation.url ?? ''))) return;
     if (!model) {
-      build.rows.model = { id: operation.modelId, dim: operation.vector.length };
+      build.rows.model = { id: operation.modelId, dim: operation.dim };
       build.dirty = true;
     }
-    build.rows.upsert(operation.id, { vector: operation.vector, url: operation.url, metadata: operation.metadata });
+    build.rows.upsert(operation.id, rowsOf(operation));
   }
 
   /**
@@ -416,11 +417,16 @@ function mismatch(operation: StreamUpsert, model: { id: string; dim: number }): 
     id: operation.id,
     url: operation.url ?? '',
     code: 'MODEL_MISMATCH',
-    message: `collection holds ${model.id} (d=${model.dim}); got ${operation.modelId} (d=${operation.vector.length})`,
+    message: `collection holds ${model.id} (d=${model.dim}); got ${operation.modelId} (d=${operation.dim})`,
     attempts: 1,
   };
 }
 
 function noSourceUrl(id: string): ItemFailure {
   return { id, url: '', code: 'NO_SOURCE_URL', message: 'imported as a vector without a URL: there is no recording to re-embed', attempts: 1 };
+}
+
+/** A recording's rows as the state keeps them until the next publish. */
+function rowsOf(operation: StreamUpsert): PendingRow {
+  return { vectors: operation.vectors, segments: operation.segments, url: operation.url, metadata: operation.metadata };
 }

@@ -12,7 +12,7 @@ function publishedState(): CollectionState {
   const state = new CollectionState('c');
   state.model = { id: 'm', dim: 2 };
   state.shards = [shard('a', 3, [1]), shard('b', 2)];
-  for (const [id, shardId, row] of [['a0', 'a', 0], ['a2', 'a', 2], ['b0', 'b', 0], ['b1', 'b', 1]] as const) state.locations.set(id, { shardId, row });
+  for (const [id, shardId, row] of [['a0', 'a', 0], ['a2', 'a', 2], ['b0', 'b', 0], ['b1', 'b', 1]] as const) state.locations.set(id, { shardId, row, rows: 1 });
   return state;
 }
 
@@ -31,11 +31,11 @@ describe('CollectionState.adoptCompaction', () => {
     const state = publishedState();
     const merge = mergeOfAandB(state);
     state.delete('a2'); // while the merge ran
-    state.upsert('b0', { vector: new Float32Array(2) });
+    state.upsert('b0', { vectors: new Float32Array(2) });
     expect(state.adoptCompaction(merge)).toBe(true);
     expect(state.shards).toEqual([{ ...shard('m', 4), tombstones: [1, 2] }]);
-    expect(state.locations.get('a0')).toEqual({ shardId: 'm', row: 0 });
-    expect(state.locations.get('b1')).toEqual({ shardId: 'm', row: 3 });
+    expect(state.locations.get('a0')).toEqual({ shardId: 'm', row: 0, rows: 1 });
+    expect(state.locations.get('b1')).toEqual({ shardId: 'm', row: 3, rows: 1 });
     expect(state.locations.has('a2')).toBe(false);
     expect(state.pendingTombstones.size).toBe(0);
     expect(state.pendingRows.has('b0')).toBe(true);
@@ -46,10 +46,38 @@ describe('CollectionState.adoptCompaction', () => {
     const state = publishedState();
     const merge = mergeOfAandB(state);
     state.shards = [shard('a', 3), shard('b', 2)]; // a1 visible again
-    state.locations.set('a1', { shardId: 'a', row: 1 });
+    state.locations.set('a1', { shardId: 'a', row: 1, rows: 1 });
     expect(state.adoptCompaction(merge)).toBe(false);
     state.shards = [shard('b', 2)];
     expect(state.adoptCompaction(merge)).toBe(false);
     expect(state.layoutChanged).toBe(false);
+  });
+});
+
+describe('CollectionState with recordings of several rows', () => {
+  it('hides every row of a replaced or deleted recording, and moves whole runs on a merge', () => {
+    const state = new CollectionState('c');
+    state.model = { id: 'm', dim: 2 };
+    // shard s: long (rows 0-3), short (row 4), other (rows 5-6)
+    state.shards = [shard('s', 7)];
+    state.locations.set('long', { shardId: 's', row: 0, rows: 4 });
+    state.locations.set('short', { shardId: 's', row: 4, rows: 1 });
+    state.locations.set('other', { shardId: 's', row: 5, rows: 2 });
+    const merge: CompactedShard = {
+      sources: [{ ...state.shards[0]! }],
+      entry: shard('m', 7),
+      origins: [0, 1, 2, 3, 4, 5, 6].map((row) => ({ id: row < 4 ? 'long' : row === 4 ? 'short' : 'other', shardId: 's', row })),
+      bytesRead: 0,
+      bytesWritten: 0,
+    };
+    state.upsert('other', { vectors: new Float32Array(6), segments: [{ start: 0, end: 5 }, { start: 2.5, end: 7.5 }, { start: 5, end: 10 }] });
+    expect([...state.pendingTombstones.get('s')!].sort()).toEqual([5, 6]);
+    expect(state.adoptCompaction(merge)).toBe(true);
+    expect(state.locations.get('long')).toEqual({ shardId: 'm', row: 0, rows: 4 });
+    expect(state.locations.get('short')).toEqual({ shardId: 'm', row: 4, rows: 1 });
+    expect(state.shards[0]!.tombstones).toEqual([5, 6]);
+    state.delete('long');
+    expect([...state.pendingTombstones.get('m')!].sort()).toEqual([0, 1, 2, 3]);
+    expect(state.visibleCount).toBe(2);
   });
 });

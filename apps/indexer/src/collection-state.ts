@@ -7,19 +7,29 @@ import {
   type Manifest,
   type ModelInfo,
   type ObjectStore,
+  type RowSpan,
+  type Segmentation,
   type ShardEntry,
 } from '@audio-index/shared';
 
+/** Where a recording's rows live: `rows` contiguous rows of one shard from `row` (docs/segments.md). */
 export interface RowLocation {
   shardId: string;
   row: number;
+  rows: number;
 }
 
+/** A recording waiting for the next publish: its rows, in time order. */
 export interface PendingRow {
-  vector: Float32Array;
+  /** `segments.length` (or, without segments, one) row-major vectors. */
+  vectors: Float32Array;
+  segments?: readonly RowSpan[] | undefined;
   url?: string | undefined;
   metadata?: Record<string, unknown> | undefined;
 }
+
+/** Rows of a pending recording. */
+export const pendingRowCount = (row: PendingRow, dim: number) => row.vectors.length / dim;
 
 /**
  * What the leader knows about a collection: the published snapshot (shards, tombstones,
@@ -30,6 +40,8 @@ export class CollectionState {
   generation = 1;
   streamOffset = '0-0';
   model: ModelInfo | undefined;
+  /** How recordings are cut into rows; from the manifest, else the first upsert that says. */
+  segmentation: Segmentation | undefined;
   /** What workers load `model` by, when a reindex chose it. */
   modelRef: string | undefined;
   /** The model of the generation a reindex replaced (manifest `previousModel`). */
@@ -39,7 +51,7 @@ export class CollectionState {
   /** A reindex in progress: the next generation (generation-build.ts). */
   build: GenerationBuild | undefined;
   shards: ShardEntry[] = [];
-  /** Visible rows of the shards in `shards`. */
+  /** Visible recordings of the shards in `shards`, by id. */
   readonly locations = new Map<string, RowLocation>();
 
   /** Upserts since the last publish, by id: a later upsert of the same id replaces an earlier one. */
@@ -59,6 +71,7 @@ export class CollectionState {
       state.version = manifest.version;
       state.generation = manifest.generation;
       state.streamOffset = manifest.streamOffset;
+      state.segmentation = manifest.segmentation;
       await state.adoptShards(store, manifest);
       if (manifest.next) state.build = await GenerationBuild.load(store, collection, manifest.next);
     }
@@ -94,7 +107,11 @@ export class CollectionState {
       if (!body) throw new Error(`ids of shard ${shard.id} are missing from ${store.location}`);
       const hidden = new Set(shard.tombstones);
       decodeShardRows(body.toString('utf8')).forEach((row, index) => {
-        if (!hidden.has(index)) this.locations.set(row.id, { shardId: shard.id, row: index });
+        if (hidden.has(index)) return;
+        const run = this.locations.get(row.id);
+        // A recording's rows are contiguous: the next row of its run, or the start of it.
+        if (run && run.shardId === shard.id && run.row + run.rows === index) run.rows += 1;
+        else this.locations.set(row.id, { shardId: shard.id, row: index, rows: 1 });
       });
     }
   }
@@ -117,11 +134,15 @@ export class CollectionState {
     if (!stillValid) return false;
     const merged = compacted.entry.id;
     const tombstones: number[] = [];
+    // Judge every row against the locations as they were, then move the recordings that stayed.
+    const moved = new Map<string, RowLocation>();
     compacted.origins.forEach((origin, row) => {
       const location = this.locations.get(origin.id);
-      if (location && location.shardId === origin.shardId && location.row === origin.row) this.locations.set(origin.id, { shardId: merged, row });
-      else tombstones.push(row);
+      const stillThere = location && location.shardId === origin.shardId && origin.row >= location.row && origin.row < location.row + location.rows;
+      if (!stillThere) tombstones.push(row);
+      else if (origin.row === location.row) moved.set(origin.id, { shardId: merged, row, rows: location.rows });
     });
+    for (const [id, location] of moved) this.locations.set(id, location);
     const firstSource = this.shards.findIndex((shard) => sourceIds.has(shard.id));
     const remaining = this.shards.filter((shard) => !sourceIds.has(shard.id));
     remaining.splice(firstSource, 0, { ...compacted.entry, tombstones });
@@ -137,6 +158,7 @@ export class CollectionState {
     );
   }
 
+  /** Recordings changed plus rows hidden since the last publish: what the publish cadence weighs. */
   get pendingChangeCount(): number {
     let count = this.pendingRows.size;
     for (const rows of this.pendingTombstones.values()) count += rows.size;
@@ -165,10 +187,10 @@ export class CollectionState {
     this.locations.delete(id);
     let rows = this.pendingTombstones.get(location.shardId);
     if (!rows) this.pendingTombstones.set(location.shardId, (rows = new Set()));
-    rows.add(location.row);
+    for (let row = location.row; row < location.row + location.rows; row += 1) rows.add(row);
   }
 
-  /** Visible vectors once the pending changes are published. */
+  /** Visible recordings once the pending changes are published. */
   get visibleCount(): number {
     return this.locations.size + this.pendingRows.size;
   }

@@ -11,14 +11,14 @@ import {
   type ShardEntry,
   type ShardRow,
 } from '@audio-index/shared';
-import type { CollectionState } from './collection-state.ts';
+import { pendingRowCount, type CollectionState, type RowLocation } from './collection-state.ts';
 
 export interface WrittenLayout {
   /** The shard list after the publish: tombstones added, fully hidden shards dropped, new shard last. */
   shards: ShardEntry[];
   newShard: ShardEntry | undefined;
-  /** Row of each pending id in `newShard`. */
-  newLocations: [string, number][];
+  /** Where each pending recording's rows went in `newShard`. */
+  newLocations: [string, RowLocation][];
   bytesWritten: number;
 }
 
@@ -65,18 +65,25 @@ export async function writeShardFiles(
 async function writeLayout(store: ObjectStore, state: CollectionState, version: number): Promise<WrittenLayout> {
   let bytesWritten = 0;
   let newShard: ShardEntry | undefined;
-  const newLocations: [string, number][] = [];
+  const newLocations: [string, RowLocation][] = [];
   if (state.pendingRows.size > 0) {
     if (!state.model) throw new Error('cannot write rows without a model');
     const dim = state.model.dim;
-    const vectors = new Float32Array(state.pendingRows.size * dim);
+    const shardId = newShardId(version);
+    let rowCount = 0;
+    for (const row of state.pendingRows.values()) rowCount += pendingRowCount(row, dim);
+    const vectors = new Float32Array(rowCount * dim);
     const rows: ShardRow[] = [];
-    for (const [id, row] of state.pendingRows) {
-      vectors.set(row.vector, rows.length * dim);
-      newLocations.push([id, rows.length]);
-      rows.push({ id, url: row.url, metadata: row.metadata });
+    for (const [id, pending] of state.pendingRows) {
+      vectors.set(pending.vectors, rows.length * dim);
+      const count = pendingRowCount(pending, dim);
+      newLocations.push([id, { shardId, row: rows.length, rows: count }]);
+      for (let segment = 0; segment < count; segment += 1) {
+        const span = pending.segments?.[segment];
+        rows.push({ id, url: pending.url, metadata: pending.metadata, ...(span ? { start: span.start, end: span.end } : {}) });
+      }
     }
-    const written = await writeShard(store, state.collection, newShardId(version), vectors, dim, rows);
+    const written = await writeShard(store, state.collection, shardId, vectors, dim, rows);
     newShard = written.entry;
     bytesWritten += written.bytesWritten;
   }
@@ -125,6 +132,8 @@ export async function writeSnapshot(
     model: swap ? build.rows.model! : state.model,
     metric: 'inner_product',
     count: served.shards.reduce((sum, shard) => sum + shard.count - shard.tombstones.length, 0),
+    recordings: swap ? build.rows.visibleCount : state.visibleCount,
+    ...(state.segmentation ? { segmentation: state.segmentation } : {}),
     shards: served.shards,
     streamOffset,
     generation: swap ? build.generation : state.generation,
@@ -141,8 +150,7 @@ export async function writeSnapshot(
 
 function adoptLayout(state: CollectionState, layout: WrittenLayout): void {
   state.shards = layout.shards;
-  const newShard = layout.newShard;
-  if (newShard) for (const [id, row] of layout.newLocations) state.locations.set(id, { shardId: newShard.id, row });
+  for (const [id, location] of layout.newLocations) state.locations.set(id, location);
   state.pendingRows.clear();
   state.pendingTombstones.clear();
   state.layoutChanged = false;

@@ -1,10 +1,11 @@
-import { commonEnvShape, envBoolean, modelEnvShape, parseEnv } from '@audio-index/shared';
+import { commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
 import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
 import { z } from 'zod';
 
 export const workerEnvSchema = z.object({
   ...commonEnvShape,
   ...modelEnvShape,
+  ...segmentEnvShape,
   /** Jobs in flight per worker process (fetching and decoding overlap with inference). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   /**

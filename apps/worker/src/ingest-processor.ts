@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { AudioLoadOptions } from '@audio-index/audio-input';
 import { loadAudioFromUrl } from '@audio-index/audio-input';
-import { jobCatalog, type BatchLedger, type IngestItemPayload, type Logger } from '@audio-index/shared';
+import { jobCatalog, type BatchLedger, type CollectionSettings, type IngestItemPayload, type Logger } from '@audio-index/shared';
 import type { EmbedderCache } from './embedder-cache.ts';
 import { failureOf, isFinalAttempt } from './job-outcome.ts';
 
@@ -10,12 +10,14 @@ export interface IngestProcessorDeps {
   /** The model a job names (a reindex), else the collection's, else the worker's own. */
   embedders: EmbedderCache;
   ledger: BatchLedger;
+  /** How each collection cuts recordings into segments (docs/segments.md). */
+  settings: CollectionSettings;
   audio: AudioLoadOptions;
   logger: Logger;
 }
 
 /**
- * One ingest job: fetch, decode, embed, then append the vector to the collection stream and
+ * One ingest job: fetch, decode, embed each segment, then append the recording's rows to the collection stream and
  * count it, atomically and at most once per job. Expected failures are recorded in the
  * batch and end the job without retry; transient ones are thrown for BullMQ's backoff, and
  * recorded when the last attempt fails too.
@@ -30,18 +32,22 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     try {
       const embedder = await deps.embedders.forJob(item.collection, item.model);
       const samples = await loadAudioFromUrl(item.url, { ...deps.audio, decode: { ...deps.audio.decode, sampleRate: embedder.sampleRate } });
-      const vector = await embedder.embed(samples, { transfer: true });
+      const segmentation = await deps.settings.forCollection(item.collection);
+      const { vectors, segments } = await embedder.embedSegments(samples, segmentation);
       const entryId = await deps.ledger.recordEmbedded(item.collection, job.id!, {
         op: 'upsert',
         id: item.itemId,
         url: item.url,
         metadata: item.metadata,
         modelId: embedder.modelId,
-        vector,
+        vectors,
+        dim: embedder.dim,
+        segments,
+        segmentation,
         batchId: item.batchId,
         generation: item.generation,
       });
-      deps.logger.debug({ jobId: job.id, itemId: item.itemId, ms: Math.round(performance.now() - started) }, 'embedded');
+      deps.logger.debug({ jobId: job.id, itemId: item.itemId, segments: segments.length, ms: Math.round(performance.now() - started) }, 'embedded');
       return { entryId };
     } catch (error) {
       const failure = failureOf(error, job);

@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
-import { BatchLedger, createLogger, createRedisConnection, createRedisKeys, jobCatalog } from '@audio-index/shared';
+import { BatchLedger, CollectionSettings, createLogger, createRedisConnection, createRedisKeys, jobCatalog, segmentationFromEnv } from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
 import { EmbedderCache } from './embedder-cache.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
@@ -40,6 +40,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     ingestItem: createIngestProcessor({
       embedders,
       ledger,
+      settings: new CollectionSettings(redis, keys, segmentationFromEnv(config)),
       logger,
       audio: {
         fetch: {

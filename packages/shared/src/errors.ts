@@ -39,6 +39,7 @@ export const ErrorCodes = [
   'STORE_UNAVAILABLE',
   // reindex
   'REINDEX_IN_PROGRESS', // a collection builds one new generation at a time (409)
+  'SEGMENTATION_MISMATCH', // a collection's segment settings are fixed by its first write (409)
   'NO_SOURCE_URL', // an item imported as a vector has no recording to re-embed
   'REINDEX_ABANDONED', // a rollback replaced the generation a reindex was re-embedding
   'CONFIG_INVALID',

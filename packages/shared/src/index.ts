@@ -23,3 +23,4 @@ export * from './snapshot/committed-versions.ts';
 export * from './ingest/ingest-request.ts';
 export * from './ingest/ingest-producer.ts';
 export * from './typescript-worker.ts';
+export * from './collections/collection-settings.ts';

@@ -53,6 +53,8 @@ export function createRedisKeys(namespace = 'ai') {
      * reindex moved it off the workers' configured one. Written by the indexer's commit.
      */
     collectionModel: (collection: string) => `${collectionTag(collection)}:model`,
+    /** JSON `{segmentation}`: how the collection cuts recordings into rows (collection-settings.ts). Set NX, never changed. */
+    collectionSettings: (collection: string) => `${collectionTag(collection)}:settings`,
   };
 }
 

@@ -64,7 +64,8 @@ export async function feedVectors(
       id,
       url: `https://example.org/${id}.mp3`,
       modelId: options.modelId ?? 'test-model',
-      vector: vectorFor(id, options.dim, options.revision ?? 0),
+      vectors: vectorFor(id, options.dim, options.revision ?? 0),
+      dim: options.dim,
       batchId,
     });
   }

@@ -22,12 +22,17 @@ export const snapshotVersionSchema = z.object({
   served: z.boolean().describe('the version this API answers from'),
 });
 
-export const vectorItemSchema = z.object({
-  id: itemIdSchema,
-  vector: z.array(z.number()).min(1),
-  url: z.string().max(4096).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
+export const vectorItemSchema = z
+  .object({
+    id: itemIdSchema,
+    vector: z.array(z.number()).min(1),
+    url: z.string().max(4096).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    start: z.number().nonnegative().optional().describe('seconds: this row embeds [start, end) of recording `id`; rows sharing an id are its segments'),
+    end: z.number().nonnegative().optional(),
+  })
+  .refine((item) => (item.start === undefined) === (item.end === undefined), { message: 'start and end come together', path: ['end'] })
+  .refine((item) => item.start === undefined || item.end! > item.start, { message: 'end must be after start', path: ['end'] });
 
 export const vectorUploadSchema = z.object({
   /** The model the vectors come from; must match the collection's. */

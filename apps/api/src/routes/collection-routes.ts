@@ -48,7 +48,7 @@ export function registerCollectionRoutes(app: FastifyInstance, collections: Coll
         summary: 'Add vectors computed elsewhere (normalised, then indexed like embedded audio)',
         params: collectionParamsSchema,
         body: vectorUploadSchema,
-        response: { 202: z.object({ batchId: z.string(), collection: z.string(), accepted: z.number().int() }), ...errorResponses },
+        response: { 202: z.object({ batchId: z.string(), collection: z.string(), accepted: z.number().int().describe('recordings'), segments: z.number().int().describe('rows: segments of those recordings') }), ...errorResponses },
       },
     },
     async (request, reply) => reply.status(202).send(await vectors.accept(request.params.collection, request.body)),

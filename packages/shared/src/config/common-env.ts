@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_SEGMENTATION } from '../collections/collection-settings.ts';
+import { AppError } from '../errors.ts';
+import { segmentationSchema, type Segmentation } from '../snapshot/manifest.ts';
 import { envBoolean } from './env-parsing.ts';
 
 /**
@@ -29,3 +32,20 @@ export const modelEnvShape = {
   /** Inference threads (one ONNX session each). */
   EMBED_THREADS: z.coerce.number().int().min(1).max(64).default(1),
 };
+
+/**
+ * Segmentation of collections created without a request naming one (docs/segments.md):
+ * read by the API and queue-fed producers, which fix a new collection's settings, and by
+ * workers for collections written before settings existed. The defaults are bench/segments'.
+ */
+export const segmentEnvShape = {
+  SEGMENT_SECONDS: z.coerce.number().positive().max(600).default(DEFAULT_SEGMENTATION.segmentSeconds),
+  SEGMENT_HOP_SECONDS: z.coerce.number().positive().max(600).default(DEFAULT_SEGMENTATION.hopSeconds),
+};
+
+/** The segmentation the segment variables describe; a hop longer than the segment is refused. */
+export function segmentationFromEnv(config: { SEGMENT_SECONDS: number; SEGMENT_HOP_SECONDS: number }): Segmentation {
+  const parsed = segmentationSchema.safeParse({ segmentSeconds: config.SEGMENT_SECONDS, hopSeconds: config.SEGMENT_HOP_SECONDS });
+  if (!parsed.success) throw new AppError('CONFIG_INVALID', `SEGMENT_HOP_SECONDS (${config.SEGMENT_HOP_SECONDS}) must not exceed SEGMENT_SECONDS (${config.SEGMENT_SECONDS})`);
+  return parsed.data;
+}

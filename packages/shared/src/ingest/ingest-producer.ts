@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
+import { CollectionSettings } from '../collections/collection-settings.ts';
 import { AppError } from '../errors.ts';
 import { itemIdFromUrl } from '../names.ts';
 import { BatchLedger, type BatchStatus } from '../queue/batch-ledger.ts';
 import { ingestItemJob, jobCatalog, listSourceJob, type IngestItemPayload } from '../queue/job-catalog.ts';
 import { createRedisConnection } from '../queue/redis-connection.ts';
 import { createRedisKeys } from '../redis-keys.ts';
+import type { Segmentation } from '../snapshot/manifest.ts';
 import {
   ingestRequestSchema,
   sourceIngestRequestSchema,
@@ -43,6 +45,8 @@ export interface IngestProducerConnection {
   namespace?: string;
   /** Largest item list one `submit` takes (default 10,000, as the API). */
   maxItemsPerRequest?: number;
+  /** Segmentation of collections this producer creates without a request saying (default DEFAULT_SEGMENTATION, as the API). */
+  segmentation?: Segmentation;
 }
 
 /**
@@ -63,6 +67,8 @@ export class IngestProducer {
     private readonly queue: Queue,
     private readonly ledger: BatchLedger,
     private readonly maxItemsPerRequest: number,
+    /** Fixes a new collection's segmentation before its first item is queued. */
+    private readonly settings: CollectionSettings,
     private readonly ownedConnection?: Redis,
   ) {}
 
@@ -70,7 +76,8 @@ export class IngestProducer {
     const redis = createRedisConnection(connection.redisUrl, 'ingest-producer');
     const keys = createRedisKeys(connection.namespace);
     const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
-    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, redis);
+    const settings = new CollectionSettings(redis, keys, connection.segmentation);
+    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, settings, redis);
   }
 
   /** Validates like the API (VALIDATION_FAILED with each issue), then accepts. */
@@ -131,6 +138,7 @@ export class IngestProducer {
       return { v: 1, batchId, collection: request.collection, itemId, url: item.url, metadata: item.metadata };
     });
 
+    await this.settings.fix(request.collection, request.segmentation);
     await this.ledger.createBatch(request.collection, batchId, payloads.length);
     for (let start = 0; start < payloads.length; start += ENQUEUE_PAGE) {
       const page = payloads.slice(start, start + ENQUEUE_PAGE).map((payload) => ingestItemJob(payload));
@@ -151,6 +159,7 @@ export class IngestProducer {
    */
   async acceptSource(request: SourceIngestRequest): Promise<AcceptedSource> {
     const batchId = newBatchId();
+    await this.settings.fix(request.collection, request.segmentation);
     await this.ledger.createBatch(request.collection, batchId, 0, { listing: true });
     const job = listSourceJob({ v: 1, batchId, collection: request.collection, source: request.source, page: 0 });
     await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts));

@@ -5,6 +5,13 @@
 import { z } from 'zod';
 import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema } from '../names.ts';
 import { sourceUrlSchema } from '../queue/job-catalog.ts';
+import { segmentationSchema } from '../snapshot/manifest.ts';
+
+/**
+ * How a new collection cuts recordings into segments (docs/segments.md); fixed by the first
+ * write. Naming other settings than an existing collection has is refused (SEGMENTATION_MISMATCH).
+ */
+const requestedSegmentation = segmentationSchema.optional();
 
 export const ingestItemSchema = z.object({
   url: z
@@ -19,6 +26,7 @@ export const ingestItemSchema = z.object({
 export const ingestRequestSchema = z.object({
   collection: collectionNameSchema.default(DEFAULT_COLLECTION),
   items: z.array(ingestItemSchema).min(1, 'items must hold at least one item'),
+  segmentation: requestedSegmentation,
 });
 
 export type IngestRequest = z.infer<typeof ingestRequestSchema>;
@@ -29,6 +37,7 @@ export type IngestRequestInput = z.input<typeof ingestRequestSchema>;
 export const sourceIngestRequestSchema = z.object({
   collection: collectionNameSchema.default(DEFAULT_COLLECTION),
   source: sourceUrlSchema,
+  segmentation: requestedSegmentation,
 });
 
 export type SourceIngestRequest = z.infer<typeof sourceIngestRequestSchema>;
