@@ -380,8 +380,14 @@ export class CollectionIndexer {
     }
     const written = await publishAndCommit({
       store, commit: this.commit, state, lockToken, fence: this.fence, streamOffset, entryIds: applied.entryIds, credits: applied.credits, extras: applied.extras,
+      stopping: () => this.stopped,
+      onCommitRetry: (error, attempt) => this.log.warn({ err: error, attempt }, 'commit got no answer; sending the same commit again'),
     });
-    if (!written) return;
+    if (!written) {
+      // Nothing new to serve: the credits of these entries are due now, unless LATEST still lags an earlier version.
+      if (!this.latestBehind) await this.creditServed(state);
+      return;
+    }
     if (written.next && !written.manifest.next) this.log.info({ version: state.version, generation: state.generation, model: state.model }, 'reindex ended');
     this.latestBehind = true;
     await this.keepLatestCurrent(state);
@@ -390,6 +396,20 @@ export class CollectionIndexer {
       'published snapshot',
     );
     await redis.publish(keys.snapshotChannel, JSON.stringify({ collection, version: state.version }));
+  }
+
+  /**
+   * Batch counters follow what is served (DESIGN §4: `indexed` counts items visible in the
+   * served snapshot): a commit queues its credits, applied here once LATEST names its version.
+   */
+  private async creditServed(state: CollectionState): Promise<void> {
+    try {
+      const applied = await this.commit.creditServed(state.version);
+      if (applied > 0) this.log.debug({ version: state.version, commits: applied }, 'credited batches of served versions');
+    } catch (error) {
+      // Never thrown into the publish: its entries are committed. The next LATEST check retries.
+      this.log.error({ err: error }, 'crediting batches failed; will retry');
+    }
   }
 
   /** Points LATEST at the committed version right after a commit, and checks it now and then. */
@@ -404,6 +424,7 @@ export class CollectionIndexer {
       else if (await repairLatest(this.deps.store, this.deps.collection, state.version)) this.log.warn({ version: state.version }, 'repaired LATEST');
       this.latestBehind = false;
       this.latestCheckedAt = Date.now();
+      await this.creditServed(state);
     } catch (error) {
       if (error instanceof LostLeadershipError) throw error;
       // Committed already; LATEST catches up once the store answers again.

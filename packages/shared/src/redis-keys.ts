@@ -44,6 +44,16 @@ export function createRedisKeys(namespace = 'ai') {
     snapshotCommitted: (collection: string) => `${collectionTag(collection)}:snapshot-committed`,
     /** Sorted set of committed snapshot versions (score = version), trimmed by retention. */
     snapshotVersions: (collection: string) => `${collectionTag(collection)}:snapshot-versions`,
+    /**
+     * The id of the last commit the commit script applied: a commit re-sent after its reply was
+     * lost (ioredis re-sends on reconnect; the leader retries) finds its own id and changes nothing.
+     */
+    snapshotLastCommit: (collection: string) => `${collectionTag(collection)}:snapshot-last-commit`,
+    /**
+     * List of JSON `{version, credits}`: batch counters of committed entries, applied once
+     * LATEST names `version` (DESIGN §4: `indexed` counts what a served snapshot shows).
+     */
+    servedCredits: (collection: string) => `${collectionTag(collection)}:served-credits`,
     /** Hands out snapshot version numbers, so two leaders never write the same manifest key. */
     snapshotVersionCounter: (collection: string) => `${collectionTag(collection)}:snapshot-version-counter`,
     /** The reindex id being built; set (NX) by a reindex request, removed by the indexer when it ends. */
