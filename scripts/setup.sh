@@ -19,6 +19,11 @@
 #     FAISS_AVX2=1 forces it there, FAISS_AVX2=0 skips it anywhere.
 #  e. A self-check: faiss-node IndexFlatIP add/search, onnxruntime-node loads.
 #
+# Prints one line per step with its time (with --quiet only the steps that had work to do),
+# and for anything missing the command that fixes it. apt's and npm's own output goes to
+# .cache/setup/*.log and is shown only when they fail. Refuses a Node older than
+# package.json's engines.node before doing anything.
+#
 # Downloads nothing but npm and Debian packages. Stamps live in
 # node_modules/.cache/audio-index-setup/ (wiped along with node_modules).
 set -euo pipefail
@@ -27,7 +32,7 @@ QUIET=0
 for arg in "$@"; do
   case "$arg" in
     --quiet|-q) QUIET=1 ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -35,10 +40,43 @@ done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 T0=$(date +%s.%N)
-log() { if [ "$QUIET" = 0 ]; then echo "setup: $*"; fi; }
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
 elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}'; }
-SUMMARY=()
+WORKED=0
+# One line per step: $1 = started at, $2 = step, $3 = outcome, $4 = 1 when the step did work
+# (always shown), 0 when it only found things in place (shown without --quiet).
+step() {
+  if [ "${4:-1}" = 1 ]; then WORKED=1; fi
+  if [ "$QUIET" = 0 ] || [ "${4:-1}" = 1 ]; then echo "setup: $2: $3 ($(elapsed "$1") s)"; fi
+}
+LOG_DIR="$ROOT/.cache/setup"
+# Runs a noisy command with its output in $LOG_DIR/$1.log; on failure shows the log's end.
+quietly() { # $1 = log name, rest = command
+  local log="$LOG_DIR/$1.log"; shift
+  mkdir -p "$LOG_DIR"
+  if "$@" >"$log" 2>&1 </dev/null; then return 0; fi
+  echo "setup: \`$*\` failed; last lines of $log:" >&2
+  tail -n 30 "$log" >&2
+  return 1
+}
+
+# ---------------------------------------------------------------- Node
+# Checked first: an old Node fails later in confusing ways (npm ci, tsx, the addons).
+command -v node >/dev/null || die "Node.js not found: install Node 24 (LTS), 22 or 20.19+ and run setup again"
+node -e '
+  const want = (require("./package.json").engines || {}).node || "";
+  const min = (want.match(/>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?/) || []).slice(1).map((x) => Number(x || 0));
+  const have = process.versions.node.split(".").map(Number);
+  for (let i = 0; i < min.length; i++) {
+    if (have[i] > min[i]) break;
+    if (have[i] < min[i]) {
+      console.error(`setup: ERROR: Node ${process.version} is too old: audio-index needs Node ${want} ` +
+        "(24 LTS recommended). Install a newer Node, then run setup again.");
+      process.exit(1);
+    }
+  }
+' || exit 1
+command -v npm >/dev/null || die "npm not found beside node ($(command -v node)): install npm (it comes with Node's release tarball)"
 
 export ONNXRUNTIME_NODE_INSTALL=skip
 export DEBIAN_FRONTEND=noninteractive
@@ -64,27 +102,28 @@ if command -v dpkg-query >/dev/null; then
     status="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
     [ "$status" = installed ] || missing+=("$p")
   done
+  t=$(date +%s.%N)
   if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$IS_ROOT" = 1 ]; then
-      log "installing Debian packages: ${missing[*]}"
-      t=$(date +%s.%N)
-      apt-get update -qq </dev/null
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-      SUMMARY+=("apt: installed ${#missing[@]} pkgs in $(elapsed "$t") s")
+      [ "$QUIET" = 1 ] || echo "setup: installing ${#missing[@]} Debian packages (a few minutes on a new machine): ${missing[*]}"
+      quietly apt apt-get update || die "apt-get update failed (see above)"
+      quietly apt-install apt-get install -y --no-install-recommends "${missing[@]}" || die "apt-get install failed (see above)"
+      step "$t" "Debian packages" "installed ${#missing[@]}"
     else
       {
-        echo "setup: missing Debian packages: ${missing[*]}"
-        echo "setup: install them with:"
+        echo "setup: ERROR: ${#missing[@]} Debian packages are missing and setup is not running as root."
+        echo "setup: install them, then run setup again:"
         echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
       } >&2
       exit 1
     fi
   else
-    SUMMARY+=("apt: ok")
+    step "$t" "Debian packages" "all ${#APT_PACKAGES[@]} installed" 0
   fi
 
   # Faiss does its batched search with sgemm: Debian's reference BLAS is tens of
   # times slower than OpenBLAS, so make sure the alternatives point at OpenBLAS.
+  t=$(date +%s.%N)
   TRIPLET="$(gcc -print-multiarch 2>/dev/null || echo "$(uname -m)-linux-gnu")"
   blas_state="ok"
   for lib in libblas.so.3 liblapack.so.3; do
@@ -95,20 +134,23 @@ if command -v dpkg-query >/dev/null; then
       if [ ! -e "$want" ]; then
         die "$want not found (is libopenblas0-pthread installed?)"
       elif [ "$IS_ROOT" = 1 ]; then
-        log "pointing $name at $want (was: ${cur:-none})"
         update-alternatives --quiet --set "$name" "$want"
-        blas_state="switched to openblas-pthread"
+        blas_state="pointed at OpenBLAS (pthread)"
       else
         echo "setup: WARNING: $name -> ${cur:-none}; Faiss search will be slow. Fix with:" >&2
         echo "  sudo update-alternatives --set $name $want" >&2
-        blas_state="NOT openblas"
+        blas_state="NOT OpenBLAS"
       fi
     fi
   done
-  SUMMARY+=("blas: $blas_state")
+  if [ "$blas_state" = ok ]; then step "$t" "BLAS" "OpenBLAS (pthread)" 0; else step "$t" "BLAS" "$blas_state"; fi
 else
   echo "setup: WARNING: dpkg-query not found (not Debian?); make sure these are installed: ${APT_PACKAGES[*]}" >&2
 fi
+# Without a compiler the native builds below fail with less helpful messages.
+for tool in g++ make; do
+  command -v "$tool" >/dev/null || die "$tool not found: no C++ toolchain to build the native addons. Debian: apt-get install build-essential"
+done
 
 # ---------------------------------------------------------------- b. npm ci
 STAMP_DIR="$ROOT/node_modules/.cache/audio-index-setup"
@@ -134,37 +176,55 @@ tree_matches_lock() {
     for (const k of Object.keys(have)) if (!(k in want)) process.exit(1);
   ' 2>/dev/null
 }
+t=$(date +%s.%N)
 if [ -d node_modules ] && [ -f "$NPM_STAMP" ] && [ "$(cat "$NPM_STAMP")" = "$npm_key" ]; then
-  SUMMARY+=("npm ci: up to date")
+  step "$t" "npm ci" "node_modules up to date" 0
 elif [ -d node_modules ] && tree_matches_lock; then
   mkdir -p "$STAMP_DIR"
   echo "$npm_key" > "$NPM_STAMP"
-  SUMMARY+=("npm ci: skipped, node_modules matches package-lock.json")
+  step "$t" "npm ci" "node_modules matches package-lock.json" 0
 else
-  log "running npm ci (node_modules missing or package-lock.json changed) ..."
-  t=$(date +%s.%N)
-  npm_flags=(--no-audit --no-fund --prefer-offline)
-  [ "$QUIET" = 1 ] && npm_flags+=(--loglevel=error)
-  npm ci "${npm_flags[@]}" </dev/null
+  [ "$QUIET" = 1 ] || echo "setup: running npm ci (node_modules missing or package-lock.json changed) ..."
+  quietly npm-ci npm ci --no-audit --no-fund --prefer-offline \
+    || die "npm ci failed (see above). Offline? It needs the npm registry once; later runs use npm's cache"
   mkdir -p "$STAMP_DIR"
   echo "$npm_key" > "$NPM_STAMP"
-  SUMMARY+=("npm ci: done in $(elapsed "$t") s")
+  step "$t" "npm ci" "$(node -p 'Object.keys(require("./package-lock.json").packages).length - 1') packages"
 fi
 
 # ---------------------------------------------------------------- c. faiss-node
+# The build scripts say nothing on success (--quiet): the step line says it. Their errors
+# name the fix.
+# Did a build script do work? (its stamp file changed)
+stamp_of() { cat "$1" 2>/dev/null || true; }
 t=$(date +%s.%N)
-build_args=(); [ "$QUIET" = 1 ] && build_args+=(--quiet)
-bash "$ROOT/scripts/build-faiss-node.sh" "${build_args[@]}"
-SUMMARY+=("faiss-node: ok ($(elapsed "$t") s)")
+before="$(stamp_of "$STAMP_DIR/faiss-node.stamp")"
+bash "$ROOT/scripts/build-faiss-node.sh" --quiet
+if [ "$before" = "$(stamp_of "$STAMP_DIR/faiss-node.stamp")" ]; then step "$t" "faiss-node addon" "up to date" 0
+else step "$t" "faiss-node addon" "built against libfaiss-dev"; fi
 
 # ---------------------------------------------------------------- d. search addon
-t=$(date +%s.%N)
 if [ -z "${FAISS_AVX2:-}" ] && [ "${CI:-}" = true ]; then export FAISS_AVX2=0; fi
-bash "$ROOT/scripts/build-faiss-avx2.sh" "${build_args[@]}"
-bash "$ROOT/scripts/build-faiss-search-addon.sh" "${build_args[@]}"
-SUMMARY+=("search addon: $(grep -q . "$ROOT/apps/api/native/build/libfaiss_avx2.so" 2>/dev/null && echo avx2 || echo generic) ($(elapsed "$t") s)")
+t=$(date +%s.%N)
+before="$(stamp_of "$ROOT/.cache/faiss-avx2/stamp")"
+if [ "${FAISS_AVX2:-1}" != 0 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && [ -z "$before" ]; then
+  [ "$QUIET" = 1 ] || echo "setup: building Faiss with AVX2 from Debian's source (about 2 min, once) ..."
+fi
+bash "$ROOT/scripts/build-faiss-avx2.sh" --quiet
+after="$(stamp_of "$ROOT/.cache/faiss-avx2/stamp")"
+if [ "${FAISS_AVX2:-1}" = 0 ]; then step "$t" "Faiss AVX2" "skipped (FAISS_AVX2=0${CI:+, CI})" 0
+elif [ -z "$after" ]; then step "$t" "Faiss AVX2" "not built (no AVX2 or see warning above); search uses Debian's generic Faiss" 0
+elif [ "$before" = "$after" ]; then step "$t" "Faiss AVX2" "up to date" 0
+else step "$t" "Faiss AVX2" "built"; fi
+t=$(date +%s.%N)
+before="$(stamp_of "$ROOT/apps/api/native/build/stamp")"
+bash "$ROOT/scripts/build-faiss-search-addon.sh" --quiet
+variant="$(ldd "$ROOT/apps/api/native/build/flat-ip-search.node" 2>/dev/null | grep -q libfaiss_avx2 && echo "AVX2 Faiss" || echo "generic Faiss")"
+if [ "$before" = "$(stamp_of "$ROOT/apps/api/native/build/stamp")" ]; then step "$t" "search addon" "up to date ($variant)" 0
+else step "$t" "search addon" "built ($variant)"; fi
 
 # ---------------------------------------------------------------- e. self-check
+t=$(date +%s.%N)
 node -e '
 const faiss = require(require.resolve("faiss-node", { paths: [".", "apps/api"] }));
 const ix = new faiss.IndexFlatIP(4);
@@ -176,9 +236,6 @@ if (ix.ntotal() !== 3 || r.labels.join() !== "1,2" || r.distances.join() !== "6,
 }
 require(require.resolve("onnxruntime-node", { paths: [".", "apps/worker", "packages/embedding"] }));
 ' || die "self-check failed: faiss-node or onnxruntime-node does not load/work (try: bash scripts/build-faiss-node.sh --force)"
-SUMMARY+=("self-check: ok")
+step "$t" "self-check" "faiss-node and onnxruntime-node load and answer" 0
 
-if [ "$QUIET" = 0 ]; then
-  summary="$(IFS=';'; echo "${SUMMARY[*]}" | sed 's/;/; /g')"
-  echo "setup: OK in $(elapsed "$T0") s — $summary"
-fi
+if [ "$QUIET" = 0 ] || [ "$WORKED" = 1 ]; then echo "setup: ready in $(elapsed "$T0") s (Node $(node -v))"; fi

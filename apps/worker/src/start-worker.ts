@@ -1,7 +1,6 @@
 import { Queue, Worker } from 'bullmq';
-import { S3Client } from '@aws-sdk/client-s3';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
-import { BatchLedger, CollectionSettings, createLogger, createRedisConnection, createRedisKeys, jobCatalog, segmentationFromEnv } from '@audio-index/shared';
+import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRedisConnection, createRedisKeys, jobCatalog, segmentationFromEnv } from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
 import { EmbedderCache } from './embedder-cache.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
@@ -34,7 +33,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   // Other models (a reindex's, or a collection's after one) start on first use.
   const embedders = new EmbedderCache(embedder, embedderOptions, redis, keys, logger);
   // Credentials come from the standard AWS chain (env, profile, instance role).
-  const s3 = new S3Client({ region: config.S3_REGION, endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const s3 = createS3Client({ region: config.S3_REGION, endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
   const processor = routeJobsByName({
     ingestItem: createIngestProcessor({

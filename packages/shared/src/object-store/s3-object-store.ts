@@ -10,6 +10,7 @@ import {
   NoSuchKey,
   PutObjectCommand,
   S3Client,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { assertSafeKey, type ObjectStore } from './object-store.ts';
 
@@ -24,6 +25,24 @@ export interface S3StoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
 
+/** Oldest Node major this project supports (package.json engines: >=20.19). */
+const OLDEST_SUPPORTED_NODE_MAJOR = 20;
+
+/**
+ * Every S3 client of the apps is built here. On Node 20 the SDK warns at the first client
+ * that its releases after January 2027 need Node 22: not actionable for someone running a
+ * Node this project supports (the lockfile pins an SDK that runs on 20), so it is turned
+ * off with the SDK's documented switch (aws-sdk-js-v3 issue 7983), which it reads when that
+ * first client is built. Older Nodes keep the warning; setup refuses them anyway.
+ */
+export function createS3Client(config: S3ClientConfig): S3Client {
+  if (Number(process.versions.node.split('.')[0]) >= OLDEST_SUPPORTED_NODE_MAJOR) {
+    // eslint-disable-next-line no-restricted-properties -- writes the SDK's own switch; reads no config
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  }
+  return new S3Client(config);
+}
+
 /** Any S3-compatible endpoint (AWS, MinIO, s3rver). A single PUT is atomic in S3. */
 export class S3ObjectStore implements ObjectStore {
   readonly location: string;
@@ -31,7 +50,7 @@ export class S3ObjectStore implements ObjectStore {
 
   constructor(private readonly options: S3StoreOptions) {
     this.location = `s3://${options.bucket}/${options.prefix}`;
-    this.client = new S3Client({
+    this.client = createS3Client({
       region: options.region,
       endpoint: options.endpoint,
       forcePathStyle: options.forcePathStyle,
