@@ -3,12 +3,24 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BatchLedger } from '@audio-index/shared';
 import { closeAll, connectTestRedis } from '../harness/test-services.ts';
 import { IndexerProcess } from './support/indexer-process.ts';
-import { createIndexerTestSetup, feedVectors, readVisibleRows, vectorFor } from './support/indexer-test-setup.ts';
+import { createIndexerTestSetup, feedVectors, readVisibleRows, segmentSpan, segmentVectorFor, vectorFor, type VisibleRow } from './support/indexer-test-setup.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const ITEMS = 2000;
 const DIM = 16;
 const KILLS = 12;
+/** Every third item is a long recording of 2 to 13 segments (docs/segments.md); the rest are one row. */
+const segmentsOf = (id: string) => {
+  const index = Number(id.split('-')[1]);
+  return index % 3 === 0 ? 2 + (index % 12) : undefined;
+};
+
+/** Rows by recording, each recording's rows in the order the shards hold them. */
+function rowsByRecording(rows: readonly VisibleRow[]): Map<string, VisibleRow[]> {
+  const byId = new Map<string, VisibleRow[]>();
+  for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
+  return byId;
+}
 
 describe('indexer killed with SIGKILL at random moments (real processes)', () => {
   const processes: IndexerProcess[] = [];
@@ -17,7 +29,7 @@ describe('indexer killed with SIGKILL at random moments (real processes)', () =>
     await closeAll();
   });
 
-  it(`lands each of ${ITEMS} streamed items exactly once across ${KILLS} kills`, { timeout: 150_000 }, async () => {
+  it(`lands each of ${ITEMS} streamed items (a third of them multi-segment recordings) exactly once, all rows or none, across ${KILLS} kills`, { timeout: 150_000 }, async () => {
     // Merges and retention run too, so kills also land in the middle of them.
     const setup = await createIndexerTestSetup({ COMPACTION_FAN_IN: '4', RETENTION_VERSIONS: '3', RETENTION_GRACE_MS: '2000', RETENTION_INTERVAL_MS: '300' });
     const redis = connectTestRedis();
@@ -28,7 +40,7 @@ describe('indexer killed with SIGKILL at random moments (real processes)', () =>
     // ~15 s of steady arrivals, so the kills land while entries are read, written and committed.
     const feeding = (async () => {
       for (let first = 0; first < ITEMS; first += 25) {
-        await feedVectors(redis, setup, batchId, ids.slice(first, first + 25), { dim: DIM });
+        await feedVectors(redis, setup, batchId, ids.slice(first, first + 25), { dim: DIM, segmentsOf });
         await sleep(180);
       }
     })();
@@ -48,8 +60,8 @@ describe('indexer killed with SIGKILL at random moments (real processes)', () =>
       const snapshot = await readVisibleRows(setup.store, setup.collection); // LATEST always loads
       if (snapshot) {
         versionsSeen.add(snapshot.version);
-        const visible = snapshot.rows.map((row) => row.id);
-        expect(new Set(visible).size, 'an id visible twice').toBe(visible.length);
+        // A recording shows all its rows or none, and never twice.
+        for (const [id, rows] of rowsByRecording(snapshot.rows)) expect(rows.length, `rows of ${id}`).toBe(segmentsOf(id) ?? 1);
       }
     }
     await feeding;
@@ -61,10 +73,24 @@ describe('indexer killed with SIGKILL at random moments (real processes)', () =>
 
     const final = await readVisibleRows(setup.store, setup.collection);
     expect(final).toBeDefined();
-    const visible = final!.rows.map((row) => row.id);
-    expect(visible).toHaveLength(ITEMS);
-    expect(new Set(visible)).toEqual(new Set(ids));
-    for (const row of final!.rows.slice(0, 50)) expect(Array.from(row.vector)).toEqual(Array.from(vectorFor(row.id, DIM)));
+    const byRecording = rowsByRecording(final!.rows);
+    expect(byRecording.size).toBe(ITEMS);
+    expect(new Set(byRecording.keys())).toEqual(new Set(ids));
+    const expectedRows = ids.reduce((sum, id) => sum + (segmentsOf(id) ?? 1), 0);
+    expect(final!.rows).toHaveLength(expectedRows);
+    for (const id of ids.slice(0, 60)) {
+      const rows = byRecording.get(id)!;
+      const segments = segmentsOf(id);
+      if (segments === undefined) {
+        expect(Array.from(rows[0]!.vector)).toEqual(Array.from(vectorFor(id, DIM)));
+        continue;
+      }
+      // In time order, each with its own vector and stretch.
+      rows.forEach((row, segment) => {
+        expect({ start: row.start, end: row.end }).toEqual(segmentSpan(segment));
+        expect(Array.from(row.vector)).toEqual(Array.from(segmentVectorFor(id, segment, DIM)));
+      });
+    }
     expect(await redis.hgetall(batchKey)).toMatchObject({ total: String(ITEMS), embedded: String(ITEMS), indexed: String(ITEMS), failed: '0' });
     // Every entry acked and removed: nothing left to replay, the stream is empty.
     expect(await redis.xlen(setup.keys.stream(setup.collection))).toBe(0);

@@ -55,25 +55,41 @@ export async function feedVectors(
   setup: IndexerTestSetup,
   batchId: string,
   ids: readonly string[],
-  options: { dim: number; revision?: number; modelId?: string },
+  options: { dim: number; revision?: number; modelId?: string; segmentsOf?: (id: string) => number },
 ): Promise<void> {
   const ledger = new BatchLedger(redis, setup.keys);
   for (const id of ids) {
+    const segmentCount = options.segmentsOf?.(id);
     await ledger.recordEmbedded(setup.collection, `job-${batchId}-${id}-${options.revision ?? 0}`, {
       op: 'upsert',
       id,
       url: `https://example.org/${id}.mp3`,
       modelId: options.modelId ?? 'test-model',
-      vectors: vectorFor(id, options.dim, options.revision ?? 0),
+      ...(segmentCount === undefined
+        ? { vectors: vectorFor(id, options.dim, options.revision ?? 0) }
+        : segmentRows(id, segmentCount, options.dim, options.revision ?? 0)),
       dim: options.dim,
       batchId,
     });
   }
 }
 
+/** Segments every 2.5 s of 5 s each, the default cutting; segment s of `id` has `segmentVectorFor(id, s)`. */
+export const segmentSpan = (segment: number) => ({ start: segment * 2.5, end: segment * 2.5 + 5 });
+export const segmentVectorFor = (id: string, segment: number, dim: number, revision = 0) => vectorFor(`${id}@${segment}`, dim, revision);
+
+/** A recording of `count` segments, as a worker would append it. */
+export function segmentRows(id: string, count: number, dim: number, revision = 0) {
+  const vectors = new Float32Array(count * dim);
+  for (let segment = 0; segment < count; segment += 1) vectors.set(segmentVectorFor(id, segment, dim, revision), segment * dim);
+  return { vectors, segments: Array.from({ length: count }, (_, segment) => segmentSpan(segment)) };
+}
+
 export interface VisibleRow {
   id: string;
   vector: Float32Array;
+  start?: number | undefined;
+  end?: number | undefined;
 }
 
 /** Every visible row of the snapshot LATEST names, read the way a searcher would. */
@@ -90,9 +106,13 @@ export async function readVisibleRows(store: ObjectStore, collection: string): P
     if (shardRows.length !== count || count !== shard.count) throw new Error(`shard ${shard.id}: ${count} vectors, ${shardRows.length} ids, manifest ${shard.count}`);
     const hidden = new Set(shard.tombstones);
     shardRows.forEach((row, index) => {
-      if (!hidden.has(index)) rows.push({ id: row.id, vector: vectors.slice(index * dim, (index + 1) * dim) });
+      if (!hidden.has(index)) rows.push({ id: row.id, vector: vectors.slice(index * dim, (index + 1) * dim), start: row.start, end: row.end });
     });
   }
   if (rows.length !== manifest.count) throw new Error(`manifest ${manifest.version} counts ${manifest.count}, rows ${rows.length}`);
+  const recordings = new Set(rows.map((row) => row.id)).size;
+  if (manifest.recordings !== undefined && manifest.recordings !== recordings) {
+    throw new Error(`manifest ${manifest.version} counts ${manifest.recordings} recordings, rows show ${recordings}`);
+  }
   return { version: manifest.version, rows };
 }
