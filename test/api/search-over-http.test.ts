@@ -5,8 +5,8 @@ import { bruteForceTopK, publishVersion, unitVectors, writeShard, type FixtureSh
 
 interface SearchBody {
   collection: string;
-  snapshot: { version: number; count: number };
-  results: { id: string; url?: string; score: number; metadata?: Record<string, unknown> }[];
+  snapshot: { version: number; count: number; recordings: number };
+  results: { id: string; url?: string; score: number; metadata?: Record<string, unknown>; match?: { start: number; end: number | null } }[];
 }
 
 const DIM = 64;
@@ -47,10 +47,12 @@ describe('search over HTTP from published snapshots (engine in search threads, r
     const query = unitVectors(1, DIM, 99);
     const body = await search({ vector: Array.from(query, (value) => value * 3) }, 10); // not unit: normalised by the API
     const expected = bruteForceTopK([{ fixture: first }], query, DIM, 10);
-    expect(body.snapshot).toEqual({ version: 1, count: 3000 });
+    // One row per recording without times (a snapshot older than segments): as many recordings as rows.
+    expect(body.snapshot).toEqual({ version: 1, count: 3000, recordings: 3000 });
     expect(body.results.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
     body.results.forEach((hit, rank) => expect(hit.score).toBeCloseTo(expected[rank]!.score, 5));
     expect(body.results[0]).toMatchObject({ url: expect.stringContaining('https://example.org/a/'), metadata: { row: expect.any(Number) } });
+    expect(body.results[0]).toMatchObject({ match: { start: 0, end: null }, duration: null });
   });
 
   it('answers an id query from the stored vector (the item itself first, score 1)', async () => {

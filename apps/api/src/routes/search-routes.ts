@@ -12,7 +12,9 @@ export function registerSearchRoutes(app: FastifyInstance, search: SearchService
     {
       schema: {
         tags: ['search'],
-        summary: 'Top k most similar items to a vector, a stored item, or audio at a URL',
+        summary: 'Top k recordings (or segments) most similar to a vector, a stored item, or audio at a URL',
+        description:
+          'Default: one result per recording, best first, with `match` (where in it). `groupBy: "segment"` returns segment rows; `segments: n` lists each recording\'s n best. A query longer than a segment is cut into segments and scored at the time offset its segments agree on (docs/segments.md).',
         body: searchRequestSchema,
         response: { 200: searchAnswerSchema, ...errorResponses },
       },
@@ -24,13 +26,13 @@ export function registerSearchRoutes(app: FastifyInstance, search: SearchService
     {
       schema: {
         tags: ['search'],
-        summary: 'Top k most similar items to uploaded audio (raw body audio/* or multipart file)',
+        summary: 'Top k recordings (or segments) most similar to uploaded audio (raw body audio/* or multipart file)',
         description: `Uploads up to ${uploadMaxBytes} bytes; duration limited by QUERY_MAX_AUDIO_SECONDS.`,
         querystring: audioSearchQuerySchema,
         response: { 200: searchAnswerSchema, ...errorResponses },
       },
     },
     async (request) =>
-      withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(request.query.collection, request.query.k, filePath)),
+      withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(request.query.collection, request.query, filePath)),
   );
 }

@@ -3,12 +3,18 @@ import path from 'node:path';
 import { decodeShardRows, snapshotLayout, type ObjectStore, type ShardEntry, type ShardRow } from '@audio-index/shared';
 import { readShardIntoSharedMemory } from './shard-file-reader.ts';
 
+/** Rows [start, end) of one recording in a shard. */
+export interface RowRun {
+  start: number;
+  end: number;
+}
+
 /**
  * One shard's vectors (shared memory, handed to the search threads) and the rows they map
  * to. Immutable once loaded; the same object serves every snapshot version that lists it.
  */
 export class LoadedShard {
-  private rowOfId: Map<string, number> | undefined;
+  private runsOfId: Map<string, RowRun[]> | undefined;
 
   private constructor(
     readonly key: string,
@@ -40,13 +46,23 @@ export class LoadedShard {
     return this.rows.length;
   }
 
-  /** Row of `id` in this shard (built on first use: most shards are never asked). */
-  rowOf(id: string): number | undefined {
-    this.rowOfId ??= new Map(this.rows.map((row, index) => [row.id, index]));
-    return this.rowOfId.get(id);
-  }
-
-  vectorAt(row: number): Float32Array {
-    return this.vectors.slice(row * this.dim, (row + 1) * this.dim);
+  /**
+   * The runs of rows of `id` in this shard, oldest first. A recording's segments are contiguous
+   * and in time order (docs/segments.md); an id upserted twice in one change set can have a
+   * second, newer run (the older one tombstoned). Built on first use: most shards are never asked.
+   */
+  runsOf(id: string): readonly RowRun[] {
+    if (!this.runsOfId) {
+      const runs = new Map<string, RowRun[]>();
+      this.rows.forEach((row, index) => {
+        const list = runs.get(row.id);
+        const last = list?.[list.length - 1];
+        if (last && last.end === index) last.end = index + 1;
+        else if (list) list.push({ start: index, end: index + 1 });
+        else runs.set(row.id, [{ start: index, end: index + 1 }]);
+      });
+      this.runsOfId = runs;
+    }
+    return this.runsOfId.get(id) ?? [];
   }
 }

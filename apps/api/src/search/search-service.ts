@@ -1,16 +1,27 @@
 import { decodeAudioFile, loadAudioFromUrl, type AudioLoadOptions } from '@audio-index/audio-input';
 import type { Embedder } from '@audio-index/embedding';
 import { AppError } from '@audio-index/shared';
-import type { SearchHit, LoadedSnapshot } from './loaded-snapshot.ts';
+import type { QuerySegments } from './aligned-score.ts';
+import type { LoadedSnapshot } from './loaded-snapshot.ts';
+import { embedAudioQuery, hopOf, singleSegmentQuery, storedRecordingQuery } from './query-segments.ts';
 import { normaliseQueryVector } from './query-vector.ts';
 import type { QueryEmbedders } from './query-embedders.ts';
+import { searchRecordings, type GroupBy, type RecordingResult, type SegmentResult } from './recording-search.ts';
 import type { SearchRequest } from './search-request.ts';
 import type { SnapshotRegistry } from './snapshot-registry.ts';
 
 export interface SearchAnswer {
   collection: string;
-  snapshot: { version: number; count: number };
-  results: SearchHit[];
+  snapshot: { version: number; count: number; recordings: number };
+  query: { segments: number };
+  results: (RecordingResult | SegmentResult)[];
+}
+
+/** How results are shaped: one per recording (with `segments: n` listed) or raw segment hits. */
+export interface ResultShape {
+  k: number;
+  groupBy: GroupBy;
+  segments?: number | undefined;
 }
 
 export interface SearchTimings {
@@ -19,10 +30,10 @@ export interface SearchTimings {
 }
 
 /**
- * Turns a query (vector, stored item, URL or uploaded audio) into a unit vector and answers
- * it from one snapshot. Audio is embedded here, in the API's inference threads: a query
- * waits on its answer, and a round trip through the ingest queue would put it behind bulk
- * ingestion and add Redis hops for no isolation gain (the threads keep the event loop free).
+ * Turns a query (vector, stored item, URL or uploaded audio) into unit query segments and
+ * answers it from one snapshot. Audio is embedded here, in the API's inference threads: a
+ * query waits on its answer, and a round trip through the ingest queue would put it behind
+ * bulk ingestion and add Redis hops for no isolation gain (the threads keep the event loop free).
  */
 export class SearchService {
   constructor(
@@ -35,24 +46,26 @@ export class SearchService {
 
   async search(request: SearchRequest): Promise<SearchAnswer> {
     const snapshot = await this.snapshotFor(request.collection, request.k);
-    let query: Float32Array;
-    if ('vector' in request.query) query = normaliseQueryVector(request.query.vector, snapshot.dim);
+    let query: QuerySegments;
+    if ('vector' in request.query) query = singleSegmentQuery(normaliseQueryVector(request.query.vector, snapshot.dim));
     else if ('id' in request.query) {
-      const stored = snapshot.findVector(request.query.id);
+      const stored = snapshot.recording(request.query.id);
       if (!stored) throw new AppError('ITEM_NOT_FOUND', `no item ${request.query.id} in collection ${request.collection}`);
-      query = stored;
+      query = storedRecordingQuery(stored, snapshot.dim);
     } else {
       const embedder = await this.embedders.forManifest(snapshot.manifest);
-      query = await this.embed(embedder, await loadAudioFromUrl(request.query.url, { ...this.audio, decode: this.decodeFor(embedder) }));
+      const samples = await loadAudioFromUrl(request.query.url, { ...this.audio, decode: this.decodeFor(embedder) });
+      query = await this.embed(embedder, samples, snapshot);
     }
-    return this.answer(snapshot, query, request.k);
+    return this.answer(snapshot, query, request);
   }
 
   /** An uploaded file, already on disk: decoded with the same duration and time limits as URL queries. */
-  async searchAudioFile(collection: string, k: number, filePath: string): Promise<SearchAnswer> {
-    const snapshot = await this.snapshotFor(collection, k);
+  async searchAudioFile(collection: string, shape: ResultShape, filePath: string): Promise<SearchAnswer> {
+    const snapshot = await this.snapshotFor(collection, shape.k);
     const embedder = await this.embedders.forManifest(snapshot.manifest);
-    return this.answer(snapshot, await this.embed(embedder, await decodeAudioFile(filePath, this.decodeFor(embedder))), k);
+    const samples = await decodeAudioFile(filePath, this.decodeFor(embedder));
+    return this.answer(snapshot, await this.embed(embedder, samples, snapshot), shape);
   }
 
   private async snapshotFor(collection: string, k: number): Promise<LoadedSnapshot> {
@@ -67,16 +80,16 @@ export class SearchService {
     return { ...this.audio.decode, sampleRate: embedder.sampleRate };
   }
 
-  private async embed(embedder: Embedder, samples: Float32Array): Promise<Float32Array> {
+  private async embed(embedder: Embedder, samples: Float32Array, snapshot: LoadedSnapshot): Promise<QuerySegments> {
     const started = process.hrtime.bigint();
     try {
-      return await embedder.embed(samples, { transfer: true });
+      return await embedAudioQuery(embedder, samples, snapshot.manifest);
     } finally {
       this.timings.observeEmbed(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
-  private async answer(taken: LoadedSnapshot, query: Float32Array, k: number): Promise<SearchAnswer> {
+  private async answer(taken: LoadedSnapshot, query: QuerySegments, shape: ResultShape): Promise<SearchAnswer> {
     // Embedding a URL or upload takes a while; a reload meanwhile retires `taken` and drops its
     // view from the search threads. Search whichever version is served now (there is no await
     // between this lookup and the threads receiving the request, so that view is loaded).
@@ -85,8 +98,13 @@ export class SearchService {
       throw new AppError('NOT_READY', `collection ${taken.manifest.collection} switched to model ${snapshot.manifest.model.id} during the query; retry`);
     }
     const started = process.hrtime.bigint();
-    const results = await snapshot.search(query, k);
+    const results = await searchRecordings(snapshot, query, { ...shape, hopSeconds: hopOf(snapshot.manifest, query) });
     this.timings.observeSearch(Number(process.hrtime.bigint() - started) / 1e9);
-    return { collection: snapshot.manifest.collection, snapshot: { version: snapshot.version, count: snapshot.count }, results };
+    return {
+      collection: snapshot.manifest.collection,
+      snapshot: { version: snapshot.version, count: snapshot.count, recordings: snapshot.recordings },
+      query: { segments: query.spans.length },
+      results,
+    };
   }
 }
