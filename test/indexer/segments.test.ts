@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -6,6 +10,7 @@ import {
   compareStreamIds,
   jobCatalog,
   readLatestManifest,
+  snapshotLayout,
   type IngestItemPayload,
   type Manifest,
 } from '@audio-index/shared';
@@ -47,6 +52,36 @@ function expectRecordings(rows: readonly VisibleRow[], expected: Map<string, num
   }
 }
 
+/**
+ * A segment shard is still a plain IndexFlatIP file for Python's Faiss, and its ids file reads
+ * with the documented rule (a row without url continues the recording above it).
+ */
+async function expectPythonReadsShard(setup: IndexerTestSetup, shardId: string): Promise<void> {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'segment-shard-'));
+  const indexPath = path.join(directory, 'shard.faiss');
+  const idsPath = path.join(directory, 'shard.ids.jsonl');
+  fs.writeFileSync(indexPath, (await setup.store.get(snapshotLayout.shardIndex(setup.collection, shardId)))!);
+  fs.writeFileSync(idsPath, (await setup.store.get(snapshotLayout.shardIds(setup.collection, shardId)))!);
+  const script = [
+    'import json, sys, faiss, numpy as np',
+    'index = faiss.read_index(sys.argv[1])',
+    'rows = [json.loads(line) for line in open(sys.argv[2])]',
+    'for previous, row in zip([None] + rows, rows):',
+    '    if previous and row["id"] == previous["id"] and "url" not in row: row["url"] = previous.get("url")',
+    'stored = index.reconstruct(5).reshape(1, -1)',
+    'D, I = index.search(stored, 1)',
+    'print(json.dumps({"ntotal": index.ntotal, "d": index.d, "top": int(I[0][0]), "score": float(D[0][0]), "row5": rows[5], "rows": len(rows)}))',
+  ].join('\n');
+  const answer = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, indexPath, idsPath], { encoding: 'utf8' })) as {
+    ntotal: number; d: number; top: number; score: number; rows: number; row5: { id: string; url: string; start: number; end: number };
+  };
+  fs.rmSync(directory, { recursive: true });
+  expect(answer).toMatchObject({ d: DIM, top: 5, rows: answer.ntotal });
+  expect(answer.score).toBeCloseTo(1, 5);
+  expect(answer.row5.url).toBe(`https://example.org/${answer.row5.id}.mp3`);
+  expect(answer.row5.end - answer.row5.start).toBe(5);
+}
+
 describe('recordings of many segments through the indexer (real processes)', () => {
   const processes: IndexerProcess[] = [];
   const queues: Queue[] = [];
@@ -83,6 +118,7 @@ describe('recordings of many segments through the indexer (real processes)', () 
     const before = (await readLatestManifest(setup.store, setup.collection))!;
     expect(before).toMatchObject({ recordings: 30, count: totalRows(ids) });
     expectRecordings((await readVisibleRows(setup.store, setup.collection))!.rows, new Map(ids.map((id) => [id, 0])));
+    await expectPythonReadsShard(setup, before.shards[0]!.id);
 
     // Re-ingest ten recordings (new vectors, same cutting) and delete five.
     await ledger.createBatch(setup.collection, 'again', 10);
