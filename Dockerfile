@@ -2,9 +2,13 @@
 # One image for api, worker and indexer (the compose file picks the entry point), plus a
 # CUDA worker image. Build: docker compose build   (see README "Production").
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 (active LTS); 22 and 20 also work (NODE_IMAGE=node:22-bookworm-slim).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-# ---- build: npm dependencies and faiss-node's addon compiled against Debian's Faiss ----
+# ---- build: npm dependencies and both native addons compiled against Debian's Faiss ----
+# The same scripts as setup on a developer's machine, with the same header discovery: the
+# node images keep Node's headers beside it (/usr/local/include/node), which is the layout
+# scripts/check-fresh-debian.sh builds in its Debian 12 chroot.
 FROM ${NODE_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -22,8 +26,11 @@ COPY packages/audio-input/package.json packages/audio-input/
 # onnxruntime-node's CPU binaries are in its npm package; its CUDA download is the GPU stage's job.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --ignore-scripts
-COPY scripts/build-faiss-node.sh scripts/
-RUN bash scripts/build-faiss-node.sh
+COPY scripts/node-headers.sh scripts/build-faiss-node.sh scripts/build-faiss-search-addon.sh scripts/
+COPY apps/api/native/flat-ip-search.cc apps/api/native/
+# The search addon links Debian's generic Faiss here (no .cache/faiss-avx2 in the image), so
+# the image runs on any x86-64 CPU.
+RUN bash scripts/build-faiss-node.sh && bash scripts/build-faiss-search-addon.sh
 COPY tsconfig.json ./
 COPY packages packages
 COPY apps apps

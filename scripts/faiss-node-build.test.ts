@@ -1,8 +1,8 @@
 // Checks the faiss-node addon built by scripts/build-faiss-node.sh against
 // Debian's libfaiss-dev: exact inner-product search, and index files that
 // Debian's Python Faiss (/usr/bin/python3, python3-faiss) reads identically.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,5 +108,60 @@ print(json.dumps({"ntotal": int(index.ntotal), "d": int(index.d), "metric": int(
     expect(res.metric).toBe(faiss.MetricType.METRIC_INNER_PRODUCT);
     expect(res.distances).toEqual(jsResults.map((r) => r.distances));
     expect(res.labels).toEqual(jsResults.map((r) => r.labels));
+  });
+});
+
+describe('scripts/node-headers.sh finds Node\'s headers wherever Node is installed', () => {
+  const repo = join(import.meta.dirname, '..');
+  // A Node laid out like the release tarball in a fresh prefix: a copy of the running binary
+  // (process.execPath is the real file, so a symlink would report the original prefix).
+  const prefix = join(tmp, 'prefix');
+  mkdirSync(join(prefix, 'bin'), { recursive: true });
+  copyFileSync(process.execPath, join(prefix, 'bin', 'node'));
+  execFileSync('chmod', ['755', join(prefix, 'bin', 'node')]);
+  const packaged = (require('node-api-headers') as { include_dir: string }).include_dir;
+
+  function discover(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+    // --norc and no stdin: bash reads ~/.bashrc when its stdin looks like a remote shell's.
+    const result = spawnSync('bash', ['--norc', '--noprofile', '-c', 'source scripts/node-headers.sh && node_include_dir "$PWD"'], {
+      cwd: repo,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: `${join(prefix, 'bin')}:/usr/bin:/bin`, HOME: tmp, ...env },
+    });
+    return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
+  }
+
+  it('uses node-api-headers when nothing is beside node', () => {
+    expect(discover({})).toEqual({ status: 0, stdout: packaged, stderr: '' });
+  });
+
+  it('prefers <prefix>/include/node beside the running node', () => {
+    const beside = join(prefix, 'include', 'node');
+    mkdirSync(beside, { recursive: true });
+    writeFileSync(join(beside, 'node_api.h'), '');
+    try {
+      expect(discover({})).toEqual({ status: 0, stdout: beside, stderr: '' });
+    } finally {
+      rmSync(join(prefix, 'include'), { recursive: true });
+    }
+  });
+
+  it('takes NODE_INCLUDE_DIR over both, and refuses one without node_api.h', () => {
+    expect(discover({ NODE_INCLUDE_DIR: packaged })).toEqual({ status: 0, stdout: packaged, stderr: '' });
+    const wrong = discover({ NODE_INCLUDE_DIR: tmp });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain(`NODE_INCLUDE_DIR=${tmp} has no node_api.h`);
+  });
+
+  it('is what every native build uses: none names a header path of its own', () => {
+    const scripts = readdirSync(join(repo, 'scripts')).filter((name) => name.endsWith('.sh'));
+    const compiling = scripts.filter((name) => readFileSync(join(repo, 'scripts', name), 'utf8').includes('-I"$NODE_INC"'));
+    expect(compiling.sort()).toEqual(['build-faiss-node.sh', 'build-faiss-search-addon.sh']);
+    for (const name of compiling) {
+      const text = readFileSync(join(repo, 'scripts', name), 'utf8');
+      expect(text, name).toContain('NODE_INC="$(node_include_dir "$ROOT" 2>&1)"');
+      expect(text, name).not.toContain('include/node');
+    }
   });
 });

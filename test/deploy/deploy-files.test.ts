@@ -106,6 +106,19 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
   });
 
+  it('builds on Node 24 with the same native build scripts as setup, not the host\'s builds', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    const build = dockerfile.slice(dockerfile.indexOf(' AS build'), dockerfile.indexOf(' AS runtime'));
+    // Both addons, and the header discovery they source (the image keeps headers beside node).
+    expect(build).toMatch(/^COPY scripts\/node-headers\.sh scripts\/build-faiss-node\.sh scripts\/build-faiss-search-addon\.sh scripts\/$/m);
+    expect(build).toMatch(/^RUN bash scripts\/build-faiss-node\.sh && bash scripts\/build-faiss-search-addon\.sh$/m);
+    expect(build).not.toContain('NODE_INCLUDE_DIR');
+    // `COPY apps apps` comes after the build: a host build there (maybe linking a host-only
+    // AVX2 Faiss) would replace the image's own.
+    const ignored = fs.readFileSync('.dockerignore', 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['apps/api/native/build', '.cache', 'node_modules']));
+  });
+
   it('lists every workspace package.json so npm ci sees the whole workspace', () => {
     const workspaces = execFileSync('git', ['ls-files', 'apps/*/package.json', 'packages/*/package.json'], { encoding: 'utf8' }).trim().split('\n');
     for (const manifest of workspaces) expect(dockerfile, manifest).toContain(`COPY ${manifest}`);
