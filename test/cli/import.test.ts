@@ -102,6 +102,41 @@ describe('audio-index import: embeddings made by Python numpy', () => {
     }
   });
 
+  it('imports precomputed segment embeddings: rows sharing an id with start/end are one recording, never split across requests', async () => {
+    const segmented = uniqueName('import-seg');
+    // Three recordings of 400 segments each (5 s every 2.5 s): more rows than one request carries.
+    const script = [
+      'import sys, json, numpy as np',
+      'dim, out = int(sys.argv[1]), sys.argv[2]',
+      'x = np.random.default_rng(11).standard_normal((1200, dim)).astype(np.float32)',
+      'np.save(out + "/segments.npy", x)',
+      'with open(out + "/segments.jsonl", "w") as f:',
+      '    for i in range(1200):',
+      '        r, s = divmod(i, 400)',
+      '        f.write(json.dumps({"id": f"seg-{r}", "start": s * 2.5, "end": s * 2.5 + 5, "metadata": {"recording": r}}) + "\\n")',
+    ].join('\n');
+    execFileSync('/usr/bin/python3', ['-c', script, String(dim), directory]);
+    const { stdout } = await run('node', [cliPath, '--api', system.api.url, '--json', 'import', path.join(directory, 'segments.npy'), '--ids', path.join(directory, 'segments.jsonl'), '--collection', segmented]);
+    const summary = JSON.parse(stdout) as { vectors: number; batchIds: string[] };
+    expect(summary.vectors).toBe(1200);
+    expect(summary.batchIds).toHaveLength(3);
+    for (const batchId of summary.batchIds) expect(await waitForBatch(system, batchId)).toMatchObject({ total: 1, indexed: 1, failed: 0 });
+
+    const npy = fs.readFileSync(path.join(directory, 'segments.npy'));
+    const rows = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + npy.readUInt16LE(8), npy.byteOffset + npy.length));
+    const vector = Array.from(rows.subarray(650 * dim, 651 * dim)); // recording 1, segment 250
+    for (let attempt = 0; ; attempt += 1) {
+      const { body } = await system.call<SearchBody & { results: { match?: { start: number; end: number } }[] }>('POST', '/v1/search', { collection: segmented, k: 3, query: { vector } });
+      if (body.results?.length === 3) {
+        expect(body.results[0]).toMatchObject({ id: 'seg-1', metadata: { recording: 1 }, match: { start: 625, end: 630 } });
+        expect(body.results[0]!.score).toBeCloseTo(1, 4);
+        break;
+      }
+      if (attempt > 100) throw new Error('imported segments never became searchable');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
   it('refuses an id list that does not match the matrix', async () => {
     fs.writeFileSync(path.join(directory, 'short.txt'), 'a\nb\n');
     const failure = await run('node', [cliPath, '--api', system.api.url, 'import', path.join(directory, 'vectors.npy'), '--ids', path.join(directory, 'short.txt')]).catch(

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { decodeFlatIPShard } from '@audio-index/shared';
 import type { ApiClient } from '../api-client.ts';
 import { CliError, ExitCode, type ExitCodeValue } from '../exit-codes.ts';
-import { readIdList } from '../vector-files/id-list-reader.ts';
+import { readIdList, type ImportedRow } from '../vector-files/id-list-reader.ts';
 import { readNpy, type VectorMatrix } from '../vector-files/npy-reader.ts';
 
 export interface ImportOptions {
@@ -37,16 +37,43 @@ export async function importCommand(api: ApiClient, vectorFile: string, options:
   if (rows.length !== matrix.rows) throw new CliError(`${options.ids} lists ${rows.length} ids for ${matrix.rows} vectors`, ExitCode.USAGE);
 
   const batchIds: string[] = [];
-  for (let start = 0; start < matrix.rows; start += VECTORS_PER_REQUEST) {
-    const items = rows.slice(start, start + VECTORS_PER_REQUEST).map((row, offset) => ({
-      ...row,
-      vector: Array.from(matrix.values.subarray((start + offset) * matrix.dim, (start + offset + 1) * matrix.dim)),
+  let sent = 0;
+  for (const request of requestsOf(rows, VECTORS_PER_REQUEST)) {
+    const items = request.map((index) => ({
+      ...rows[index]!,
+      vector: Array.from(matrix.values.subarray(index * matrix.dim, (index + 1) * matrix.dim)),
     }));
     const accepted = await api.json<{ batchId: string }>('POST', `/v1/collections/${encodeURIComponent(options.collection)}/vectors`, { items });
     batchIds.push(accepted.batchId);
-    if (!options.json) process.stderr.write(`\rsent ${Math.min(matrix.rows, start + VECTORS_PER_REQUEST)}/${matrix.rows} vectors`);
+    sent += items.length;
+    if (!options.json) process.stderr.write(`\rsent ${sent}/${matrix.rows} vectors`);
   }
   if (options.json) console.log(JSON.stringify({ collection: options.collection, vectors: matrix.rows, dim: matrix.dim, batchIds }));
   else console.error(`\nimported ${matrix.rows} vectors (d=${matrix.dim}) into ${options.collection}; follow with: audio-index status ${batchIds.at(-1)}`);
   return ExitCode.OK;
+}
+
+/**
+ * Row indexes per request, never splitting a recording: its segments must arrive in one
+ * request, since each upsert of an id replaces all of its rows. A recording with more rows
+ * than `limit` goes alone.
+ */
+function requestsOf(rows: readonly ImportedRow[], limit: number): number[][] {
+  const byId = new Map<string, number[]>();
+  rows.forEach((row, index) => {
+    const indexes = byId.get(row.id);
+    if (indexes) indexes.push(index);
+    else byId.set(row.id, [index]);
+  });
+  const requests: number[][] = [];
+  let current: number[] = [];
+  for (const recording of byId.values()) {
+    if (current.length > 0 && current.length + recording.length > limit) {
+      requests.push(current);
+      current = [];
+    }
+    current.push(...recording);
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
 }

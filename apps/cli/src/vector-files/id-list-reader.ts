@@ -4,9 +4,15 @@ export interface ImportedRow {
   id: string;
   url?: string;
   metadata?: Record<string, unknown>;
+  /** Seconds: the row embeds `[start, end)` of recording `id`; rows sharing an id are its segments (docs/segments.md). */
+  start?: number;
+  end?: number;
 }
 
-/** Ids for imported vectors: a `.txt` with one id per line, or `.jsonl` of `{id, url?, metadata?}`. */
+/**
+ * Ids for imported vectors: a `.txt` with one id per line, or `.jsonl` of
+ * `{id, url?, metadata?, start?, end?}` (several lines with one id and times: one recording's segments).
+ */
 export async function readIdList(file: string): Promise<ImportedRow[]> {
   const lines = (await fs.readFile(file, 'utf8')).split('\n').filter((line) => line.trim().length > 0);
   if (file.endsWith('.jsonl')) {
