@@ -51,12 +51,62 @@ export async function writeShard(store: ObjectStore, collection: string, shardId
   return { entry: { id: shardId, count, bytes: file.length, sha256: sha256Hex(file), tombstones: [] }, rows, vectors };
 }
 
+/** A recording as segment rows: `vectors` holds `spans.length` rows of dim, in time order. */
+export interface FixtureRecording {
+  id: string;
+  url?: string;
+  metadata?: Record<string, unknown>;
+  vectors: Float32Array;
+  spans: { start: number; end: number }[];
+}
+
+/** The spans `planSegments` cuts a recording of `count` segments into at a regular hop. */
+export function regularSpans(count: number, segmentSeconds: number, hopSeconds: number): { start: number; end: number }[] {
+  return Array.from({ length: count }, (_, index) => ({
+    start: Math.round(index * hopSeconds * 1000) / 1000,
+    end: Math.round((index * hopSeconds + segmentSeconds) * 1000) / 1000,
+  }));
+}
+
+/**
+ * Writes a shard of multi-segment recordings the way the indexer does (docs/segments.md):
+ * each recording's rows contiguous, in time order, with start/end; url and metadata on the
+ * first row of a run only (encodeShardRows).
+ */
+export async function writeRecordingShard(store: ObjectStore, collection: string, shardId: string, recordings: FixtureRecording[], dim: number): Promise<FixtureShard> {
+  const count = recordings.reduce((sum, recording) => sum + recording.spans.length, 0);
+  const vectors = new Float32Array(count * dim);
+  const rows: ShardRow[] = [];
+  for (const recording of recordings) {
+    if (recording.vectors.length !== recording.spans.length * dim) throw new Error(`recording ${recording.id}: vectors and spans disagree`);
+    vectors.set(recording.vectors, rows.length * dim);
+    for (const span of recording.spans) rows.push({ id: recording.id, url: recording.url, metadata: recording.metadata, start: span.start, end: span.end });
+  }
+  const file = encodeFlatIPShard(vectors, dim);
+  await store.put(snapshotLayout.shardIndex(collection, shardId), file);
+  await store.put(snapshotLayout.shardIds(collection, shardId), encodeShardRows(rows));
+  return { entry: { id: shardId, count, bytes: file.length, sha256: sha256Hex(file), tombstones: [] }, rows, vectors };
+}
+
+/** Row numbers of every row of `ids` in a fixture shard: the tombstones of deleting them. */
+export function rowsOf(fixture: FixtureShard, ids: ReadonlySet<string>): number[] {
+  return fixture.rows.flatMap((row, index) => (ids.has(row.id) ? [index] : []));
+}
+
 /** Publishes a version (manifest, then LATEST) and tells the API, as the indexer would. */
 export async function publishVersion(
   store: ObjectStore,
   redis: Redis,
   namespace: string,
-  options: { collection: string; version: number; model: { id: string; dim: number }; shards: ShardEntry[] },
+  options: {
+    collection: string;
+    version: number;
+    model: { id: string; dim: number };
+    shards: ShardEntry[];
+    segmentation?: { segmentSeconds: number; hopSeconds: number };
+    /** Visible recordings, for a manifest written since segments. */
+    recordings?: number;
+  },
 ): Promise<Manifest> {
   const manifest: Manifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
@@ -66,6 +116,8 @@ export async function publishVersion(
     model: options.model,
     metric: 'inner_product',
     count: options.shards.reduce((sum, shard) => sum + shard.count - shard.tombstones.length, 0),
+    ...(options.recordings !== undefined ? { recordings: options.recordings } : {}),
+    ...(options.segmentation ? { segmentation: options.segmentation } : {}),
     shards: options.shards,
     streamOffset: '0-0',
     generation: 1,

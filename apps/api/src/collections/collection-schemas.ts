@@ -7,7 +7,13 @@ export const collectionSummarySchema = z.object({
   name: z.string(),
   model: z.object({ id: z.string(), dim: z.number().int(), sampleRate: z.number().int().optional() }).nullable(),
   dim: z.number().int().nullable(),
-  count: z.number().int().describe('visible vectors in the served snapshot'),
+  count: z.number().int().describe('visible vectors (rows) in the served snapshot: the same as segments'),
+  recordings: z.number().int().describe('visible recordings (items) in the served snapshot'),
+  segments: z.number().int().describe('visible segments (rows); a recording is one or more'),
+  segmentation: z
+    .object({ segmentSeconds: z.number(), hopSeconds: z.number() })
+    .nullable()
+    .describe('how the served snapshot cut recordings into segments; null for snapshots older than segments'),
   shards: z.number().int(),
   snapshot: z.object({ version: z.number().int(), createdAt: z.string(), loadedAt: z.string() }).nullable(),
   pending: z.number().int().describe('stream entries the indexer has not applied yet'),
@@ -16,7 +22,8 @@ export type CollectionSummary = z.infer<typeof collectionSummarySchema>;
 
 export const snapshotVersionSchema = z.object({
   version: z.number().int(),
-  count: z.number().int(),
+  count: z.number().int().describe('visible rows (segments)'),
+  recordings: z.number().int().describe('visible recordings'),
   shards: z.number().int(),
   createdAt: z.string(),
   served: z.boolean().describe('the version this API answers from'),

@@ -58,6 +58,7 @@ export class CollectionService {
     return manifests.map((manifest) => ({
       version: manifest.version,
       count: manifest.count,
+      recordings: manifest.recordings ?? manifest.count,
       shards: manifest.shards.length,
       createdAt: manifest.createdAt,
       served: manifest.version === served,
@@ -113,6 +114,10 @@ export class CollectionService {
       model,
       dim: model?.dim ?? null,
       count: snapshot?.count ?? 0,
+      // Manifests older than segments hold one row per recording and no `recordings`.
+      recordings: snapshot?.recordings ?? 0,
+      segments: snapshot?.count ?? 0,
+      segmentation: snapshot?.manifest.segmentation ?? null,
       shards: snapshot?.manifest.shards.length ?? 0,
       snapshot: snapshot
         ? { version: snapshot.version, createdAt: snapshot.manifest.createdAt, loadedAt: snapshot.loadedAt.toISOString() }
