@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createRedisKeys, encodeStreamFields, LocalDirectoryStore, readLatestManifest, type Logger } from '@audio-index/shared';
 import { CollectionIndexer } from '../../apps/indexer/src/collection-indexer.ts';
+import { StreamWatcher } from '../../apps/indexer/src/stream-watcher.ts';
 import { loadIndexerConfig } from '../../apps/indexer/src/env.ts';
 import { CountingStore } from './counting-store.ts';
 import { randomRows } from './random-vectors.ts';
@@ -31,10 +32,12 @@ export async function measureWriteAmplification(options: { redisUrl: string; sto
   });
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  const blockingRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const streamWatcher = new StreamWatcher(new Redis(options.redisUrl, { maxRetriesPerRequest: null }), options.logger);
   const store = new CountingStore(new LocalDirectoryStore(options.storeDir));
   const collection = 'ingest';
-  const indexer = new CollectionIndexer({ collection, blockingRedis, redis, store, keys, config, logger: options.logger });
+  // A leader serves only registered collections (a drop removes the name).
+  await redis.sadd(keys.collections, collection);
+  const indexer = new CollectionIndexer({ collection, streamWatcher, redis, store, keys, config, logger: options.logger });
   const running = indexer.run();
 
   const started = performance.now();
@@ -65,7 +68,7 @@ export async function measureWriteAmplification(options: { redisUrl: string; sto
     if (now !== shards) [shards, stableSince] = [now, Date.now()];
   }
   indexer.stop();
-  blockingRedis.disconnect();
+  await streamWatcher.close();
   await running;
   redis.disconnect();
   const maintenanceTotals = indexer.maintenanceTotals();

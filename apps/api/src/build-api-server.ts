@@ -43,6 +43,9 @@ export interface ApiServerDeps {
   rateLimitPerMinute: number;
   keys: RedisKeys;
   maxStreamBacklog: number;
+  /** `MAX_QUEUE_BACKLOG`, `MAX_COLLECTIONS` (http/backpressure.ts); unset: not enforced. */
+  maxQueueBacklog?: number | undefined;
+  maxCollections?: number | undefined;
 }
 
 /** The HTTP surface only: every dependency arrives built, so tests pass real ones. */
@@ -65,7 +68,7 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   await installRateLimit(app, deps.rateLimitPerMinute);
   await app.register(multipart, { limits: { fileSize: deps.uploadMaxBytes, files: 1, fields: 10 } });
   acceptRawAudioBodies(app);
-  installBackpressure(app, deps.redis, deps.keys, deps.maxStreamBacklog);
+  installBackpressure(app, deps.redis, deps.keys, { maxStreamBacklog: deps.maxStreamBacklog, maxQueueBacklog: deps.maxQueueBacklog, maxCollections: deps.maxCollections });
   await registerApiDocs(app);
   registerHealthRoutes(app, deps.redis, deps.snapshots);
   registerMetricsRoutes(app, deps.metrics);

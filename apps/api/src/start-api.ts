@@ -101,6 +101,8 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     keys,
     maxStreamBacklog: config.MAX_STREAM_BACKLOG,
+    maxQueueBacklog: config.MAX_QUEUE_BACKLOG,
+    maxCollections: config.MAX_COLLECTIONS,
   });
   // Listen first (health answers at once, /readyz says 503 until the snapshots are in).
   await app.listen({ port: config.PORT, host: config.HOST });

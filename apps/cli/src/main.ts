@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from './api-client.ts';
-import { activateCommand, collectionsCommand, reindexCommand, snapshotsCommand, statusCommand } from './commands/admin-commands.ts';
+import { activateCommand, collectionsCommand, deleteCollectionCommand, reindexCommand, snapshotsCommand, statusCommand } from './commands/admin-commands.ts';
 import { importCommand } from './commands/import-command.ts';
 import { ingestCommand } from './commands/ingest-command.ts';
 import { searchCommand } from './commands/search-command.ts';
@@ -95,6 +95,14 @@ export async function runCli(argv: string[]): Promise<number> {
     .argument('<version>')
     .action(async (collection: string, version: string) => {
       exitCode = await activateCommand(api(), collection, version, json());
+    });
+
+  program
+    .command('delete-collection')
+    .description('delete a collection: its snapshots, batches and stream (the indexer removes them)')
+    .argument('<collection>')
+    .action(async (collection: string) => {
+      exitCode = await deleteCollectionCommand(api(), collection, json());
     });
 
   program

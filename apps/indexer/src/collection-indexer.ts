@@ -13,6 +13,7 @@ import {
   type StreamOperation,
 } from '@audio-index/shared';
 import { AppliedEntries } from './applied-entries.ts';
+import { dropCollection } from './collection-drop.ts';
 import { CollectionMaintenance, type MergeTotals } from './collection-maintenance.ts';
 import { CollectionState, type PendingRow } from './collection-state.ts';
 import { GenerationBuild, servedItems } from './generation-build.ts';
@@ -24,6 +25,7 @@ import { publishAndCommit } from './publish-step.ts';
 import { SnapshotCommit } from './snapshot-commit.ts';
 import { SnapshotRetention } from './snapshot-retention.ts';
 import { StreamReader, type RawStreamEntry } from './stream-reader.ts';
+import type { StreamWatcher } from './stream-watcher.ts';
 
 export { LostLeadershipError } from './lost-leadership-error.ts';
 
@@ -39,8 +41,9 @@ type StreamReindex = Extract<StreamOperation, { op: 'reindex' }>;
 
 export interface CollectionIndexerDeps {
   collection: string;
-  /** A connection of its own: XREAD BLOCK blocks it. */
-  blockingRedis: Redis;
+  /** Waits for new entries on behalf of every collection of the process (one connection for all). */
+  streamWatcher: StreamWatcher;
+  /** Shared by every collection of the process: nothing here blocks it. */
   redis: Redis;
   store: ObjectStore;
   keys: RedisKeys;
@@ -54,8 +57,14 @@ export interface CollectionIndexerDeps {
  * acks its entries in one fenced Redis step, then points LATEST at it. Anything that fails
  * before the commit is repaired by replaying the unacked entries.
  */
+/** Thrown out of the leader loop to drop the collection while the lock is still held. */
+class DropRequested extends Error {}
+
 export class CollectionIndexer {
   private stopped = false;
+  private dropRequested = false;
+  /** True once this collection was deleted for good (its loop has ended). */
+  dropped = false;
   private readonly lock: LeaderLock;
   private readonly commit: SnapshotCommit;
   private readonly log: Logger;
@@ -81,6 +90,11 @@ export class CollectionIndexer {
     this.stopped = true;
   }
 
+  /** `DELETE /v1/collections/:c`: the leader drops the collection at its next turn (collection-drop.ts). */
+  requestDrop(): void {
+    this.dropRequested = true;
+  }
+
   async run(): Promise<void> {
     while (!this.stopped) {
       const fence = await this.lock.tryAcquire().catch((error: unknown) => {
@@ -96,7 +110,11 @@ export class CollectionIndexer {
       try {
         await this.lead();
       } catch (error) {
-        if (this.stopped) break; // stop() closes the blocking connection under the loop
+        if (error instanceof DropRequested) {
+          await this.drop();
+          continue;
+        }
+        if (this.stopped) break; // stop() closes the watcher under the loop
         if (error instanceof LostLeadershipError) this.log.warn('lost indexer leadership');
         else this.log.error({ err: error }, 'indexer leader loop failed; retrying');
         await sleep(PUBLISH_RETRY_MS);
@@ -107,15 +125,34 @@ export class CollectionIndexer {
     await this.reindexJobs?.close();
   }
 
+  /** Under the lock, after the loop and its maintenance settled; a failure is retried by the next leadership. */
+  private async drop(): Promise<void> {
+    try {
+      if (!(await this.lock.isHeld())) return;
+      await dropCollection({ redis: this.deps.redis, store: this.deps.store, keys: this.deps.keys, collection: this.deps.collection, logger: this.log });
+      this.dropped = true;
+      this.stopped = true;
+    } catch (error) {
+      this.log.error({ err: error }, 'deleting the collection failed; retrying');
+      await sleep(PUBLISH_RETRY_MS);
+    }
+  }
+
   private async lead(): Promise<void> {
     const { store, collection, keys } = this.deps;
+    if (this.dropRequested) throw new DropRequested();
+    // A standby that won the lock just after a drop finished must not bring the stream back.
+    if ((await this.deps.redis.sismember(keys.collections, collection)) === 0) {
+      this.stopped = true;
+      return;
+    }
     const committed = await this.commit.committedVersion();
     // Redis knows what was committed (and acked); LATEST only for a Redis that never committed.
     const state = await CollectionState.load(store, collection, committed ?? (await readLatestVersion(store, collection)));
     // Check LATEST at once: the last leader may have died between its commit and LATEST.
     this.latestCheckedAt = 0;
     this.latestBehind = false;
-    const reader = new StreamReader(this.deps.blockingRedis, keys.stream(collection), keys.indexerLock(collection), () => this.lock.heldToken, state.streamOffset);
+    const reader = new StreamReader(this.deps.redis, keys.stream(collection), keys.indexerLock(collection), () => this.lock.heldToken, state.streamOffset, this.deps.streamWatcher);
     await reader.ensureGroup();
     this.log.info({ version: state.version, count: state.locations.size, offset: state.streamOffset }, 'loaded snapshot');
     const maintenance = this.createMaintenance();
@@ -160,6 +197,8 @@ export class CollectionIndexer {
       await this.keepLatestCurrent(state);
       maintenance.tick(state);
       if (!(await this.lock.isHeld())) throw new LostLeadershipError();
+      // Whatever is applied but unpublished goes with the collection.
+      if (this.dropRequested) throw new DropRequested();
     }
   }
 

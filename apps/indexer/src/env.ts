@@ -1,4 +1,4 @@
-import { collectionNameSchema, commonEnvShape, parseEnv } from '@audio-index/shared';
+import { backpressureEnvShape, collectionNameSchema, commonEnvShape, parseEnv } from '@audio-index/shared';
 import { z } from 'zod';
 
 export const indexerEnvSchema = z.object({
@@ -9,6 +9,8 @@ export const indexerEnvSchema = z.object({
   PUBLISH_MAX_CHANGES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Leader lock lifetime; a standby takes over within about this long after a crash (ms). */
   LEADER_LOCK_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  /** Collections served at most (the API refuses more); the same value as the API's. */
+  MAX_COLLECTIONS: backpressureEnvShape.MAX_COLLECTIONS,
   /** How often the indexer looks for collections it does not serve yet (ms). */
   COLLECTION_DISCOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   /** Compaction merges shards up to this size (bytes of the `.faiss` file). */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { compareStreamIds, INDEXER_CONSUMER_GROUP } from '@audio-index/shared';
 import { LostLeadershipError } from './lost-leadership-error.ts';
+import type { StreamWatcher } from './stream-watcher.ts';
 
 export interface RawStreamEntry {
   id: string;
@@ -38,6 +39,8 @@ export class StreamReader {
     private readonly lockKey: string,
     private readonly lockToken: () => string | undefined,
     startAfter: string,
+    /** Shared by every collection of the process; without one, waiting blocks `redis` itself. */
+    private readonly watcher?: StreamWatcher,
   ) {
     this.lastSeenId = startAfter;
     if (!('readNewIfLeader' in redis)) redis.defineCommand('readNewIfLeader', { numberOfKeys: 2, lua: READ_NEW_IF_LEADER });
@@ -60,7 +63,8 @@ export class StreamReader {
     const entries = await this.readNew(count);
     if (entries.length > 0 || blockMs <= 0) return entries;
     // Wait on a plain XREAD, which delivers nothing to the group, then take entries fenced.
-    await this.redis.xread('COUNT', 1, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', this.streamKey, this.lastSeenId);
+    if (this.watcher) await this.watcher.wait(this.streamKey, this.lastSeenId, Math.max(1, Math.floor(blockMs)));
+    else await this.redis.xread('COUNT', 1, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', this.streamKey, this.lastSeenId);
     return this.readNew(count);
   }
 

@@ -42,6 +42,9 @@ export const ErrorCodes = [
   'SEGMENTATION_MISMATCH', // a collection's segment settings are fixed by its first write (409)
   'NO_SOURCE_URL', // an item imported as a vector has no recording to re-embed
   'REINDEX_ABANDONED', // a rollback replaced the generation a reindex was re-embedding
+  // collections
+  'TOO_MANY_COLLECTIONS', // MAX_COLLECTIONS exist; delete one first (409)
+  'COLLECTION_DELETING', // DELETE /v1/collections/:c is under way; the name is free once it ends (409)
   'CONFIG_INVALID',
   'INTERNAL',
 ] as const;

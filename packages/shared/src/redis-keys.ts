@@ -16,6 +16,13 @@ export function createRedisKeys(namespace = 'ai') {
 
     /** Set of collection names that ever received an item. */
     collections: `${meta}:collections`,
+    /**
+     * Set of collections being deleted (`DELETE /v1/collections/:c`): the API takes no new items
+     * for them; their indexer leader removes their store objects and keys, then the name.
+     */
+    collectionsDeleting: `${meta}:collections-deleting`,
+    /** SCAN pattern of every key of one collection (they all share its tag); names are [a-z0-9-]. */
+    collectionKeyPattern: (collection: string) => `${collectionTag(collection)}:*`,
     /** batchId -> collection, so GET /v1/batches/:id finds the collection's tag. */
     batchCollection: (batchId: string) => `${meta}:batch-collection:${batchId}`,
     /** Pub/sub channel carrying `{collection, version}` whenever a snapshot is published. */

@@ -19,6 +19,8 @@ import type { CollectionSummary, ReindexRequest } from './collection-schemas.ts'
 export interface IndexerCommands {
   deleteItem(collection: string, id: string): Promise<string>;
   activateVersion(collection: string, version: number): Promise<unknown>;
+  /** Marks the collection for deletion; its indexer leader removes it (collection-commands.ts). */
+  deleteCollection?(collection: string): Promise<void>;
   /** `target`: the card `model` names, resolved here so the new generation's model is fixed up front. */
   requestReindex?(collection: string, request: ReindexRequest, target?: { id: string; dim: number }): Promise<{ reindexId: string }>;
 }
@@ -68,6 +70,17 @@ export class CollectionService {
   async deleteItem(collection: string, id: string): Promise<void> {
     await this.requireKnown(collection);
     await this.commands.deleteItem(collection, id);
+  }
+
+  /**
+   * `DELETE /v1/collections/:c`: the indexer (the store's only writer) removes the collection's
+   * store objects and Redis keys, then the name. New items for it are refused meanwhile (409
+   * COLLECTION_DELETING); `GET /v1/collections/:c` answers 404 once it is gone.
+   */
+  async deleteCollection(collection: string): Promise<void> {
+    await this.requireKnown(collection);
+    if (!this.commands.deleteCollection) throw new AppError('NOT_READY', 'this deployment cannot delete collections');
+    await this.commands.deleteCollection(collection);
   }
 
   async activate(collection: string, version: number): Promise<void> {

@@ -26,6 +26,21 @@ export function registerCollectionRoutes(app: FastifyInstance, collections: Coll
     async (request) => collections.describe(request.params.collection),
   );
   routes.delete(
+    '/v1/collections/:collection',
+    {
+      schema: {
+        tags,
+        summary: 'Delete the collection: its snapshots, batches and stream (through the indexer; the name is free again once done)',
+        params: collectionParamsSchema,
+        response: { 202: z.object({ collection: z.string(), deleting: z.literal(true) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await collections.deleteCollection(request.params.collection);
+      return reply.status(202).send({ collection: request.params.collection, deleting: true as const });
+    },
+  );
+  routes.delete(
     '/v1/collections/:collection/items/:id',
     {
       schema: {

@@ -83,7 +83,8 @@ export class SnapshotRegistry {
   private async refreshAll(): Promise<void> {
     try {
       const collections = await this.options.redis.smembers(this.options.keys.collections);
-      await Promise.all(collections.map((collection) => this.refresh(collection)));
+      // Served collections no longer named were deleted: refreshing finds no LATEST and forgets them.
+      await Promise.all([...new Set([...collections, ...this.current.keys()])].map((collection) => this.refresh(collection)));
     } catch (error) {
       this.options.logger.error({ err: error }, 'snapshot poll failed');
     }
@@ -111,6 +112,14 @@ export class SnapshotRegistry {
     const { store, cacheDirectory, logger, pool } = this.options;
     const served = this.current.get(collection);
     const latest = await readLatestVersion(store, collection);
+    if (latest === undefined && served && (await this.options.redis.sismember(this.options.keys.collections, collection)) === 0) {
+      // DELETE /v1/collections/:c: the indexer removed the snapshots and then the name.
+      this.current.delete(collection);
+      pool.dropView(served.viewKey);
+      for (const shard of served.shards) pool.dropShard(shard.key);
+      logger.info({ collection }, 'collection deleted; snapshot dropped');
+      return undefined;
+    }
     if (latest === undefined || (served && served.version >= latest)) return served;
     const started = process.hrtime.bigint();
     const manifest = await readManifest(store, collection, latest);

@@ -59,6 +59,11 @@ export async function activateCommand(api: ApiClient, collection: string, versio
   return print(json, answer, () => `asked the indexer to serve version ${version} of ${collection} again (as a new version)`);
 }
 
+export async function deleteCollectionCommand(api: ApiClient, collection: string, json: boolean): Promise<ExitCodeValue> {
+  const answer = await api.json<{ collection: string; deleting: boolean }>('DELETE', `/v1/collections/${encodeURIComponent(collection)}`);
+  return print(json, answer, () => `asked the indexer to delete ${collection} (snapshots, batches, stream); the name is free again once it is gone`);
+}
+
 export async function reindexCommand(api: ApiClient, collection: string, mode: string, model: string | undefined, json: boolean): Promise<ExitCodeValue> {
   const answer = await api.json<{ reindexId: string }>('POST', `/v1/collections/${encodeURIComponent(collection)}/reindex`, { mode, model });
   return print(json, answer, () => `reindex ${answer.reindexId} started for ${collection} (mode ${mode})`);

@@ -44,6 +44,16 @@ export class CollectionCommands {
     if (!('startReindex' in redis)) redis.defineCommand('startReindex', { numberOfKeys: 2, lua: START_REINDEX });
   }
 
+  /**
+   * Deletes the collection: its snapshots, batches, stream and settings (`DELETE
+   * /v1/collections/:c`). Marks it here, so the API takes no new items for it from now on; its
+   * indexer leader then removes its store objects and Redis keys and finally the name, which
+   * can then be used again (apps/indexer/src/collection-drop.ts).
+   */
+  async deleteCollection(collection: string): Promise<void> {
+    await this.redis.sadd(this.keys.collectionsDeleting, collection);
+  }
+
   /** Hides `id` from the next snapshot on; returns the stream entry id. */
   async deleteItem(collection: string, id: string): Promise<string> {
     return this.append(collection, { op: 'delete', id });
@@ -77,7 +87,9 @@ export class CollectionCommands {
     const operation: StreamOperation = { op: 'reindex', reindexId, mode: request.mode, model: request.model, modelId: target?.id, dim: target?.dim };
     const started = await this.redis.startReindex(activeKey, this.keys.stream(collection), reindexId, ...(encodeStreamFields(operation) as string[]));
     if (started !== 1) {
-      await this.redis.del(this.keys.batch(collection, reindexId), this.keys.batchCollection(reindexId));
+      // Two slots (the collection's tag and the global one): one DEL each, as Redis Cluster requires.
+      await this.redis.del(this.keys.batch(collection, reindexId));
+      await this.redis.del(this.keys.batchCollection(reindexId));
       throw inProgress(collection, String(started));
     }
     return { reindexId };

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { RedisKeys } from '../redis-keys.ts';
@@ -8,6 +9,11 @@ import type { RedisKeys } from '../redis-keys.ts';
  * the indexer falls behind (store down, indexer down) the backlog grows in Redis memory
  * (~2.1-2.8 KB per 192-d entry, ~3.5 KB at 768-d); callers refuse new work above a limit
  * instead of letting Redis run out of memory.
+ *
+ * The ingest queue is the other backlog: jobs waiting for a worker (slow or unreachable URLs
+ * hold workers for their whole timeout and retry with backoff, so jobs pile up while nothing
+ * reaches the stream). Under `noeviction` a full Redis refuses every write, the indexer's
+ * commits included, so the queue is bounded too.
  */
 export const backpressureEnvShape = {
   /**
@@ -15,6 +21,17 @@ export const backpressureEnvShape = {
    * Retry-After). 200k entries of 768-d vectors are ~700 MB of Redis memory.
    */
   MAX_STREAM_BACKLOG: z.coerce.number().int().min(1).default(200_000),
+  /**
+   * Ingest jobs waiting for a worker (waiting, prioritized, delayed for a retry, paused) before
+   * new items are refused (503 + Retry-After). A job is ~1 KB in Redis (measured: 20,000 queued
+   * jobs peaked at 22 MiB), so the default bounds the queue near 500 MB.
+   */
+  MAX_QUEUE_BACKLOG: z.coerce.number().int().min(1).default(500_000),
+  /**
+   * Collections that may exist (API: 409 TOO_MANY_COLLECTIONS for a new one). Each costs the
+   * indexer a leader loop and its state in memory, not a Redis connection.
+   */
+  MAX_COLLECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
 };
 
 export interface StreamBacklog {
@@ -29,10 +46,50 @@ export interface StreamBacklog {
 
 /** Assumed indexer drain rate for the Retry-After hint; measured publish rates are far higher. */
 const ASSUMED_DRAIN_PER_SECOND = 5_000;
+/** Assumed worker drain rate for the queue's Retry-After hint (measured ingest: ~15 items/s per 2 workers). */
+const ASSUMED_JOBS_PER_SECOND = 50;
 
 export async function streamBacklog(redis: Redis, keys: RedisKeys, collection: string, limit: number): Promise<StreamBacklog> {
   const entries = await redis.xlen(keys.stream(collection));
   const overLimit = entries >= limit;
   const excess = Math.max(0, entries - Math.floor(limit * 0.9));
   return { entries, limit, overLimit, retryAfterSeconds: overLimit ? Math.min(60, Math.max(1, Math.ceil(excess / ASSUMED_DRAIN_PER_SECOND))) : 0 };
+}
+
+export interface QueueBacklog {
+  /** Jobs not taken by a worker yet: waiting, prioritized (reindex), delayed (retries), paused. */
+  jobs: number;
+  limit: number;
+  overLimit: boolean;
+  retryAfterSeconds: number;
+}
+
+/** The ingest queue's backlog (`queue`: the ingest queue, on any connection; counting is O(1) per state). */
+export async function queueBacklog(queue: Queue, limit: number): Promise<QueueBacklog> {
+  const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed', 'paused');
+  const jobs = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  const overLimit = jobs >= limit;
+  const excess = Math.max(0, jobs - Math.floor(limit * 0.9));
+  return { jobs, limit, overLimit, retryAfterSeconds: overLimit ? Math.min(300, Math.max(1, Math.ceil(excess / ASSUMED_JOBS_PER_SECOND))) : 0 };
+}
+
+// 1: the collection exists or may be created; 0: the cap is reached; -1: it is being deleted.
+const ADMIT_COLLECTION = `
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return -1 end
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+return 1`;
+
+export type CollectionAdmission = 'admitted' | 'too-many' | 'deleting';
+
+/**
+ * Whether items for `collection` may be accepted: an existing one always (unless it is being
+ * deleted), a new one while fewer than `maxCollections` exist. Checked only: the name is
+ * recorded when its first batch is created, so a request refused later (bad item, duplicate
+ * id) leaves nothing behind. Requests racing for the last free places can overshoot the cap
+ * by the number of such requests in flight; the indexer serves at most `MAX_COLLECTIONS`.
+ */
+export async function admitCollection(redis: Redis, keys: RedisKeys, collection: string, maxCollections: number): Promise<CollectionAdmission> {
+  const answer = Number(await redis.eval(ADMIT_COLLECTION, 2, keys.collections, keys.collectionsDeleting, collection, maxCollections));
+  return answer === 1 ? 'admitted' : answer === 0 ? 'too-many' : 'deleting';
 }
