@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { SearchThreadOptions, SearchThreadReply, SearchThreadRequest, ShardPart } from './search-thread-protocol.ts';
+import { QueryCoalescer, type CoalescerStats } from './query-coalescer.ts';
 import { mergeTopK, type TopKLists } from './top-k-merge.ts';
 import { startTypeScriptWorker } from '@audio-index/shared';
 
@@ -27,15 +28,28 @@ interface SearchThread {
 export class SearchThreadPool {
   private nextRequestId = 1;
   private closed = false;
+  /** Concurrent searches of a view share engine calls (query-coalescer.ts). */
+  private readonly coalescer: QueryCoalescer;
 
-  private constructor(private readonly threads: SearchThread[]) {}
+  private constructor(
+    private readonly threads: SearchThread[],
+    batchQueries: boolean,
+  ) {
+    this.coalescer = new QueryCoalescer(
+      (viewKey, totalRows, dim, queries, k) => this.searchNow(viewKey, totalRows, dim, queries, k),
+      // A call big enough to split already keeps every thread busy; small ones run side by side.
+      // Without batching every search is a call of its own (the baseline bench/search compares with).
+      (totalRows, dim) => (!batchQueries ? Infinity : totalRows * dim >= SPLIT_THRESHOLD_FLOATS ? 1 : this.threads.length),
+    );
+  }
 
-  static async start(threadCount: number, options: SearchThreadOptions): Promise<SearchThreadPool> {
+  /** `batchQueries: false` scans every search alone (for benchmarks); the API always batches. */
+  static async start(threadCount: number, options: SearchThreadOptions, { batchQueries = true }: { batchQueries?: boolean } = {}): Promise<SearchThreadPool> {
     const threads = Array.from({ length: threadCount }, () => {
       const worker = startTypeScriptWorker(new URL('./search-thread.ts', import.meta.url), { workerData: options });
       return { worker, pending: new Map<number, Pending>() };
     });
-    const pool = new SearchThreadPool(threads);
+    const pool = new SearchThreadPool(threads, batchQueries);
     for (const thread of threads) pool.listen(thread);
     // An empty search proves each thread loaded the addon before the API says it is ready.
     await Promise.all(
@@ -67,9 +81,18 @@ export class SearchThreadPool {
     this.broadcast({ type: 'drop-view', viewKey });
   }
 
-  /** Top `k` of each query over the view's `totalRows` rows. */
+  /** Top `k` of each query over the view's `totalRows` rows; batched with concurrent searches of the same view. */
   async search(viewKey: string, totalRows: number, dim: number, queries: Float32Array, k: number): Promise<TopKLists> {
     if (this.closed) throw new Error('search thread pool is closed');
+    return this.coalescer.search(viewKey, totalRows, dim, queries, k);
+  }
+
+  /** Engine calls and queries so far (their ratio is the mean batch). */
+  batchingStats(): CoalescerStats {
+    return this.coalescer.stats();
+  }
+
+  private async searchNow(viewKey: string, totalRows: number, dim: number, queries: Float32Array, k: number): Promise<TopKLists> {
     const queryCount = queries.length / dim;
     const split = totalRows * dim * queryCount >= SPLIT_THRESHOLD_FLOATS ? this.threads.length : 1;
     const chosen = split === 1 ? [this.leastBusyThread()] : this.threads;
