@@ -17,6 +17,10 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** BullMQ's default: one stall is retried (a worker was killed), a second one ends the job. */
+const MAX_STALLS = 1;
+const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
+
 export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
   const logger = createLogger('worker', config.LOG_LEVEL);
   // Fails here, at start, when the model or the execution provider is unusable.
@@ -63,7 +67,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       maxWaitingItems: config.LISTING_MAX_WAITING_ITEMS,
       listing: { s3, fileRoot: config.FILE_ROOT },
     }),
-  });
+  }, { ledger, logger, maxStalls: MAX_STALLS });
   const queueConnection = createRedisConnection(config.REDIS_URL, 'worker-queue');
   const worker = new Worker(jobCatalog.ingestItem.queue, processor, {
     connection: queueConnection,
@@ -72,6 +76,10 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     // A job whose lock lapsed (its worker died) is noticed within one lock duration.
     stalledInterval: config.WORKER_LOCK_DURATION_MS,
+    // Out of reach on purpose: at BullMQ's limit a stalled job is failed without its processor
+    // running, so nothing records it and its batch stays running forever. The router applies
+    // MAX_STALLS instead and records the failure (job-router.ts).
+    maxStalledCount: BULLMQ_STALL_LIMIT_OUT_OF_REACH,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   logger.info({ model: embedder.modelId, dim: embedder.dim, concurrency: config.WORKER_CONCURRENCY }, 'worker started');

@@ -29,6 +29,9 @@ export const ErrorCodes = [
   'TOO_LONG',
   'NOT_AUDIO',
   'SILENT_AUDIO',
+  // jobs that end without their processor running to the end
+  'WORKER_STALLED', // the job's worker died mid-job more than the stall limit allows (killed, OOM)
+  'BAD_PAYLOAD', // the job's payload does not parse (written by an incompatible producer)
   // model and index
   'MODEL_MISMATCH',
   'EXECUTION_PROVIDER_UNAVAILABLE',
@@ -62,6 +65,8 @@ const permanentCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TOO_LONG',
   'NOT_AUDIO',
   'SILENT_AUDIO',
+  'WORKER_STALLED',
+  'BAD_PAYLOAD',
   'BAD_VECTOR',
   'MODEL_MISMATCH',
   'VALIDATION_FAILED',

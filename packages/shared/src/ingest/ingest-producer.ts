@@ -38,6 +38,8 @@ export interface AcceptedSource {
 const ENQUEUE_PAGE = 1000;
 const ENQUEUE_ATTEMPTS = 3;
 
+/** How long a batch record lives unless its accept completes (a 10,000-item accept takes about a second). */
+const ACCEPTING_SECONDS = 600;
 export interface IngestProducerConnection {
   /** Same as the services' REDIS_URL. */
   redisUrl: string;
@@ -139,11 +141,13 @@ export class IngestProducer {
     });
 
     await this.settings.fix(request.collection, request.segmentation);
-    await this.ledger.createBatch(request.collection, batchId, payloads.length);
-    for (let start = 0; start < payloads.length; start += ENQUEUE_PAGE) {
-      const page = payloads.slice(start, start + ENQUEUE_PAGE).map((payload) => ingestItemJob(payload));
-      await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.addBulk(page));
-    }
+    await this.ledger.createBatch(request.collection, batchId, payloads.length, { acceptingSeconds: ACCEPTING_SECONDS });
+    await enqueueOrDiscardBatch(this.ledger, request.collection, batchId, async () => {
+      for (let start = 0; start < payloads.length; start += ENQUEUE_PAGE) {
+        const page = payloads.slice(start, start + ENQUEUE_PAGE).map((payload) => ingestItemJob(payload));
+        await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.addBulk(page));
+      }
+    });
     return {
       batchId,
       collection: request.collection,
@@ -160,15 +164,31 @@ export class IngestProducer {
   async acceptSource(request: SourceIngestRequest): Promise<AcceptedSource> {
     const batchId = newBatchId();
     await this.settings.fix(request.collection, request.segmentation);
-    await this.ledger.createBatch(request.collection, batchId, 0, { listing: true });
+    await this.ledger.createBatch(request.collection, batchId, 0, { listing: true, acceptingSeconds: ACCEPTING_SECONDS });
     const job = listSourceJob({ v: 1, batchId, collection: request.collection, source: request.source, page: 0 });
-    await withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts));
+    await enqueueOrDiscardBatch(this.ledger, request.collection, batchId, () => withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts)));
     return { batchId, collection: request.collection, source: request.source, listing: 'running' };
   }
 }
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
+/**
+ * An accept that fails half-way (the queue refuses a page after its retries) leaves no batch
+ * running: the record is removed, and the caller, who never saw the id, gets NOT_READY. If
+ * even the removal fails (Redis gone), or the process dies mid-accept, the record expires on
+ * its own ACCEPTING_SECONDS after it was made, since only a completed accept keeps it.
+ */
+async function enqueueOrDiscardBatch(ledger: BatchLedger, collection: string, batchId: string, enqueue: () => Promise<unknown>): Promise<void> {
+  try {
+    await enqueue();
+  } catch (error) {
+    await ledger.discardBatch(collection, batchId).catch(() => undefined);
+    throw error;
+  }
+  await withRetries(ENQUEUE_ATTEMPTS, () => ledger.confirmBatch(collection, batchId));
+}
+
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   throw new AppError('VALIDATION_FAILED', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { details: issues });

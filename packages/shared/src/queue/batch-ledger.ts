@@ -31,19 +31,27 @@ export interface BatchStatus {
 const OUTCOME_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
 // Appends the vector and counts it in one step, once per job: a job re-run after a crash
-// between this script and the job's completion finds the marker and adds nothing.
+// between this script and the job's completion finds the marker and adds nothing. The vector
+// goes to the stream even when its batch is gone (an accept that failed after this job was
+// queued): the item is indexed, the missing batch is not recreated.
 const RECORD_EMBEDDED = `
 if redis.call('SET', KEYS[1], 'embedded', 'NX', 'EX', ARGV[1]) then
   local entryId = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-  if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[3], 'embedded', 1) end
+  if ARGV[2] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'embedded', 1) end
   return entryId
 end
 return false`;
 
+// A batch that is gone (discarded by a failed accept, or expired) is not brought back as a
+// hash holding only counters: such a record would read "running" forever.
 const RECORD_FAILURE = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 if redis.call('SET', KEYS[1], 'failed', 'NX', 'EX', ARGV[1]) then
   redis.call('HINCRBY', KEYS[2], 'failed', 1)
   redis.call('RPUSH', KEYS[3], ARGV[2])
+  -- While the batch is still being accepted its record may expire: the list goes with it.
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
   return 1
 end
 return 0`;
@@ -52,6 +60,7 @@ return 0`;
 // so one "pages recorded" counter makes recording a page idempotent: a listing job retried
 // after a crash finds its page already counted and adds nothing to the total.
 const RECORD_LISTED_PAGE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local recorded = tonumber(redis.call('HGET', KEYS[1], 'listedPages') or '0')
 if recorded > tonumber(ARGV[1]) then return 0 end
 redis.call('HINCRBY', KEYS[1], 'total', ARGV[2])
@@ -98,21 +107,45 @@ export class BatchLedger {
     }
   }
 
-  /** `listing: true` for a batch whose items a listing job will add page by page. */
-  async createBatch(collection: string, batchId: string, total: number, options: { listing?: boolean } = {}): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.keys.batch(collection, batchId), {
-        collection,
-        total,
-        embedded: 0,
-        failed: 0,
-        indexed: 0,
-        createdAt: new Date().toISOString(),
-        ...(options.listing ? { listing: 'running', listedPages: 0 } : {}),
-      })
-      .exec();
-    await this.redis.multi().set(this.keys.batchCollection(batchId), collection).sadd(this.keys.collections, collection).exec();
+  /**
+   * `listing: true` for a batch whose items a listing job will add page by page.
+   * `acceptingSeconds`: the record expires unless `confirmBatch` is called within that time,
+   * so a producer that dies (or loses Redis) between recording the batch and queueing its
+   * jobs leaves no batch running forever (issue 11, item 4).
+   */
+  async createBatch(collection: string, batchId: string, total: number, options: { listing?: boolean; acceptingSeconds?: number } = {}): Promise<void> {
+    const batchKey = this.keys.batch(collection, batchId);
+    const record = this.redis.multi().hset(batchKey, {
+      collection,
+      total,
+      embedded: 0,
+      failed: 0,
+      indexed: 0,
+      createdAt: new Date().toISOString(),
+      ...(options.listing ? { listing: 'running', listedPages: 0 } : {}),
+    });
+    const lookup = this.redis.multi().set(this.keys.batchCollection(batchId), collection).sadd(this.keys.collections, collection);
+    if (options.acceptingSeconds !== undefined) {
+      record.expire(batchKey, options.acceptingSeconds);
+      lookup.expire(this.keys.batchCollection(batchId), options.acceptingSeconds);
+    }
+    await record.exec();
+    await lookup.exec();
+  }
+
+  /** Every job of a batch made with `acceptingSeconds` is queued: the record stays. */
+  async confirmBatch(collection: string, batchId: string): Promise<void> {
+    await this.redis.multi().persist(this.keys.batch(collection, batchId)).persist(this.keys.batchFailures(collection, batchId)).exec();
+    await this.redis.persist(this.keys.batchCollection(batchId));
+  }
+
+  /**
+   * Removes a batch whose accept failed: its caller was told so and never saw the id. Jobs
+   * of it that did get queued still index their items; they record into no batch.
+   */
+  async discardBatch(collection: string, batchId: string): Promise<void> {
+    await this.redis.del(this.keys.batch(collection, batchId), this.keys.batchFailures(collection, batchId));
+    await this.redis.del(this.keys.batchCollection(batchId));
   }
 
   /** Returns the stream entry id, or `null` when this job's outcome was already recorded. */
