@@ -4,41 +4,41 @@
  * it twice gives identical bytes, and a test holds the committed file to that.
  *
  * Graph, for `audio` [B, T] mono float32 at 16 kHz:
- *   reflect-pad 256 each side (STFT-17 does not centre frames; torch/librosa center=True)
- *   -> STFT n_fft 512, periodic Hann of 400 zero-padded to 512, hop 160 -> power
- *   -> 64 HTK mel bands 20 Hz..8 kHz
+ *   log-mel spectrogram of models/log-mel-front-end.ts (64 HTK bands 20 Hz..8 kHz, 10 ms hop)
  *   -> log(1 + mel / floor), floor = 0.03 x the window's mean power per FFT bin
  *      x the band's width in bins
- *   -> per clip, over frames (each group minus its own average over bands):
- *      shape   per-band mean                                  64
- *      spread  per-band std                                   64
- *      change  per-band std of frame-to-frame deltas          64
+ *   -> per clip, over frames:
+ *      shape   per-band mean                                  64  } each averaged over
+ *      spread  per-band std                                   64  } neighbouring bands
+ *      change  per-band std of frame-to-frame deltas          64  } (Gaussian, std 1 band),
+ *                                                                 } then minus its band average
  *      motion  upward minus downward movement between         63
  *              neighbouring bands from one frame to the next
- *   -> times fixed group weights (1, 0.5, 1, 3) -> `embedding` [B, 255].
+ *      levels  the three band averages taken out above          3
+ *   -> times fixed group weights (1, 0.5, 1, 1, 4) -> `embedding` [B, 258].
  *
  * The floor follows the clip's own level, so a gain change shifts every log value by
  * the same amount and cancels exactly; it is flat per FFT bin, like white noise, so
  * noise well below the clip's power barely moves bands the clip leaves empty (with the
  * absolute floor of v1, 20 dB SNR noise made Recall@1 0.25 on bench/quality).
- * Taking each group relative to its band average, and weighting the groups, stops the
- * always-positive std terms from making every pair of clips look alike (mean cosine
- * between different recordings 0.83 with v1). The weights were chosen on bench/quality
- * (margins between a copy's own original and the next best), not fitted per dimension.
- * Digital silence gives an exactly zero vector.
+ * Taking each group relative to its band average stops the always-positive std terms
+ * from making every pair of clips look alike (mean cosine between different recordings
+ * 0.83 with v1); v3 keeps those averages as three values of their own instead of dropping
+ * them (how flat the spectrum is over the floor, how much and how fast the clip varies:
+ * all unchanged by gain), and smooths across bands so that a 5% change of speed, which
+ * moves every partial by 0.3 (low bands) to 1.2 (top bands) bands, moves the vector less.
+ * See models/README.md for the measurements behind each choice (bench/quality, chosen on
+ * its corpus A, checked on the held-back corpus B). Digital silence gives an exactly
+ * zero vector.
  * No random projection: it would not add information and cosine is unchanged by it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { melFilterbank } from './mel-filterbank.ts';
+import { bandStatistics, bandWidths, logMelFrontEnd, MEL_BANDS, SAMPLE_RATE } from './log-mel-front-end.ts';
 import { encodeModel, floatTensor, floatValueInfo, int64Tensor, node } from './onnx-builders.ts';
 
-export const SAMPLE_RATE = 16_000;
-const FFT_SIZE = 512;
-const WINDOW_LENGTH = 400;
-const HOP_LENGTH = 160;
-const MEL_BANDS = 64;
+export { SAMPLE_RATE };
 /**
  * The floor under every band, as a fraction of the window's mean power per FFT bin
  * (times the band's width in bins). Relative to the clip, so a gain change moves every
@@ -49,15 +49,33 @@ const MEL_BANDS = 64;
 const RELATIVE_FLOOR = 0.03;
 /** Keeps the floor above zero for digital silence, far below it for anything audible. */
 const FLOOR_EPSILON = 1e-20;
-/** How much each group of statistics counts in the cosine (see buildDefaultModel). */
-const GROUP_WEIGHTS = { shape: 1, spread: 0.5, change: 1, motion: 3 } as const;
+/** What can vary between generated models of this family (the shipped one is DEFAULT_SHAPE). */
+export interface ModelShape {
+  /** How much each group of statistics counts in the cosine. */
+  readonly weights: { readonly shape: number; readonly spread: number; readonly change: number; readonly motion: number; readonly levels: number };
+  /** Std of the Gaussian, in bands, that each per-band statistic is averaged over its neighbours with; 0 for none. */
+  readonly bandSmoothing: number;
+  /** Whether the motion values (one per pair of neighbouring bands) are smoothed the same way. */
+  readonly smoothMotion: boolean;
+  /** The floor under every band, as a fraction of the window's mean power per FFT bin (see RELATIVE_FLOOR). */
+  readonly relativeFloor?: number;
+}
+
+/**
+ * The shipped shape (v3). v2 was { shape 1, spread 0.5, change 1, motion 3 }, no levels, no
+ * smoothing: motion at 3 dominated the vector, and motion is what a speed change disturbs most
+ * (pairs of bands swap their roles) and what follows the words said rather than the voice.
+ */
+export const DEFAULT_SHAPE: ModelShape = { weights: { shape: 1, spread: 0.5, change: 1, motion: 1, levels: 4 }, bandSmoothing: 1, smoothMotion: false };
 const MOTION_PAIRS = MEL_BANDS - 1;
-export const EMBEDDING_DIM = 3 * MEL_BANDS + MOTION_PAIRS;
+/** Band averages that every group but motion is taken relative to, kept as three values of their own. */
+const LEVELS = 3;
+export const EMBEDDING_DIM = 3 * MEL_BANDS + MOTION_PAIRS + LEVELS;
 
 export const defaultModelCard = {
-  id: 'logmel-stats-v2',
+  id: 'logmel-stats-v3',
   description:
-    'Log-mel statistics (64 bands, 20 Hz-8 kHz, floor relative to the clip\'s power): spectral shape, per-band spread and spread of change (each relative to its band average), and upward-minus-downward movement between neighbouring bands; 255 values. Generated by models/build-default-model.ts.',
+    'Log-mel statistics (64 bands, 20 Hz-8 kHz, floor relative to the clip\'s power): spectral shape, per-band spread and spread of change (each smoothed over neighbouring bands and taken relative to its band average, the three averages kept as values of their own), and upward-minus-downward movement between neighbouring bands; 258 values. Generated by models/build-default-model.ts.',
   file: 'model.onnx',
   sampleRate: SAMPLE_RATE,
   inputName: 'audio',
@@ -72,24 +90,18 @@ export const defaultModelCard = {
   inputNormalization: 'none',
 } as const;
 
-export function buildDefaultModel(): Uint8Array {
-  const pad = FFT_SIZE / 2;
-  const windowPad = (FFT_SIZE - WINDOW_LENGTH) / 2;
-  const melWeights = melFilterbank({ sampleRate: SAMPLE_RATE, fftSize: FFT_SIZE, melBands: MEL_BANDS, lowHz: 20, highHz: 8000 });
+export function buildDefaultModel(shape: ModelShape = DEFAULT_SHAPE): Uint8Array {
+  const frontEnd = logMelFrontEnd();
+  const smooth = shape.bandSmoothing > 0;
   const initializers = [
-    int64Tensor('centre_pads', [4], [0, pad, 0, pad]),
-    int64Tensor('window_length', [], [WINDOW_LENGTH]),
-    int64Tensor('window_pads', [2], [windowPad, windowPad]),
-    int64Tensor('hop_length', [], [HOP_LENGTH]),
-    int64Tensor('fft_size', [], [FFT_SIZE]),
-    int64Tensor('channel_axis', [1], [2]),
-    int64Tensor('complex_axis', [1], [-1]),
-    floatTensor('mel_weights', [FFT_SIZE / 2 + 1, MEL_BANDS], melWeights),
-    floatTensor('band_floor', [MEL_BANDS], bandWidths(melWeights).map((width) => RELATIVE_FLOOR * width)),
+    ...frontEnd.initializers,
+    floatTensor('band_floor', [MEL_BANDS], bandWidths().map((width) => (shape.relativeFloor ?? RELATIVE_FLOOR) * width)),
     floatTensor('floor_epsilon', [], [FLOOR_EPSILON]),
     floatTensor('one', [], [1]),
-    floatTensor('log_band_width', [MEL_BANDS], bandWidths(melWeights).map(Math.log)),
-    floatTensor('group_weights', [EMBEDDING_DIM], groupWeights()),
+    floatTensor('log_band_width', [MEL_BANDS], bandWidths().map(Math.log)),
+    floatTensor('group_weights', [EMBEDDING_DIM], groupWeights(shape)),
+    ...(smooth ? [floatTensor('band_smoothing', [MEL_BANDS, MEL_BANDS], gaussianSmoothing(MEL_BANDS, shape.bandSmoothing))] : []),
+    ...(smooth && shape.smoothMotion ? [floatTensor('pair_smoothing', [MOTION_PAIRS, MOTION_PAIRS], gaussianSmoothing(MOTION_PAIRS, shape.bandSmoothing))] : []),
     // Slices over [B, F, bands]: frames 1.. and ..F-1, bands 1.. and ..63.
     int64Tensor('frame_axis', [1], [1]),
     int64Tensor('from_second', [1], [1]),
@@ -107,15 +119,11 @@ export function buildDefaultModel(): Uint8Array {
     int64Tensor('later_frames_lower_bands_ends', [2], [Number.MAX_SAFE_INTEGER, -1]),
   ];
 
+  // Each [B, 1, bands] statistic, averaged over neighbouring bands when the shape says so.
+  const smoothed = (input: string, matrix = 'band_smoothing') => (smooth ? [node('MatMul', [input, matrix], [`${input}_smoothed`])] : []);
+  const maybe = (input: string) => (smooth ? `${input}_smoothed` : input);
   const nodes = [
-    node('Pad', ['audio', 'centre_pads'], ['centred'], { mode: 'reflect' }),
-    node('Unsqueeze', ['centred', 'channel_axis'], ['signal']),
-    node('HannWindow', ['window_length'], ['hann'], { periodic: 1, output_datatype: 1 }),
-    node('Pad', ['hann', 'window_pads'], ['window']),
-    node('STFT', ['signal', 'hop_length', 'window', 'fft_size'], ['spectrum'], { onesided: 1 }),
-    node('Mul', ['spectrum', 'spectrum'], ['spectrum_squared']),
-    node('ReduceSum', ['spectrum_squared', 'complex_axis'], ['power'], { keepdims: 0 }),
-    node('MatMul', ['power', 'mel_weights'], ['mel_power']),
+    ...frontEnd.nodes,
     // log(1 + mel / floor), floor = 0.03 x mean power per bin x band width: [B, F, 64].
     // That is log(mel + floor) less log(floor): a per-band constant, which every statistic
     // but the mean ignores (and the mean gets log(band width) back below). Measured from
@@ -133,15 +141,18 @@ export function buildDefaultModel(): Uint8Array {
     node('Sign', ['mean_power'], ['audible']),
     node('Mul', ['audible', 'log_band_width'], ['floor_level']),
     node('Add', ['mean_above_floor', 'floor_level'], ['mean']),
-    ...relativeToBandAverage('mean', 'shape'),
+    ...smoothed('mean'),
+    ...relativeToBandAverage(maybe('mean'), 'shape'),
     // spread: per-band std over frames, minus its average over bands.
-    ...relativeToBandAverage('std', 'spread'),
+    ...smoothed('std'),
+    ...relativeToBandAverage(maybe('std'), 'spread'),
     // change: per-band std of frame-to-frame deltas, minus its average over bands.
     node('Slice', ['log_mel', 'from_second', 'to_end', 'frame_axis'], ['later_frames']),
     node('Slice', ['log_mel', 'from_first', 'to_last', 'frame_axis'], ['earlier_frames']),
     node('Sub', ['later_frames', 'earlier_frames'], ['delta']),
     ...bandStatistics('delta', 'delta_mean', 'delta_std'),
-    ...relativeToBandAverage('delta_std', 'change'),
+    ...smoothed('delta_std'),
+    ...relativeToBandAverage(maybe('delta_std'), 'change'),
     // motion: for each pair of neighbouring bands (b, b+1), the mean over frames of
     // x[t, b] x[t+1, b+1] - x[t, b+1] x[t+1, b], x the deviation from the band mean:
     // positive when energy moves up in frequency from one frame to the next, negative
@@ -153,8 +164,12 @@ export function buildDefaultModel(): Uint8Array {
     node('Mul', ['x_earlier_lower', 'x_later_higher'], ['upward']),
     node('Mul', ['x_earlier_higher', 'x_later_lower'], ['downward']),
     node('Sub', ['upward', 'downward'], ['net_motion']),
-    node('ReduceMean', ['net_motion'], ['motion'], { axes: [1], keepdims: 1 }),
-    node('Concat', ['shape', 'spread', 'change', 'motion'], ['statistics'], { axis: 2 }),
+    node('ReduceMean', ['net_motion'], ['pair_motion'], { axes: [1], keepdims: 1 }),
+    ...(smooth && shape.smoothMotion ? [node('MatMul', ['pair_motion', 'pair_smoothing'], ['motion'])] : [node('Identity', ['pair_motion'], ['motion'])]),
+    node('ReduceMean', ['mean_above_floor'], ['level_of_shape'], { axes: [2], keepdims: 1 }),
+    node('ReduceMean', ['std'], ['level_of_spread'], { axes: [2], keepdims: 1 }),
+    node('ReduceMean', ['delta_std'], ['level_of_change'], { axes: [2], keepdims: 1 }),
+    node('Concat', ['shape', 'spread', 'change', 'motion', 'level_of_shape', 'level_of_spread', 'level_of_change'], ['statistics'], { axis: 2 }),
     node('Flatten', ['statistics'], ['unweighted'], { axis: 1 }),
     node('Mul', ['unweighted', 'group_weights'], ['embedding']),
   ];
@@ -170,17 +185,6 @@ export function buildDefaultModel(): Uint8Array {
   });
 }
 
-/** Mean and population std over frames (axis 1) of a [B, F, bands] tensor, kept as [B, 1, bands]. */
-function bandStatistics(input: string, meanName: string, stdName: string) {
-  return [
-    node('ReduceMean', [input], [meanName], { axes: [1], keepdims: 1 }),
-    node('Sub', [input, meanName], [`${input}_deviation`]),
-    node('Mul', [`${input}_deviation`, `${input}_deviation`], [`${input}_squared_deviation`]),
-    node('ReduceMean', [`${input}_squared_deviation`], [`${input}_variance`], { axes: [1], keepdims: 1 }),
-    node('Sqrt', [`${input}_variance`], [stdName]),
-  ];
-}
-
 /** `input` [B, 1, bands] minus its mean over bands. */
 function relativeToBandAverage(input: string, output: string) {
   return [
@@ -189,29 +193,38 @@ function relativeToBandAverage(input: string, output: string) {
   ];
 }
 
-/** Sum of each band's filter weights: its width in FFT bins. */
-function bandWidths(melWeights: Float32Array): number[] {
-  const widths = new Array<number>(MEL_BANDS).fill(0);
-  melWeights.forEach((weight, index) => (widths[index % MEL_BANDS]! += weight));
-  return widths;
+/**
+ * [n, n] matrix whose column b holds Gaussian weights (std `sigma` bands) centred on b,
+ * normalised to sum 1, so `statistic [.., n] x matrix` averages each value with its
+ * neighbours; at the edges the weights that would fall outside are dropped.
+ */
+function gaussianSmoothing(n: number, sigma: number): number[] {
+  const matrix = new Array<number>(n * n).fill(0);
+  for (let b = 0; b < n; b++) {
+    const weights = Array.from({ length: n }, (_, j) => Math.exp(-((j - b) ** 2) / (2 * sigma * sigma)));
+    const total = weights.reduce((sum, w) => sum + w, 0);
+    weights.forEach((w, j) => (matrix[j * n + b] = w / total));
+  }
+  return matrix;
 }
 
-function groupWeights(): number[] {
-  const { shape, spread, change, motion } = GROUP_WEIGHTS;
+function groupWeights(modelShape: ModelShape): number[] {
+  const { shape, spread, change, motion, levels } = modelShape.weights;
   return [
     ...new Array<number>(MEL_BANDS).fill(shape),
     ...new Array<number>(MEL_BANDS).fill(spread),
     ...new Array<number>(MEL_BANDS).fill(change),
     ...new Array<number>(MOTION_PAIRS).fill(motion),
+    ...new Array<number>(LEVELS).fill(levels),
   ];
 }
 
 export const defaultModelDirectory = resolve(dirname(fileURLToPath(import.meta.url)), 'default');
 
-export function writeDefaultModel(directory: string = defaultModelDirectory): void {
+export function writeDefaultModel(directory: string = defaultModelDirectory, shape: ModelShape = DEFAULT_SHAPE, id: string = defaultModelCard.id): void {
   mkdirSync(directory, { recursive: true });
-  writeFileSync(resolve(directory, defaultModelCard.file), buildDefaultModel());
-  writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify(defaultModelCard, null, 2)}\n`);
+  writeFileSync(resolve(directory, defaultModelCard.file), buildDefaultModel(shape));
+  writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify({ ...defaultModelCard, id }, null, 2)}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

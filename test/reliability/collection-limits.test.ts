@@ -7,7 +7,7 @@ import { createIndexerTestSetup } from '../indexer/support/indexer-test-setup.ts
 import { waitFor } from '../indexer/support/wait-for.ts';
 
 /** The default model's dimension: imported vectors must match the collection's model. */
-const UNIT = Array.from({ length: 255 }, (_, index) => (index === 0 ? 1 : 0));
+const UNIT = Array.from({ length: 258 }, (_, index) => (index === 0 ? 1 : 0));
 
 interface ErrorBody {
   error: { code: string; details?: Record<string, unknown> };
