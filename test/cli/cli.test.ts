@@ -60,6 +60,9 @@ describe('audio-index CLI against a running system', () => {
     expect(search.code).toBe(0);
     const firstRow = search.stdout.split('\n')[3]!;
     expect(firstRow).toMatch(new RegExp(`^1\\s+(0\\.99\\d\\d|1\\.0000)\\s+${path.basename(target.file).replace('.', '\\.')}`));
+    // The match column: the clip matches itself from its start, as mm:ss–mm:ss (or –end for a row without times).
+    expect(search.stdout.split('\n')[1]).toMatch(/^rank\s+score\s+id\s+match\s+url$/);
+    expect(firstRow).toMatch(/\s00:00–(\d\d:\d\d|end)\s+file:\/\//);
 
     const status = await cli('--json', 'status', summary.batchIds[0]!);
     expect(status.code).toBe(0);
