@@ -4,24 +4,30 @@
  */
 import { loadApiConfig, startApi } from '@audio-index/api';
 import { loadIndexerConfig, startIndexer } from '@audio-index/indexer';
+import { BoundedShutdown, createLogger, dependencyHealth, exitOnStartFailure } from '@audio-index/shared';
 import { loadWorkerConfig, startWorker } from '@audio-index/worker';
 import { ensureRedis } from './embedded-redis.ts';
 
-const api = loadApiConfig();
-const redis = await ensureRedis(api.REDIS_URL, 'data/redis');
-const indexer = await startIndexer(loadIndexerConfig());
-const worker = await startWorker(loadWorkerConfig());
-const running = await startApi(api);
-console.log(`audio-index is up: API at ${running.url} (Redis ${api.REDIS_URL}${redis.started ? ', started here' : ''}; store ${api.STORE_URL})`);
+/** The API stops accepting and drains its requests first; searches finish well within this. */
+const API_DRAIN_BUDGET_MS = 5_000;
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void (async () => {
-      await running.stop();
-      await worker.stop();
-      await indexer.stop();
-      await redis.stop();
-      process.exit(0);
-    })();
-  });
+const api = loadApiConfig();
+const logger = createLogger('all', api.LOG_LEVEL);
+dependencyHealth.useLogger(logger);
+// Steps are added as parts start, so a signal during start stops what is running; they run
+// api, worker, indexer, then the embedded Redis: nothing accepted is lost on the way down.
+const shutdown = new BoundedShutdown({ logger, graceMs: api.SHUTDOWN_GRACE_MS });
+shutdown.installSignalHandlers();
+try {
+  const redis = await ensureRedis(api.REDIS_URL, 'data/redis');
+  shutdown.add({ name: 'embedded redis', run: redis.stop });
+  const indexer = await startIndexer(loadIndexerConfig());
+  shutdown.addFirst({ name: 'indexer', run: indexer.stop });
+  const worker = await startWorker(loadWorkerConfig());
+  shutdown.addFirst({ name: 'worker', run: worker.stop });
+  const running = await startApi(api);
+  shutdown.addFirst({ name: 'api', run: running.stop, budgetMs: Math.min(api.SHUTDOWN_GRACE_MS, API_DRAIN_BUDGET_MS) });
+  console.log(`audio-index is up: API at ${running.url} (Redis ${api.REDIS_URL}${redis.started ? ', started here' : ''}; store ${api.STORE_URL})`);
+} catch (error) {
+  exitOnStartFailure('audio-index', error);
 }

@@ -1,9 +1,16 @@
+import { BoundedShutdown, createLogger, dependencyHealth, exitOnStartFailure } from '@audio-index/shared';
 import { loadApiConfig } from './env.ts';
 import { startApi } from './start-api.ts';
 
-const api = await startApi(loadApiConfig());
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void api.stop().then(() => process.exit(0));
-  });
+const config = loadApiConfig();
+const logger = createLogger('api', config.LOG_LEVEL);
+dependencyHealth.useLogger(logger);
+// Installed before starting, so a signal during start (Redis not answering) still ends it.
+const shutdown = new BoundedShutdown({ logger, graceMs: config.SHUTDOWN_GRACE_MS });
+shutdown.installSignalHandlers();
+try {
+  const api = await startApi(config);
+  shutdown.add({ name: 'api', run: api.stop });
+} catch (error) {
+  exitOnStartFailure('api', error);
 }

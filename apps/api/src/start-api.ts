@@ -10,6 +10,7 @@ import {
   createRedisConnection,
   createRedisKeys,
   jobCatalog,
+  reportQueueErrors,
   CollectionSettings,
   segmentationFromEnv,
 } from '@audio-index/shared';
@@ -41,6 +42,8 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     connection: createRedisConnection(config.REDIS_URL, 'api-queue-events'),
     prefix: keys.queuePrefix,
   });
+  reportQueueErrors(queue, 'ingest queue', logger);
+  reportQueueErrors(queueEvents, 'ingest queue events', logger);
   const ledger = new BatchLedger(redis, keys);
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const queryEmbedders = new QueryEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });

@@ -1,9 +1,16 @@
+import { BoundedShutdown, createLogger, dependencyHealth, exitOnStartFailure } from '@audio-index/shared';
 import { loadIndexerConfig } from './env.ts';
 import { startIndexer } from './start-indexer.ts';
 
-const indexer = await startIndexer(loadIndexerConfig());
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void indexer.stop().then(() => process.exit(0));
-  });
+const config = loadIndexerConfig();
+const logger = createLogger('indexer', config.LOG_LEVEL);
+dependencyHealth.useLogger(logger);
+// Installed before starting, so a signal during start (Redis not answering) still ends it.
+const shutdown = new BoundedShutdown({ logger, graceMs: config.SHUTDOWN_GRACE_MS });
+shutdown.installSignalHandlers();
+try {
+  const indexer = await startIndexer(config);
+  shutdown.add({ name: 'indexer', run: indexer.stop });
+} catch (error) {
+  exitOnStartFailure('indexer', error);
 }

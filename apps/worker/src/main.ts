@@ -1,29 +1,18 @@
-import { errorCodeOf } from '@audio-index/shared';
+import { BoundedShutdown, createLogger, dependencyHealth, exitOnStartFailure } from '@audio-index/shared';
 import { loadWorkerConfig } from './env.ts';
-import { startWorker, type RunningWorker } from './start-worker.ts';
+import { startWorker } from './start-worker.ts';
 
-let worker: RunningWorker;
+const config = loadWorkerConfig();
+const logger = createLogger('worker', config.LOG_LEVEL);
+dependencyHealth.useLogger(logger);
+// Installed before starting, so a signal during start (Redis not answering) still ends it.
+// A second signal means "now": the jobs still active are retried after their locks lapse.
+const shutdown = new BoundedShutdown({ logger, graceMs: config.SHUTDOWN_GRACE_MS });
+shutdown.installSignalHandlers();
 try {
-  worker = await startWorker(loadWorkerConfig());
+  const worker = await startWorker(config);
+  shutdown.add({ name: 'worker', run: worker.stop });
 } catch (error) {
-  // A worker that cannot start (bad config, model, or an execution provider whose libraries
-  // are missing) says why on one line and exits non-zero, so an orchestrator shows the
-  // reason instead of restarting a process that looks healthy.
-  const cause = error instanceof Error && error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
-  console.error(`worker failed to start: ${errorCodeOf(error)}: ${error instanceof Error ? error.message : String(error)}${cause}`);
-  process.exit(1);
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    // A second signal means "now": the jobs still active are retried after their locks lapse.
-    process.once(signal, () => process.exit(130));
-    worker.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('worker did not stop cleanly', error);
-        process.exit(1);
-      },
-    );
-  });
+  // Bad config, model, or an execution provider whose libraries are missing.
+  exitOnStartFailure('worker', error);
 }

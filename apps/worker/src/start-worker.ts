@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
-import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRedisConnection, createRedisKeys, jobCatalog, segmentationFromEnv } from '@audio-index/shared';
+import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRedisConnection, createRedisKeys, jobCatalog, reportQueueErrors, segmentationFromEnv } from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
 import { EmbedderCache } from './embedder-cache.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
@@ -81,7 +81,9 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     // MAX_STALLS instead and records the failure (job-router.ts).
     maxStalledCount: BULLMQ_STALL_LIMIT_OUT_OF_REACH,
   });
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  // Connection errors are the connections' to report (once per outage); others are logged.
+  reportQueueErrors(worker, 'worker', logger);
+  reportQueueErrors(queue, 'ingest queue', logger);
   logger.info({ model: embedder.modelId, dim: embedder.dim, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
   let stopping: Promise<void> | undefined;
   const stop = async () => {

@@ -24,3 +24,7 @@ export * from './ingest/ingest-request.ts';
 export * from './ingest/ingest-producer.ts';
 export * from './typescript-worker.ts';
 export * from './collections/collection-settings.ts';
+export * from './health/dependency-health.ts';
+export * from './health/redis-health.ts';
+export * from './process/bounded-shutdown.ts';
+export * from './process/start-failure.ts';

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { admitCollection, AppError, DEFAULT_COLLECTION, jobCatalog, queueBacklog, streamBacklog, type RedisKeys } from '@audio-index/shared';
+import { admitCollection, AppError, DEFAULT_COLLECTION, jobCatalog, queueBacklog, reportQueueErrors, streamBacklog, type RedisKeys } from '@audio-index/shared';
 
 /** Requests that add items: the collection is in the body (ingest) or the path (vectors). */
 function collectionOfWrite(request: FastifyRequest): string | undefined {
@@ -38,6 +38,7 @@ export function installBackpressure(app: FastifyInstance, redis: Redis, keys: Re
   const { maxStreamBacklog, maxQueueBacklog, maxCollections } = typeof limits === 'number' ? { maxStreamBacklog: limits } as BackpressureLimits : limits;
   // On the API's command connection: a Queue made from a connection shares it (BullMQ blocks only in workers).
   const ingestQueue = maxQueueBacklog === undefined ? undefined : new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
+  if (ingestQueue) reportQueueErrors(ingestQueue, 'backpressure queue');
   if (ingestQueue) app.addHook('onClose', async () => ingestQueue.close());
   app.addHook('preHandler', async (request, reply) => {
     const collection = collectionOfWrite(request);

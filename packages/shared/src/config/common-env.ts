@@ -21,6 +21,11 @@ export const commonEnvShape = {
   /** Prefix of every Redis key and queue, so deployments (or tests) can share one Redis. */
   REDIS_NAMESPACE: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).default('ai'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * How long a stopping process lets in-flight work (a job, a request, a publish) finish; it
+   * exits within this plus RELEASE_MARGIN_MS (5 s) whatever its dependencies are doing.
+   */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
 };
 
 export const commonEnvSchema = z.object(commonEnvShape);

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { CollectionSettings } from '../collections/collection-settings.ts';
 import { AppError } from '../errors.ts';
+import { reportQueueErrors } from '../health/redis-health.ts';
 import { itemIdFromUrl } from '../names.ts';
 import { BatchLedger, type BatchStatus } from '../queue/batch-ledger.ts';
 import { ingestItemJob, jobCatalog, listSourceJob, type IngestItemPayload } from '../queue/job-catalog.ts';
@@ -78,6 +79,7 @@ export class IngestProducer {
     const redis = createRedisConnection(connection.redisUrl, 'ingest-producer');
     const keys = createRedisKeys(connection.namespace);
     const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
+    reportQueueErrors(queue, 'ingest queue');
     const settings = new CollectionSettings(redis, keys, connection.segmentation);
     return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, settings, redis);
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import { reportQueueErrors } from '../health/redis-health.ts';
 import { ingestJobId } from '../names.ts';
 import type { RedisKeys } from '../redis-keys.ts';
 import { BatchLedger } from './batch-ledger.ts';
@@ -143,6 +144,7 @@ export class ReindexJobs {
 
   constructor(redis: Redis, keys: RedisKeys) {
     this.queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
+    reportQueueErrors(this.queue, 'reindex-jobs queue');
   }
 
   async enqueue(target: ReindexJobTarget, items: readonly ReindexItem[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { watchRedisConnection } from '../health/redis-health.ts';
 
 /**
  * `REDIS_URL` names a single Redis (`redis://`, `rediss://`) or a Redis Cluster
@@ -25,7 +26,8 @@ export function isRedisClusterUrl(url: string): boolean {
  * multi-key command across slots; redis-keys.ts keeps every such group under one tag.
  */
 export function createRedisConnection(url: string, connectionName: string): Redis {
-  if (!isRedisClusterUrl(url)) return new Redis(url, { maxRetriesPerRequest: null, connectionName, lazyConnect: false });
+  // Watched: outages are logged once per dependency, not once per reconnect attempt.
+  if (!isRedisClusterUrl(url)) return watchRedisConnection(new Redis(url, { maxRetriesPerRequest: null, connectionName, lazyConnect: false }), connectionName);
   const { nodes, redisOptions } = parseClusterUrl(url);
   const cluster = new Cluster(nodes, {
     redisOptions: { ...redisOptions, maxRetriesPerRequest: null, connectionName },
@@ -36,7 +38,7 @@ export function createRedisConnection(url: string, connectionName: string): Redi
     retryDelayOnTryAgain: 200,
     retryDelayOnMoved: 50,
   });
-  return cluster as unknown as Redis;
+  return watchRedisConnection(cluster as unknown as Redis, connectionName);
 }
 
 export function parseClusterUrl(url: string): { nodes: ClusterNode[]; redisOptions: RedisOptions } {

@@ -2,6 +2,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { isAppError } from '../errors.ts';
+import { reportQueueErrors } from '../health/redis-health.ts';
 import type { RedisKeys } from '../redis-keys.ts';
 import { CollectionCommands } from './collection-commands.ts';
 import { createRedisConnection } from './redis-connection.ts';
@@ -42,6 +43,7 @@ export class ReindexSchedule {
 
   static async start(redisUrl: string, redis: Redis, keys: RedisKeys, config: ReindexScheduleConfig, logger: Logger): Promise<ReindexSchedule> {
     const queue = new Queue(REINDEX_SCHEDULE_QUEUE, { connection: redis, prefix: keys.queuePrefix });
+    reportQueueErrors(queue, 'reindex schedule queue', logger);
     if (!config.cron) {
       // In the background: an indexer without a schedule must not wait on Redis to start.
       queue.removeJobScheduler(SCHEDULER_ID).catch((error: unknown) => logger.warn({ err: error }, 'could not remove the reindex schedule'));
@@ -80,7 +82,7 @@ export class ReindexSchedule {
       },
       { connection: workerConnection, prefix: keys.queuePrefix, concurrency: 1 },
     );
-    worker.on('error', (error) => logger.error({ err: error }, 'reindex schedule worker error'));
+    reportQueueErrors(worker, 'reindex schedule worker', logger);
     logger.info({ cron: config.cron, mode: config.mode, collections: config.collections }, 'reindex scheduled');
     return new ReindexSchedule(queue, worker, workerConnection);
   }
