@@ -242,3 +242,60 @@ describe('search by recording over multi-segment snapshots (real Redis, S3 and s
     }
   });
 });
+
+describe('a 30 s excerpt finds its place in a 2-hour recording (real search threads)', () => {
+  const collection = uniqueName('two-hours');
+  let api: ApiUnderTest;
+  // 2 h at a 2.5 s hop: 2,879 segments of 5 s (the last ends at 7,200 s).
+  const hourSegments = 2879;
+
+  beforeAll(async () => {
+    const { bucket } = await createTestBucket('api-two-hours');
+    api = await startApiUnderTest(bucket);
+    const long = unitVectors(hourSegments, DIM, 9000);
+    // Segments 1,500..1,511 (3,750 s to 3,782.5 s), lightly altered, as a recording of its own.
+    const excerpt = near(rowsSlice(long, 1500, 1512), 12, 0.1, 9001);
+    const others = Array.from({ length: 20 }, (_, index) => recording(`other-${index}`, unitVectors(40 + index * 10, DIM, 9100 + index)));
+    const shard = await writeRecordingShard(api.store, collection, 'hours', [recording('two-hours', long), recording('excerpt', excerpt), ...others], DIM);
+    await publishVersion(api.store, await connectTestRedis(), api.namespace, {
+      collection,
+      version: 1,
+      model: MODEL,
+      segmentation: SEGMENTATION,
+      recordings: 22,
+      shards: [shard.entry],
+    });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await closeAll();
+  });
+
+  async function search(body: Record<string, unknown>): Promise<Answer<RecordingResult>> {
+    const answer = await api.call<Answer<RecordingResult>>('POST', '/v1/search', { body: { collection, ...body } });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body;
+  }
+
+  it('places the excerpt at 1:02:30 in the long recording', async () => {
+    const answer = await search({ k: 3, query: { id: 'excerpt' } });
+    expect(answer.results.map((result) => result.id).slice(0, 2)).toEqual(['excerpt', 'two-hours']);
+    expect(answer.results[1]).toMatchObject({ match: { start: 3750, end: 3782.5 }, duration: 7200 });
+    expect(answer.results[1]!.score).toBeGreaterThan(0.98);
+    expect(answer.results).toHaveLength(3);
+  });
+
+  it('ranks the 2-hour recording first for its own 2,879 segments (voting with a subset of them), score 1', async () => {
+    const started = performance.now();
+    const answer = await search({ k: 5, segments: 3, query: { id: 'two-hours' } });
+    const elapsed = performance.now() - started;
+    expect(answer.query).toEqual({ segments: hourSegments });
+    expect(answer.results[0]).toMatchObject({ id: 'two-hours', match: { start: 0, end: 7200 } });
+    expect(answer.results[0]!.score).toBeCloseTo(1, 5);
+    expect(answer.results[0]!.segments!.map((segment) => segment.score.toFixed(4))).toEqual(['1.0000', '1.0000', '1.0000']);
+    expect(answer.results).toHaveLength(5);
+    // Generous for 2 shared cores; measured ~0.5 s here.
+    expect(elapsed).toBeLessThan(10_000);
+  });
+});
