@@ -12,7 +12,7 @@ export interface EmbeddedAudio {
 
 export interface EmbeddingRun {
   readonly items: EmbeddedAudio[];
-  /** Wall time spent in embedSegments (0 when every item came from the cache). */
+  /** Time spent in embedSegments, summed over the files in flight (a cost, not a wall time). */
   readonly embedSeconds: number;
   readonly audioSeconds: number;
 }
@@ -33,6 +33,8 @@ export async function embedFiles(
   cacheFile: string,
   log: (line: string) => void,
   samplesOf: (file: string) => Promise<Float32Array> = (file) => decodeAsWorker(file, embedder.sampleRate),
+  /** Files decoded and embedded at once; with more than 1, `embedSeconds` counts overlapping waits. */
+  inFlight = 1,
 ): Promise<EmbeddingRun> {
   if (existsSync(`${cacheFile}.json`)) {
     const index = JSON.parse(readFileSync(`${cacheFile}.json`, 'utf8')) as { items: Omit<EmbeddedAudio, 'vectors'>[]; embedSeconds: number; audioSeconds: number };
@@ -46,18 +48,25 @@ export async function embedFiles(
     });
     return { items, embedSeconds: index.embedSeconds, audioSeconds: index.audioSeconds };
   }
-  const items: EmbeddedAudio[] = [];
+  const items = new Array<EmbeddedAudio>(files.length);
   let embedMs = 0;
   let audioSeconds = 0;
-  for (const [position, { name, file }] of files.entries()) {
-    const samples = await samplesOf(file);
-    const started = performance.now();
-    const { vectors, segments } = await embedder.embedSegments(samples, settings);
-    embedMs += performance.now() - started;
-    audioSeconds += samples.length / embedder.sampleRate;
-    items.push({ name, seconds: samples.length / embedder.sampleRate, segments, vectors });
-    if ((position + 1) % 200 === 0) log(`  embedded ${position + 1}/${files.length}`);
-  }
+  let done = 0;
+  // A few files in flight: ffmpeg start-up, not inference, is most of a short query's time.
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(inFlight, files.length) }, async () => {
+    for (let position = next++; position < files.length; position = next++) {
+      const { name, file } = files[position]!;
+      const samples = await samplesOf(file);
+      const started = performance.now();
+      const { vectors, segments } = await embedder.embedSegments(samples, settings);
+      embedMs += performance.now() - started;
+      audioSeconds += samples.length / embedder.sampleRate;
+      items[position] = { name, seconds: samples.length / embedder.sampleRate, segments, vectors };
+      if ((done += 1) % 200 === 0) log(`  embedded ${done}/${files.length}`);
+    }
+  });
+  await Promise.all(lanes);
   mkdirSync(join(cacheFile, '..'), { recursive: true });
   const rows = Buffer.concat(items.map((item) => Buffer.from(item.vectors.buffer, item.vectors.byteOffset, item.vectors.byteLength)));
   writeFileSync(`${cacheFile}.f32`, rows);

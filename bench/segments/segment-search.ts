@@ -22,11 +22,18 @@ export interface RecordingMatch {
 export interface VotingOptions {
   /** Segment hits per query segment that vote on an offset. */
   readonly hitsPerSegment: number;
-  /** (recording, offset) pairs with the most votes that are scored exactly. */
-  readonly offsetsScored: number;
+  /** A recording's heaviest offset bins that are scored exactly. */
+  readonly offsetsPerRecording: number;
+  /** Recordings (by their heaviest bin) that are scored exactly. */
+  readonly recordingsScored: number;
 }
 
-export const DEFAULT_VOTING: VotingOptions = { hitsPerSegment: 100, offsetsScored: 20 };
+/**
+ * As the API answers k = 10 (apps/api/src/search/recording-search.ts when this was written):
+ * k x 4 + 16 rows per query segment, 3 offsets per recording, the 2k + 8 recordings with the
+ * heaviest bins scored exactly.
+ */
+export const DEFAULT_VOTING: VotingOptions = { hitsPerSegment: 56, offsetsPerRecording: 3, recordingsScored: 28 };
 
 export class SegmentIndex {
   readonly rows: number;
@@ -75,20 +82,32 @@ export class SegmentIndex {
     const count = query.segments.length;
     const scores = query.segments.map((_, j) => this.scoresOf(query.vectors, j * this.dim));
     if (count === 1) return this.bestSegmentPerRecording(scores[0]!, k);
-    const votes = new Map<string, { recording: number; bin: number; count: number; sum: number }>();
+    // A vote weighs its cosine (negative: nothing); a query segment votes for a (recording, bin) once.
+    const bins = new Map<number, Map<number, number>>();
     for (const [j, segment] of query.segments.entries()) {
+      const strongest = new Map<string, number>();
       for (const row of topRows(scores[j]!, voting.hitsPerSegment)) {
         const recording = this.rowRecording[row]!;
         const start = this.recordings[recording]!.segments[row - this.firstRow[recording]!]!.start;
         const bin = Math.round((start - segment.start) / settings.hopSeconds);
         const key = `${recording}:${bin}`;
-        const vote = votes.get(key) ?? { recording, bin, count: 0, sum: 0 };
-        vote.count += 1;
-        vote.sum += scores[j]![row]!;
-        votes.set(key, vote);
+        const weight = Math.max(0, scores[j]![row]!);
+        const before = strongest.get(key) ?? 0;
+        if (strongest.has(key) && before >= weight) continue;
+        strongest.set(key, weight);
+        const weights = bins.get(recording) ?? new Map<number, number>();
+        weights.set(bin, (weights.get(bin) ?? 0) + weight - before);
+        bins.set(recording, weights);
       }
     }
-    const candidates = [...votes.values()].sort((a, b) => b.count - a.count || b.sum - a.sum).slice(0, voting.offsetsScored);
+    const candidates = [...bins]
+      .map(([recording, weights]) => {
+        const ranked = [...weights].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, voting.offsetsPerRecording);
+        return { recording, weight: ranked[0]![1], bins: ranked.map(([bin]) => bin) };
+      })
+      .sort((a, b) => b.weight - a.weight)
+      .slice(0, voting.recordingsScored)
+      .flatMap(({ recording, bins: offsets }) => offsets.map((bin) => ({ recording, bin })));
     const best = new Map<number, RecordingMatch>();
     const queryStart = query.segments[0]!.start;
     const queryEnd = query.segments.at(-1)!.end;

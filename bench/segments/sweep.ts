@@ -21,10 +21,12 @@ import { meetsTargets, summariseByLength, TARGETS, type QueryOutcome } from './q
 import { DEFAULT_VOTING, SegmentIndex } from './segment-search.ts';
 import { decodeAsWorker, embedFiles } from './segment-embeddings.ts';
 import { describeSet } from './set-summary.ts';
+import { resolveModel } from './pinned-model.ts';
 import { ensureDebianPackages } from './source-audio.ts';
 
 const { values: options } = parseArgs({
   options: {
+    model: { type: 'string', default: 'git:HEAD' },
     settings: { type: 'string', default: '2.5/1.25,3/1.5,4/2,5/2.5,5/1,5/5,10/5' },
     short: { type: 'string', default: String(DEFAULT_SET.shortRecordings) },
     long: { type: 'string', default: String(DEFAULT_SET.longRecordings) },
@@ -50,7 +52,10 @@ const queries = allQueries.filter((q) => kept.has(q.recording));
 const indexedHours = recordings.reduce((sum, r) => sum + r.seconds, 0) / 3600;
 log(`${recordings.length} recordings (${(indexedHours * 60).toFixed(1)} min), ${queries.length} queries`);
 
-const embedder = await createEmbedder({ model: 'default', executionProvider: 'cpu', threads: Number(options.threads) });
+/** Each file decoded once per run (by the worker's decoder), whatever the number of settings. */
+const decoded = new Map<string, Promise<Float32Array>>();
+const model = resolveModel(options.model);
+const embedder = await createEmbedder({ model: model.model, executionProvider: 'cpu', threads: Number(options.threads) });
 interface Row {
   settings: SegmentSettings;
   rows: number;
@@ -69,7 +74,7 @@ try {
       indexRun.items.map((item) => ({ id: item.name, seconds: item.seconds, segments: item.segments, vectors: item.vectors })),
     );
     log(`${settings.segmentSeconds}/${settings.hopSeconds}: ${index.rows} rows; embedding queries`);
-    const queryRun = await embedFilesCached(queries.map((q) => ({ name: q.name, file: q.file })), settings, join(CACHE_DIRECTORY, `embeddings-${set.key}`, `${tag}-queries-${queries.length}`));
+    const queryRun = await embedFilesCached(queries.map((q) => ({ name: q.name, file: q.file })), settings, join(CACHE_DIRECTORY, `embeddings-${set.key}`, `${tag}-queries-${queries.length}`), 4);
     const embeddedQuery = new Map(queryRun.items.map((item) => [item.name, item]));
     const outcomes: QueryOutcome[] = [];
     const searchMs = new Map<number, number[]>();
@@ -96,16 +101,15 @@ try {
   await embedder.close();
 }
 
-/** Each file decoded once per run (by the worker's decoder), whatever the number of settings. */
-const decoded = new Map<string, Promise<Float32Array>>();
 function samplesOf(file: string): Promise<Float32Array> {
   let samples = decoded.get(file);
   if (!samples) decoded.set(file, (samples = decodeAsWorker(file, embedder.sampleRate)));
   return samples;
 }
 
-function embedFilesCached(files: { name: string; file: string }[], settings: SegmentSettings, cacheFile: string) {
-  return embedFiles(embedder, files, settings, cacheFile, log, samplesOf);
+/** Recordings one at a time (their embedding time is the cost reported); queries 4 at a time (ffmpeg start-up dominates). */
+function embedFilesCached(files: { name: string; file: string }[], settings: SegmentSettings, cacheFile: string, inFlight = 1) {
+  return embedFiles(embedder, files, settings, cacheFile, log, samplesOf, inFlight);
 }
 
 function median(values: number[]): number {
@@ -116,10 +120,10 @@ function median(values: number[]): number {
 const f3 = (value: number) => value.toFixed(3);
 const lengths = [...new Set(queries.map((q) => q.seconds))].sort((a, b) => a - b);
 const variantNames = VARIANTS.join(' / ');
-console.log(`\`\`\`sh\nnpx tsx bench/segments/sweep.ts --settings ${options.settings} --short ${options.short} --long ${options.long} --threads ${options.threads}\n\`\`\``);
+console.log(`\`\`\`sh\nnpx tsx bench/segments/sweep.ts --model ${options.model} --settings ${options.settings} --short ${options.short} --long ${options.long} --threads ${options.threads}\n\`\`\``);
 console.log('');
 console.log(`${describeSet(set, allQueries)}`);
-console.log(`Indexed here: ${recordings.length} recordings, ${(indexedHours * 60).toFixed(1)} min; ${queries.length} queries. Voting: top ${DEFAULT_VOTING.hitsPerSegment} hits per query segment, ${DEFAULT_VOTING.offsetsScored} offsets scored exactly. Model \`${embedder.modelId}\` (dim ${embedder.dim}).`);
+console.log(`Indexed here: ${recordings.length} recordings, ${(indexedHours * 60).toFixed(1)} min; ${queries.length} queries. Voting as the API does for k = 10: top ${DEFAULT_VOTING.hitsPerSegment} rows per query segment, cosine-weighted votes, ${DEFAULT_VOTING.offsetsPerRecording} offsets of each of the ${DEFAULT_VOTING.recordingsScored} best-voted recordings scored exactly. Model \`${embedder.modelId}\` (dim ${embedder.dim}; ${model.description}).`);
 console.log(`\`cat /proc/loadavg\` before: ${loadBefore}; after: ${loadavg().map((v) => v.toFixed(2)).join(' ')} (${cpus().length} cores, shared). Whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 console.log('');
 console.log(`Cells per excerpt length: ${variantNames}. "located": ranked first and \`match.start\` within 2.5 s of the true offset. Targets (worst variant): 5 s ≥ ${TARGETS[5]}, 30 s ≥ ${TARGETS[30]}.`);
