@@ -23,19 +23,21 @@
 # on the host never walk into it), removed at the end, also on failure or interrupt.
 # CI and FAISS_AVX2 are passed into the chroot (CI=true skips setup's AVX2 Faiss build).
 #
-# Usage: bash scripts/check-fresh-debian.sh [--node MAJOR] [--dir DIR] [--keep]
+# Usage: bash scripts/check-fresh-debian.sh [--node MAJOR] [--ref COMMIT] [--dir DIR] [--keep]
 #   --node MAJOR  Node major version (default 24)
+#   --ref COMMIT  check this commit instead of HEAD (e.g. the last one whose suite passed)
 #   --dir DIR     folder for the chroot and its log (default above; must not exist or be ours)
 #   --keep        leave the chroot in place (unmounted) to look around
 set -euo pipefail
 
-NODE_MAJOR=24; DIR=""; KEEP=0
+NODE_MAJOR=24; DIR=""; KEEP=0; REF=HEAD
 while [ $# -gt 0 ]; do
   case "$1" in
     --node) NODE_MAJOR="${2:?--node needs a major version}"; shift 2 ;;
+    --ref) REF="${2:?--ref needs a commit}"; shift 2 ;;
     --dir) DIR="${2:?--dir needs a folder}"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-fresh-debian: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -56,7 +58,7 @@ since() { echo "$(( $(date +%s) - $1 )) s"; }
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mounts): sudo bash scripts/check-fresh-debian.sh --node $NODE_MAJOR"
 case "$DIR" in /|/var|/var/tmp|/tmp|/root|/home|"$ROOT"|"$ROOT"/*) die "refusing --dir $DIR: give a folder of its own, outside the work tree" ;; esac
 if [ -e "$DIR" ] && [ ! -e "$MARK" ]; then die "$DIR exists and was not made by this script; pick another --dir"; fi
-git -C "$ROOT" rev-parse -q --verify HEAD >/dev/null || die "$ROOT has no commit to clone"
+COMMIT="$(git -C "$ROOT" rev-parse -q --verify "$REF^{commit}")" || die "$REF is not a commit of $ROOT"
 for tool in git npm tar chroot unshare ip mount umount; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
@@ -199,7 +201,11 @@ phase "node $NODE_MAJOR + npm" lay_out_node
 say "$(in_chroot node -v) at /usr/local/bin/node, headers in /usr/local/include/node, npm $(in_chroot npm -v)"
 
 # ------------------------------------------------------------------ 3. the repository
-phase "git clone of HEAD ($(git -C "$ROOT" rev-parse --short HEAD))" git clone -q --no-hardlinks "$ROOT" "$ROOTFS/root/audio-index"
+clone() {
+  git clone -q --no-hardlinks "$ROOT" "$ROOTFS/root/audio-index"
+  git -C "$ROOTFS/root/audio-index" checkout -q --detach "$COMMIT"
+}
+phase "git clone of $REF (${COMMIT:0:7})" clone
 
 # ------------------------------------------------------------------ 4. the README's commands
 phase "setup (apt, npm ci, native builds)" in_chroot bash scripts/setup.sh
