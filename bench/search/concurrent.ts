@@ -82,7 +82,7 @@ const single = { batched: 0, alone: 0 };
 let batch64 = 0;
 const table: Record<string, Record<number, { qps: number; p50: number; p99: number }>> = {};
 for (const batchQueries of [false, true]) {
-  const pool = await SearchThreadPool.start(threads, { blasDatabaseBlock: 32_768, blasQueryBlock: 0 }, { batchQueries });
+  const pool = await SearchThreadPool.start(threads, { blasDatabaseBlock: 32_768, blasQueryBlock: 0, blasThreshold: 2 }, { batchQueries });
   pool.addShard('bench', DIM, shard.vectors);
   pool.addView('bench', [{ shardKey: 'bench', excluded: null }]);
   await timeOf(pool, randomUnit(1, 3), 2); // warm the pages and the threads

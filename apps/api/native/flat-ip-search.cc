@@ -167,17 +167,21 @@ napi_value Search(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// configure({ blasDatabaseBlock, blasQueryBlock }): Faiss's block sizes for batched
-// (sgemm) search. Process-wide; set once before searching.
+// configure(blasDatabaseBlock, blasQueryBlock, blasThreshold): Faiss's block sizes for
+// batched (sgemm) search, and from how many queries it takes that path (Faiss: 20; below
+// it every query scans the rows on its own, so 8 queries read the rows 8 times).
+// Process-wide; set once before searching.
 napi_value Configure(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int32_t database_block = 0, query_block = 0;
+  int32_t database_block = 0, query_block = 0, threshold = 0;
   if (argc >= 1) napi_get_value_int32(env, argv[0], &database_block);
   if (argc >= 2) napi_get_value_int32(env, argv[1], &query_block);
+  if (argc >= 3) napi_get_value_int32(env, argv[2], &threshold);
   if (database_block > 0) faiss::distance_compute_blas_database_bs = database_block;
   if (query_block > 0) faiss::distance_compute_blas_query_bs = query_block;
+  if (threshold > 0) faiss::distance_compute_blas_threshold = threshold;
   return nullptr;
 }
 

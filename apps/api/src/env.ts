@@ -44,6 +44,12 @@ export const apiEnvSchema = z
      * 64-query batches ~2.3x faster here (NOTES.md).
      */
     SEARCH_BLAS_DATABASE_BLOCK: z.coerce.number().int().min(256).default(32_768),
+    /**
+     * From how many queries in one call Faiss scans with sgemm (Faiss's default: 20). Batched
+     * concurrent queries (query-coalescer.ts) are often 2-16: below the threshold each query
+     * reads every row on its own, so 8 queries cost 8 scans; with sgemm they cost about one.
+     */
+    SEARCH_BLAS_THRESHOLD: z.coerce.number().int().min(1).max(1024).default(2),
     /** Requests per minute per API key (per client address without keys). */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   })

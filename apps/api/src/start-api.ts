@@ -47,7 +47,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   const ledger = new BatchLedger(redis, keys);
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const queryEmbedders = new QueryEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
-  const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0 });
+  const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0, blasThreshold: config.SEARCH_BLAS_THRESHOLD });
   const registry = new SnapshotRegistry({
     store,
     subscriber,

@@ -19,7 +19,7 @@ export interface FlatIPAddon {
     excluded: Uint8Array | null,
   ): { scores: Float32Array; rows: Int32Array };
   /** Faiss's sgemm block sizes (process-wide). */
-  configure(blasDatabaseBlock: number, blasQueryBlock: number): void;
+  configure(blasDatabaseBlock: number, blasQueryBlock: number, blasThreshold?: number): void;
   /** `avx2` or `generic`: which Faiss build the addon links. */
   variant(): string;
 }

@@ -30,4 +30,6 @@ export type SearchThreadReply =
 export interface SearchThreadOptions {
   blasDatabaseBlock: number;
   blasQueryBlock: number;
+  /** Queries from which Faiss takes the sgemm path (0: Faiss's own 20). */
+  blasThreshold?: number;
 }

@@ -16,7 +16,7 @@ interface Shard {
 
 const options = workerData as SearchThreadOptions;
 const addon = loadFlatIPAddon();
-addon.configure(options.blasDatabaseBlock, options.blasQueryBlock);
+addon.configure(options.blasDatabaseBlock, options.blasQueryBlock, options.blasThreshold ?? 0);
 const shards = new Map<string, Shard>();
 const views = new Map<string, ShardPart[]>();
 const port = parentPort!;
