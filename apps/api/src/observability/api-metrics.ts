@@ -1,4 +1,5 @@
 import type { Queue, QueueEvents } from 'bullmq';
+import { dependencyHealth, type DependencyHealth } from '@audio-index/shared';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LoadedSnapshot } from '../search/loaded-snapshot.ts';
 import type { SearchTimings } from '../search/search-service.ts';
@@ -8,6 +9,25 @@ export interface MetricSources {
   queues: Queue[];
   collections(): Promise<string[]>;
   pendingEntries(collection: string): Promise<number>;
+  /** Defaults to the process's registry, which every Redis connection reports to. */
+  health?: DependencyHealth;
+}
+
+/**
+ * Gauges read from Redis give up after this long, so a scrape during an outage still
+ * answers (with the dependency gauges saying why the others are missing).
+ */
+const REDIS_COLLECT_TIMEOUT_MS = 2_000;
+
+async function withinTimeout(work: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, REDIS_COLLECT_TIMEOUT_MS)))]);
+  } catch {
+    // Redis refused or dropped the reads: the gauge stays empty for this scrape.
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -37,10 +57,14 @@ export class ApiMetrics implements SearchTimings {
       registers,
       async collect() {
         this.reset();
-        for (const queue of sources.queues) {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children');
-          for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
-        }
+        await withinTimeout(
+          (async () => {
+            for (const queue of sources.queues) {
+              const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children');
+              for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
+            }
+          })(),
+        );
       },
     });
     const snapshotGauge = (name: string, help: string, value: (snapshot: LoadedSnapshot) => number) =>
@@ -64,7 +88,32 @@ export class ApiMetrics implements SearchTimings {
       registers,
       async collect() {
         this.reset();
-        for (const collection of await sources.collections()) this.set({ collection }, await sources.pendingEntries(collection));
+        await withinTimeout(
+          (async () => {
+            for (const collection of await sources.collections()) this.set({ collection }, await sources.pendingEntries(collection));
+          })(),
+        );
+      },
+    });
+    const health = sources.health ?? dependencyHealth;
+    new Gauge({
+      name: 'audio_index_dependency_up',
+      help: 'Whether a dependency (redis, store) answers, as this process last saw it (1 up, 0 down)',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        this.reset();
+        for (const state of health.states()) this.set({ dependency: state.name }, state.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'audio_index_dependency_state_seconds',
+      help: 'Seconds the dependency has been in its current state (up or down)',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        this.reset();
+        for (const state of health.states()) this.set({ dependency: state.name }, (Date.now() - state.since) / 1000);
       },
     });
   }
