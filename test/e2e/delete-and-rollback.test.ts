@@ -57,12 +57,13 @@ describe('delete and rollback over HTTP (api -> stream -> indexer -> snapshot)',
     expect(listing.status).toBe(200);
     const withItem = listing.body.snapshots.find((snapshot) => snapshot.count === 10)!;
     expect(withItem).toBeDefined();
-    const activated = await system.call('POST', `/v1/collections/${collection}/snapshots/${withItem.version}/activate`);
+    // A JSON body (as the CLI sends): a keyless API refuses a body-less POST, which any site could send (issue 11 item 12).
+    const activated = await system.call('POST', `/v1/collections/${collection}/snapshots/${withItem.version}/activate`, {});
     expect([200, 202]).toContain(activated.status);
     const restored = await searchUntil(rowVector(4, dim), (body) => body.snapshot.count === 10 && body.snapshot.version > after.snapshot.version);
     expect(restored.results[0]!.id).toBe('item-4');
 
-    const missing = await system.call<{ error: { code: string } }>('POST', `/v1/collections/${collection}/snapshots/999999/activate`);
+    const missing = await system.call<{ error: { code: string } }>('POST', `/v1/collections/${collection}/snapshots/999999/activate`, {});
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('SNAPSHOT_NOT_FOUND');
   });

@@ -10,7 +10,9 @@ import type { VectorUploadService } from './collections/vector-upload-service.ts
 import { registerApiDocs } from './http/api-docs.ts';
 import { acceptRawAudioBodies } from './http/audio-upload.ts';
 import { installBackpressure } from './http/backpressure.ts';
+import { ApiKeys } from './http/api-keys.ts';
 import { installBearerAuth } from './http/bearer-auth.ts';
+import { installCrossSiteGuard, installHostAllowlist } from './http/browser-guards.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { registerQueueDashboard } from './http/queue-dashboard.ts';
 import { installRateLimit } from './http/rate-limit.ts';
@@ -41,6 +43,8 @@ export interface ApiServerDeps {
   bodyLimitBytes: number;
   uploadMaxBytes: number;
   rateLimitPerMinute: number;
+  /** Fastify's `requestTimeout`, `connectionTimeout`, `keepAliveTimeout` (ms); Fastify's defaults when unset. */
+  timeouts?: { requestMs: number; connectionMs: number; keepAliveMs: number } | undefined;
   keys: RedisKeys;
   maxStreamBacklog: number;
   /** `MAX_QUEUE_BACKLOG`, `MAX_COLLECTIONS` (http/backpressure.ts); unset: not enforced. */
@@ -57,6 +61,8 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     requestIdHeader: 'x-request-id',
     // Finish in-flight requests on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
+    // A slow or stalled client holds a socket (and an upload's scratch file) for at most these.
+    ...(deps.timeouts ? { requestTimeout: deps.timeouts.requestMs, connectionTimeout: deps.timeouts.connectionMs, keepAliveTimeout: deps.timeouts.keepAliveMs } : {}),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -64,8 +70,14 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  installBearerAuth(app, deps.apiKeys);
-  await installRateLimit(app, deps.rateLimitPerMinute);
+  const apiKeys = new ApiKeys(deps.apiKeys);
+  // Order matters (onRequest hooks run as added): a foreign Host is refused before anything
+  // is counted; the rate limit counts failed auth too; the form check follows auth, so an
+  // unauthenticated POST still answers 401.
+  if (!apiKeys.required) installHostAllowlist(app);
+  await installRateLimit(app, apiKeys, { perMinute: deps.rateLimitPerMinute, redis: deps.redis, nameSpace: deps.keys.rateLimitPrefix });
+  installBearerAuth(app, apiKeys);
+  installCrossSiteGuard(app);
   await app.register(multipart, { limits: { fileSize: deps.uploadMaxBytes, files: 1, fields: 10 } });
   acceptRawAudioBodies(app);
   installBackpressure(app, deps.redis, deps.keys, { maxStreamBacklog: deps.maxStreamBacklog, maxQueueBacklog: deps.maxQueueBacklog, maxCollections: deps.maxCollections });

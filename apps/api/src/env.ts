@@ -52,6 +52,22 @@ export const apiEnvSchema = z
     SEARCH_BLAS_THRESHOLD: z.coerce.number().int().min(1).max(1024).default(2),
     /** Requests per minute per API key (per client address without keys). */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+    /**
+     * Bound on each command a request sends Redis (the API's command connection keeps no
+     * offline queue, so with Redis down requests fail at once; this covers a Redis that
+     * accepts connections but does not answer): past it the request answers 503 NOT_READY.
+     */
+    REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
+    /** Audio queries (URL or upload) fetched, decoded and embedded at once; more wait, then 503 BUSY. */
+    QUERY_EMBED_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(Math.max(2, os.availableParallelism())),
+    /** How long an audio query waits for an embedding slot before 503 BUSY (ms). */
+    QUERY_EMBED_WAIT_MS: z.coerce.number().int().min(0).default(2000),
+    /** Time to receive a whole request, headers and body (uploads included); 408 past it (Fastify `requestTimeout`). */
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+    /** A socket with no traffic either way for this long is closed (Fastify `connectionTimeout`). */
+    CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+    /** Idle keep-alive sockets are closed after this (above common load balancers' 60 s idle timeout). */
+    KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(72_000),
   })
   .superRefine((config, context) => {
     const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.HOST);

@@ -15,6 +15,7 @@ import {
   segmentationFromEnv,
 } from '@audio-index/shared';
 import { buildApiServer } from './build-api-server.ts';
+import { createRequestRedis, untilRedisReady } from './http/request-redis.ts';
 import { CollectionService } from './collections/collection-service.ts';
 import { VectorUploadService } from './collections/vector-upload-service.ts';
 import type { ApiConfig } from './env.ts';
@@ -33,7 +34,10 @@ export interface RunningApi {
 
 export async function startApi(config: ApiConfig): Promise<RunningApi> {
   const logger = createLogger('api', config.LOG_LEVEL);
-  const redis = createRedisConnection(config.REDIS_URL, 'api');
+  // Requests' commands fail fast while Redis is unreachable (503 NOT_READY, http/request-redis.ts);
+  // only pub/sub and queue events, which must wait a reconnect out, use the shared connections.
+  const redis = createRequestRedis(config.REDIS_URL, 'api', config.REDIS_COMMAND_TIMEOUT_MS);
+  await untilRedisReady(redis);
   const subscriber = createRedisConnection(config.REDIS_URL, 'api-snapshot-notices');
   const store = createObjectStore(config);
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
@@ -102,6 +106,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     uploadMaxBytes: config.UPLOAD_MAX_BYTES,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    timeouts: { requestMs: config.REQUEST_TIMEOUT_MS, connectionMs: config.CONNECTION_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
     keys,
     maxStreamBacklog: config.MAX_STREAM_BACKLOG,
     maxQueueBacklog: config.MAX_QUEUE_BACKLOG,

@@ -20,6 +20,10 @@ export const ErrorCodes = [
   'SNAPSHOT_NOT_READY',
   'NOT_READY',
   'BACKLOG_FULL', // the indexer is behind: new items wait (503 + Retry-After)
+  'BUSY', // every audio-query embedding slot stayed taken past QUERY_EMBED_WAIT_MS (503 + Retry-After)
+  'HOST_NOT_ALLOWED', // a keyless API answers only Host: localhost/127.0.0.1/[::1] with its port (403; DNS rebinding)
+  'UNSAFE_CONTENT_TYPE', // a POST a cross-site form could send: no JSON, raw audio or X-Requested-With (415)
+  'REQUEST_ABORTED', // the client went away; its fetch, decode and embedding were stopped
   // fetching and decoding (permanent unless noted)
   'FETCH_NOT_FOUND',
   'FETCH_FORBIDDEN_ADDRESS',

@@ -25,6 +25,11 @@ export function createRedisKeys(namespace = 'ai') {
     collectionKeyPattern: (collection: string) => `${collectionTag(collection)}:*`,
     /** batchId -> collection, so GET /v1/batches/:id finds the collection's tag. */
     batchCollection: (batchId: string) => `${meta}:batch-collection:${batchId}`,
+    /**
+     * Prefix of the API's rate-limit counters (`key:<digest>` or `ip:<address>` follow), one
+     * single-key counter each with the window as its TTL, shared by every API replica.
+     */
+    rateLimitPrefix: `${namespace}:rate-limit:`,
     /** Pub/sub channel carrying `{collection, version}` whenever a snapshot is published. */
     snapshotChannel: `${namespace}:snapshots`,
 

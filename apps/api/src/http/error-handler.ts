@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { errorCodeOf } from '@audio-index/shared';
 import { httpStatusOf } from './error-status.ts';
+import { redisUnavailable } from './request-redis.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -13,6 +14,13 @@ export interface ErrorBody {
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Redis unreachable (request-redis.ts fails fast) is an outage to wait out, not a bug.
+    const unavailable = redisUnavailable(error);
+    if (unavailable) {
+      request.log.warn({ reason: (error as Error).message }, 'redis unavailable');
+      void reply.header('retry-after', '1');
+      error = unavailable as unknown as FastifyError;
+    }
     let code = errorCodeOf(error);
     let status = httpStatusOf(code);
     let message = error.message;

@@ -31,6 +31,11 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   FETCH_FAILED: 502,
   NOT_READY: 503,
   BACKLOG_FULL: 503,
+  BUSY: 503,
+  HOST_NOT_ALLOWED: 403,
+  UNSAFE_CONTENT_TYPE: 415,
+  // nginx's "client closed request": nobody reads it, the logs do.
+  REQUEST_ABORTED: 499,
   STORE_UNAVAILABLE: 503,
 };
 
