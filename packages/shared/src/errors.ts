@@ -47,6 +47,7 @@ export const ErrorCodes = [
   // reindex
   'REINDEX_IN_PROGRESS', // a collection builds one new generation at a time (409)
   'SEGMENTATION_MISMATCH', // a collection's segment settings are fixed by its first write (409)
+  'RANGE_NOT_SATISFIABLE', // an item audio Range past the end (416)
   'NO_SOURCE_URL', // an item imported as a vector has no recording to re-embed
   'REINDEX_ABANDONED', // a rollback replaced the generation a reindex was re-embedding
   // collections
