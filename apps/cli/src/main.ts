@@ -1,12 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from './api-client.ts';
+import { asCliError, assertReadableFile, debugTrace } from './cli-failure.ts';
 import { activateCommand, collectionsCommand, deleteCollectionCommand, reindexCommand, snapshotsCommand, statusCommand } from './commands/admin-commands.ts';
 import { importCommand } from './commands/import-command.ts';
 import { ingestCommand } from './commands/ingest-command.ts';
 import { searchCommand } from './commands/search-command.ts';
 import { serveCommand, type ServeRole } from './commands/serve-command.ts';
 import { loadCliEnv } from './env.ts';
-import { CliError, ExitCode } from './exit-codes.ts';
+import { ExitCode } from './exit-codes.ts';
 
 function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -22,6 +23,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--api <url>', 'API base URL (env AUDIO_INDEX_API)', env.AUDIO_INDEX_API)
     .option('--key <key>', 'bearer API key (env AUDIO_INDEX_API_KEY)', env.AUDIO_INDEX_API_KEY)
     .option('--json', 'print machine-readable JSON', false)
+    .option('--debug', 'print stack traces with errors', false)
     .exitOverride()
     .showHelpAfterError();
   const api = () => {
@@ -65,6 +67,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('-c, --collection <name>', 'collection')
     .addOption(new Option('-k, --k <count>', 'results').argParser(positiveInteger).default(10))
     .action(async (query: string, options: { collection?: string; k: number }) => {
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(query)) await assertReadableFile(query);
       exitCode = await searchCommand(api(), query, { ...options, json: json() });
     });
 
@@ -120,12 +123,10 @@ export async function runCli(argv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
-    if (error instanceof CliError) {
-      if (json()) console.log(JSON.stringify({ error: { code: error.code ?? 'CLI_ERROR', message: error.message } }));
-      else console.error(`audio-index: ${error.message}`);
-      return error.exitCode;
-    }
-    console.error('audio-index: unexpected error:', error);
-    return ExitCode.API_ERROR;
+    const failure = asCliError(error);
+    if (json()) console.log(JSON.stringify({ error: { code: failure.code ?? 'CLI_ERROR', message: failure.message } }));
+    else console.error(`audio-index: ${failure.message}`);
+    if (program.opts<{ debug: boolean }>().debug || argv.includes('--debug')) console.error(debugTrace(failure));
+    return failure.exitCode;
   }
 }
