@@ -78,7 +78,12 @@ describe('segments: an excerpt finds its recording and its place (api -> worker 
   }
 
   it('indexes each recording as its segments and reports recordings and segments apart', async () => {
-    const { body } = await system.call<{ count: number; segments: number; recordings?: number }>('GET', `/v1/collections/${collection}`);
+    // `indexed` follows LATEST; the API loads that snapshot on its notice a moment later.
+    let body: { recordings?: number; segments?: number } = {};
+    for (let attempt = 0; attempt < 50 && body.recordings !== 4; attempt += 1) {
+      body = (await system.call<typeof body>('GET', `/v1/collections/${collection}`)).body;
+      if (body.recordings !== 4) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     // 30 s at the default 5 s every 2.5 s: 11 segments each.
     expect(body).toMatchObject({ recordings: 4, segments: 44 });
   });
