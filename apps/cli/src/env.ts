@@ -1,3 +1,4 @@
+import { commonEnvShape, modelEnvShape } from '@audio-index/shared';
 import { z } from 'zod';
 
 /** The CLI's defaults; flags override them. */
@@ -8,6 +9,17 @@ const cliEnvSchema = z.object({
 
 export type CliEnv = z.infer<typeof cliEnvSchema>;
 
+const withoutEmpty = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+
 export function loadCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
-  return cliEnvSchema.parse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
+  return cliEnvSchema.parse(withoutEmpty(env));
+}
+
+/** What `doctor` checks: the same variables the services read, so it sees what they will. */
+const doctorEnvSchema = z.object({ ...commonEnvShape, ...modelEnvShape });
+
+export type DoctorEnv = z.infer<typeof doctorEnvSchema>;
+
+export function loadDoctorEnv(env: NodeJS.ProcessEnv = process.env): DoctorEnv {
+  return doctorEnvSchema.parse(withoutEmpty(env));
 }

@@ -2,11 +2,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ApiClient } from './api-client.ts';
 import { asCliError, assertReadableFile, debugTrace } from './cli-failure.ts';
 import { activateCommand, collectionsCommand, deleteCollectionCommand, reindexCommand, snapshotsCommand, statusCommand } from './commands/admin-commands.ts';
+import { doctorCommand } from './commands/doctor-command.ts';
 import { importCommand } from './commands/import-command.ts';
 import { ingestCommand } from './commands/ingest-command.ts';
 import { searchCommand } from './commands/search-command.ts';
 import { serveCommand, type ServeRole } from './commands/serve-command.ts';
-import { loadCliEnv } from './env.ts';
+import { loadCliEnv, loadDoctorEnv } from './env.ts';
 import { ExitCode } from './exit-codes.ts';
 
 function positiveInteger(value: string): number {
@@ -106,6 +107,13 @@ export async function runCli(argv: string[]): Promise<number> {
     .argument('<collection>')
     .action(async (collection: string) => {
       exitCode = await deleteCollectionCommand(api(), collection, json());
+    });
+
+  program
+    .command('doctor')
+    .description('check Node, Redis, the store, ffmpeg, the model, Faiss, BLAS, CUDA and the API, each with the fix')
+    .action(async () => {
+      exitCode = await doctorCommand(api(), loadDoctorEnv(), { json: json(), apiKey: program.opts<{ key?: string }>().key });
     });
 
   program
