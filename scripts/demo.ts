@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: starts the whole system on the embedded default, ingests generated sample
  * audio over HTTP, waits for it to be indexed, then searches with a few clips (and a quieter
- * copy of one) and prints the ranked results.
+ * copy of one) and an excerpt of a long recording, and prints the ranked results with where
+ * in each recording it matched.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,7 +10,7 @@ import { loadApiConfig, startApi } from '@audio-index/api';
 import { loadIndexerConfig, startIndexer } from '@audio-index/indexer';
 import { loadWorkerConfig, startWorker } from '@audio-index/worker';
 import { ensureRedis } from './embedded-redis.ts';
-import { writeGainCopy, writeSampleClips } from './sample-audio.ts';
+import { writeExcerpt, writeGainCopy, writeJoinedRecording, writeSampleClips } from './sample-audio.ts';
 
 const sampleDirectory = path.resolve('data/samples');
 const env = { ...process.env, FILE_ROOT: sampleDirectory, PORT: process.env.PORT ?? '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
@@ -20,6 +21,12 @@ console.log('generating sample audio in', sampleDirectory);
 const clips = await writeSampleClips(sampleDirectory);
 const quieterCopy = path.join(sampleDirectory, 'query-speech-weather-minus6db.wav');
 await writeGainCopy(clips.find((clip) => clip.name === 'speech-weather')?.file ?? clips[0]!.file, quieterCopy, -6);
+// A 48 s "broadcast" of eight pieces, and 6 s of it from 27.5 s: the search says where it came from.
+const longRecording = path.join(sampleDirectory, 'long-broadcast.wav');
+const pieces = await writeJoinedRecording(clips.filter((_, index) => index % 2 === 1).slice(0, 8), longRecording, 6);
+const excerpt = path.join(sampleDirectory, 'query-broadcast-excerpt.wav');
+await writeExcerpt(longRecording, excerpt, 27.5, 6);
+const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(1).padStart(4, '0')}`;
 
 const redis = await ensureRedis(apiConfig.REDIS_URL, 'data/redis');
 const indexer = await startIndexer(loadIndexerConfig(env));
@@ -37,7 +44,10 @@ async function call<T>(method: string, route: string, body?: unknown): Promise<T
 
 let exitCode = 0;
 try {
-  const items = clips.map((clip) => ({ id: clip.name, url: pathToFileURL(clip.file).href, metadata: { kind: clip.kind } }));
+  const items = [
+    ...clips.map((clip) => ({ id: clip.name, url: pathToFileURL(clip.file).href, metadata: { kind: clip.kind } })),
+    { id: 'long-broadcast', url: pathToFileURL(longRecording).href, metadata: { kind: 'broadcast', pieces: pieces.map((piece) => piece.name) } },
+  ];
   const accepted = await call<{ batchId: string; accepted: number }>('POST', '/v1/ingest', { collection, items });
   console.log(`accepted ${accepted.accepted} items as batch ${accepted.batchId}`);
 
@@ -63,16 +73,21 @@ try {
     { label: 'tone-440 (the clip itself)', url: pathToFileURL(clips.find((clip) => clip.name === 'tone-440')!.file).href },
     { label: 'noise-pink (the clip itself)', url: pathToFileURL(clips.find((clip) => clip.name === 'noise-pink')!.file).href },
     { label: 'speech-weather at -6 dB (a copy not in the index)', url: pathToFileURL(quieterCopy).href },
+    { label: `6 s of long-broadcast from ${clock(27.5)} (pieces ${pieces.find((piece) => piece.start === 24)!.name}, ${pieces.find((piece) => piece.start === 30)!.name})`, url: pathToFileURL(excerpt).href },
   ];
   for (const query of queries) {
-    const answer = await call<{ snapshot: { version: number; count: number }; results: { id: string; score: number; metadata?: { kind?: string } }[] }>(
+    const answer = await call<{
+      snapshot: { version: number; count: number; recordings?: number };
+      results: { id: string; score: number; match?: { start: number; end: number | null }; metadata?: { kind?: string } }[];
+    }>(
       'POST',
       '/v1/search',
       { collection, k: 5, query: { url: query.url } },
     );
-    console.log(`\nquery: ${query.label}   (snapshot v${answer.snapshot.version}, ${answer.snapshot.count} items)`);
+    console.log(`\nquery: ${query.label}   (snapshot v${answer.snapshot.version}: ${answer.snapshot.recordings ?? answer.snapshot.count} recordings, ${answer.snapshot.count} segments)`);
     answer.results.forEach((result, rank) => {
-      console.log(`  ${String(rank + 1).padStart(2)}. ${result.score.toFixed(4)}  ${result.id.padEnd(18)} ${result.metadata?.kind ?? ''}`);
+      const where = result.match && result.match.end !== null ? `${clock(result.match.start)}-${clock(result.match.end)}` : '';
+      console.log(`  ${String(rank + 1).padStart(2)}. ${result.score.toFixed(4)}  ${result.id.padEnd(18)} ${where.padEnd(14)} ${result.metadata?.kind ?? ''}`);
     });
   }
 } catch (error) {

@@ -84,3 +84,20 @@ export async function writeSampleClips(directory: string, count = 20): Promise<S
 export async function writeGainCopy(source: string, target: string, gainDb: number): Promise<void> {
   await run('ffmpeg', ['-nostdin', '-y', '-loglevel', 'error', '-i', source, '-af', `volume=${gainDb}dB`, target]);
 }
+
+/**
+ * A long recording joined from `pieces`, each looped to `pieceSeconds` (a radio hour in
+ * miniature), written as 16 kHz mono WAV. Returns where each piece starts, in seconds.
+ */
+export async function writeJoinedRecording(pieces: readonly SampleClip[], target: string, pieceSeconds: number): Promise<{ name: string; start: number }[]> {
+  const inputs = pieces.flatMap((clip) => ['-stream_loop', '-1', '-t', String(pieceSeconds), '-i', clip.file]);
+  const filters = pieces.map((_, index) => `[${index}:a]aresample=16000,aformat=channel_layouts=mono[p${index}]`).join(';');
+  const concat = `${pieces.map((_, index) => `[p${index}]`).join('')}concat=n=${pieces.length}:v=0:a=1[out]`;
+  await run('ffmpeg', ['-nostdin', '-y', '-loglevel', 'error', ...inputs, '-filter_complex', `${filters};${concat}`, '-map', '[out]', target]);
+  return pieces.map((clip, index) => ({ name: clip.name, start: index * pieceSeconds }));
+}
+
+/** `seconds` of `source` from `start`, as an excerpt a user might search with. */
+export async function writeExcerpt(source: string, target: string, start: number, seconds: number): Promise<void> {
+  await run('ffmpeg', ['-nostdin', '-y', '-loglevel', 'error', '-ss', String(start), '-t', String(seconds), '-i', source, target]);
+}
