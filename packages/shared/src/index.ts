@@ -22,6 +22,7 @@ export * from './queue/stream-backlog.ts';
 export * from './snapshot/committed-versions.ts';
 export * from './ingest/ingest-request.ts';
 export * from './ingest/ingest-producer.ts';
+export * from './ingest/metadata-limits.ts';
 export * from './typescript-worker.ts';
 export * from './collections/collection-settings.ts';
 export * from './health/dependency-health.ts';

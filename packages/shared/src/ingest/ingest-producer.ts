@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { CollectionSettings } from '../collections/collection-settings.ts';
 import { AppError } from '../errors.ts';
+import { checkMetadata, defaultMetadataLimits, type MetadataLimits } from './metadata-limits.ts';
 import { reportQueueErrors } from '../health/redis-health.ts';
 import { itemIdFromUrl } from '../names.ts';
 import { BatchLedger, type BatchStatus } from '../queue/batch-ledger.ts';
@@ -38,9 +39,9 @@ export interface AcceptedSource {
 /** addBulk in pages keeps each Redis round trip bounded for 10k-item requests. */
 const ENQUEUE_PAGE = 1000;
 const ENQUEUE_ATTEMPTS = 3;
-
 /** How long a batch record lives unless its accept completes (a 10,000-item accept takes about a second). */
 const ACCEPTING_SECONDS = 600;
+
 export interface IngestProducerConnection {
   /** Same as the services' REDIS_URL. */
   redisUrl: string;
@@ -48,6 +49,8 @@ export interface IngestProducerConnection {
   namespace?: string;
   /** Largest item list one `submit` takes (default 10,000, as the API). */
   maxItemsPerRequest?: number;
+  /** Per-item metadata caps (default 16 KiB and 8 levels, as the API). */
+  metadataLimits?: MetadataLimits;
   /** Segmentation of collections this producer creates without a request saying (default DEFAULT_SEGMENTATION, as the API). */
   segmentation?: Segmentation;
 }
@@ -73,6 +76,7 @@ export class IngestProducer {
     /** Fixes a new collection's segmentation before its first item is queued. */
     private readonly settings: CollectionSettings,
     private readonly ownedConnection?: Redis,
+    private readonly metadataLimits: MetadataLimits = defaultMetadataLimits,
   ) {}
 
   static connect(connection: IngestProducerConnection): IngestProducer {
@@ -81,7 +85,7 @@ export class IngestProducer {
     const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
     reportQueueErrors(queue, 'ingest queue');
     const settings = new CollectionSettings(redis, keys, connection.segmentation);
-    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, settings, redis);
+    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, settings, redis, connection.metadataLimits);
   }
 
   /** Validates like the API (VALIDATION_FAILED with each issue), then accepts. */
@@ -139,6 +143,7 @@ export class IngestProducer {
         });
       }
       seen.set(itemId, index);
+      if (item.metadata !== undefined) checkMetadata(item.metadata, this.metadataLimits, `items.${index}.metadata`);
       return { v: 1, batchId, collection: request.collection, itemId, url: item.url, metadata: item.metadata };
     });
 
@@ -173,8 +178,6 @@ export class IngestProducer {
   }
 }
 
-function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const result = schema.safeParse(value);
 /**
  * An accept that fails half-way (the queue refuses a page after its retries) leaves no batch
  * running: the record is removed, and the caller, who never saw the id, gets NOT_READY. If
@@ -191,6 +194,8 @@ async function enqueueOrDiscardBatch(ledger: BatchLedger, collection: string, ba
   await withRetries(ENQUEUE_ATTEMPTS, () => ledger.confirmBatch(collection, batchId));
 }
 
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   throw new AppError('VALIDATION_FAILED', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { details: issues });
