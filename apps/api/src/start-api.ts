@@ -21,6 +21,7 @@ import { VectorUploadService } from './collections/vector-upload-service.ts';
 import type { ApiConfig } from './env.ts';
 import { ApiMetrics } from './observability/api-metrics.ts';
 import { QueryEmbedders } from './search/query-embedders.ts';
+import { EmbeddingSlots } from './search/embedding-slots.ts';
 import { SearchService } from './search/search-service.ts';
 import { SearchThreadPool } from './search/search-thread-pool.ts';
 import { SnapshotRegistry } from './search/snapshot-registry.ts';
@@ -89,6 +90,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     },
     config.MAX_K,
     metrics,
+    new EmbeddingSlots({ concurrency: config.QUERY_EMBED_CONCURRENCY, waitMs: config.QUERY_EMBED_WAIT_MS }),
   );
   const app = await buildApiServer({
     logger,

@@ -2,13 +2,14 @@ import { createWriteStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '@audio-index/shared';
+import { callerAbort } from './fetch-limits.ts';
 
 /**
  * Streams `body` into `targetPath`, failing with TOO_LARGE as soon as more than `maxBytes`
  * arrive (a missing or lying Content-Length cannot fill the disk) and with the transient
  * FETCH_FAILED when `deadline` fires first (a server trickling bytes forever).
  */
-export async function writeCapped(body: Readable, targetPath: string, maxBytes: number, deadline: AbortSignal): Promise<number> {
+export async function writeCapped(body: Readable, targetPath: string, maxBytes: number, deadline: AbortSignal, caller: { signal?: AbortSignal | undefined } = {}): Promise<number> {
   let received = 0;
   const cap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -21,6 +22,8 @@ export async function writeCapped(body: Readable, targetPath: string, maxBytes: 
     await pipeline(body, cap, createWriteStream(targetPath), { signal: deadline });
   } catch (error) {
     if (error instanceof AppError) throw error;
+    const abandoned = callerAbort(caller, error);
+    if (abandoned) throw abandoned;
     if (deadline.aborted) throw new AppError('FETCH_FAILED', 'download did not finish within the time limit', { cause: error });
     throw new AppError('FETCH_FAILED', `download failed: ${(error as Error).message}`, { cause: error });
   }

@@ -8,6 +8,8 @@ export interface DecodeOptions {
   maxSeconds: number;
   timeoutMs: number;
   ffmpegPath?: string;
+  /** The caller's abort (a query whose client went away): ffmpeg is killed, REQUEST_ABORTED. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -20,6 +22,7 @@ export function decodeAudioFile(filePath: string, options: DecodeOptions): Promi
   const input = ffmpegInputUrl(filePath);
   const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...ffmpegInputArgs(), '-i', input, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-f', 'f32le', 'pipe:1'];
   return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(new AppError('REQUEST_ABORTED', 'the request was abandoned by its client'));
     const child = spawn(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -30,6 +33,8 @@ export function decodeAudioFile(filePath: string, options: DecodeOptions): Promi
       child.kill('SIGKILL');
     };
     const timer = setTimeout(() => fail(new AppError('FETCH_FAILED', `decoding took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
+    const onAbort = () => fail(new AppError('REQUEST_ABORTED', 'the request was abandoned by its client'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > maxSamples * 4) fail(new AppError('TOO_LONG', `audio is longer than ${options.maxSeconds} s`));
@@ -40,10 +45,12 @@ export function decodeAudioFile(filePath: string, options: DecodeOptions): Promi
     });
     child.once('error', (error) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       reject(new AppError('INTERNAL', `cannot run ffmpeg: ${error.message}`, { cause: error }));
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       if (failure) return reject(failure);
       if (code !== 0 || bytes === 0) {
         const refused = refusedFormatOf(stderr);

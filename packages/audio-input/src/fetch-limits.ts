@@ -1,3 +1,5 @@
+import { AppError } from '@audio-index/shared';
+
 export interface FetchLimits {
   /** Largest body accepted, in bytes. */
   maxBytes: number;
@@ -12,6 +14,19 @@ export interface FetchLimits {
   allowedNetworks?: readonly string[] | undefined;
   /** Directory `file://` URLs may read; undefined refuses `file://`. */
   fileRoot: string | undefined;
+  /** The caller's own abort (an API query whose client went away): the fetch stops, REQUEST_ABORTED. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The total deadline, ended early by the caller's signal. */
+export function fetchDeadline(limits: FetchLimits): AbortSignal {
+  const timeout = AbortSignal.timeout(limits.totalTimeoutMs);
+  return limits.signal ? AbortSignal.any([timeout, limits.signal]) : timeout;
+}
+
+/** REQUEST_ABORTED when the caller gave up (not a fault of the source, nothing to retry). */
+export function callerAbort(limits: { signal?: AbortSignal | undefined }, cause?: unknown): AppError | undefined {
+  return limits.signal?.aborted ? new AppError('REQUEST_ABORTED', 'the request was abandoned by its client', { cause }) : undefined;
 }
 
 export const defaultFetchLimits: FetchLimits = {

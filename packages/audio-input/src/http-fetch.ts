@@ -5,7 +5,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { AppError } from '@audio-index/shared';
 import type { AddressPolicy } from './address-policy.ts';
 import { writeCapped } from './capped-write.ts';
-import type { FetchLimits } from './fetch-limits.ts';
+import { callerAbort, fetchDeadline, type FetchLimits } from './fetch-limits.ts';
 
 /**
  * GETs an http(s) URL into `targetPath`, following at most `maxRedirects` redirects and
@@ -18,7 +18,7 @@ export async function fetchHttpToFile(
   policy: AddressPolicy,
 ): Promise<{ bytes: number; contentType: string | undefined }> {
   let current = url;
-  const deadline = AbortSignal.timeout(limits.totalTimeoutMs);
+  const deadline = fetchDeadline(limits);
   for (let hop = 0; hop <= limits.maxRedirects; hop += 1) {
     const response = await requestHeaders(current, limits, policy, deadline);
     const status = response.statusCode ?? 0;
@@ -39,7 +39,7 @@ export async function fetchHttpToFile(
       response.destroy();
       throw new AppError('TOO_LARGE', `${current.href} is ${declared} bytes; the limit is ${limits.maxBytes}`);
     }
-    const bytes = await writeCapped(response, targetPath, limits.maxBytes, deadline);
+    const bytes = await writeCapped(response, targetPath, limits.maxBytes, deadline, limits);
     return { bytes, contentType: response.headers['content-type'] };
   }
   throw new AppError('FETCH_TOO_MANY_REDIRECTS', `more than ${limits.maxRedirects} redirects from ${url.href}`);
@@ -93,7 +93,7 @@ function requestHeaders(url: URL, limits: FetchLimits, policy: AddressPolicy, de
     });
     request.once('error', (error) => {
       clearTimeout(connectTimer);
-      reject(toFetchError(error, url));
+      reject(callerAbort(limits, error) ?? toFetchError(error, url));
     });
   });
 }

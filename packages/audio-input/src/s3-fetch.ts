@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '@audio-index/shared';
 import { writeCapped } from './capped-write.ts';
-import type { FetchLimits } from './fetch-limits.ts';
+import { callerAbort, fetchDeadline, type FetchLimits } from './fetch-limits.ts';
 import { parseS3Url } from './s3-location.ts';
 
 /**
@@ -12,7 +12,7 @@ import { parseS3Url } from './s3-location.ts';
  */
 export async function fetchS3ObjectToFile(url: URL, targetPath: string, limits: FetchLimits, client: S3Client): Promise<number> {
   const { bucket, key } = parseS3Url(url);
-  const deadline = AbortSignal.timeout(limits.totalTimeoutMs);
+  const deadline = fetchDeadline(limits);
   let body: Readable;
   try {
     const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: deadline });
@@ -23,9 +23,9 @@ export async function fetchS3ObjectToFile(url: URL, targetPath: string, limits: 
     // An empty object may come without a body stream: it is zero bytes, which ffmpeg refuses as NOT_AUDIO.
     body = (answer.Body as Readable | undefined) ?? Readable.from([]);
   } catch (error) {
-    throw toS3FetchError(error, url, deadline);
+    throw callerAbort(limits, error) ?? toS3FetchError(error, url, deadline);
   }
-  return writeCapped(body, targetPath, limits.maxBytes, deadline);
+  return writeCapped(body, targetPath, limits.maxBytes, deadline, limits);
 }
 
 function toS3FetchError(error: unknown, url: URL, deadline: AbortSignal): AppError {

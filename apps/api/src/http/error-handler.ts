@@ -18,7 +18,6 @@ export function installErrorHandler(app: FastifyInstance): void {
     const unavailable = redisUnavailable(error);
     if (unavailable) {
       request.log.warn({ reason: (error as Error).message }, 'redis unavailable');
-      void reply.header('retry-after', '1');
       error = unavailable as unknown as FastifyError;
     }
     let code = errorCodeOf(error);
@@ -54,6 +53,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     // The client may still be sending the rest of an oversized body: close the connection
     // rather than leave a keep-alive socket with unread bytes for the next request.
     if (status === 413) void reply.header('connection', 'close');
+    // Every 503 is "try again": say when (backpressure sets its own, from the backlog).
+    if (status === 503 && !reply.hasHeader('retry-after')) {
+      const seconds = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      void reply.header('retry-after', String(typeof seconds === 'number' ? seconds : 1));
+    }
     const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
     void reply.status(status).send(body);
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { withUploadedAudio } from '../http/audio-upload.ts';
+import { clientGoneSignal } from '../http/client-gone.ts';
 import { errorResponses } from '../http/error-schema.ts';
 import { audioSearchQuerySchema, searchAnswerSchema, searchRequestSchema } from '../search/search-request.ts';
 import type { SearchService } from '../search/search-service.ts';
@@ -19,7 +20,7 @@ export function registerSearchRoutes(app: FastifyInstance, search: SearchService
         response: { 200: searchAnswerSchema, ...errorResponses },
       },
     },
-    async (request) => search.search(request.body),
+    async (request, reply) => search.search(request.body, clientGoneSignal(request, reply)),
   );
   routes.post(
     '/v1/search/audio',
@@ -32,7 +33,9 @@ export function registerSearchRoutes(app: FastifyInstance, search: SearchService
         response: { 200: searchAnswerSchema, ...errorResponses },
       },
     },
-    async (request) =>
-      withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(request.query.collection, request.query, filePath)),
+    async (request, reply) => {
+      const signal = clientGoneSignal(request, reply);
+      return withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(request.query.collection, request.query, filePath, signal));
+    },
   );
 }

@@ -9,6 +9,7 @@ import type { QueryEmbedders } from './query-embedders.ts';
 import { searchRecordings, type GroupBy, type RecordingResult, type SegmentResult } from './recording-search.ts';
 import type { SearchRequest } from './search-request.ts';
 import type { SnapshotRegistry } from './snapshot-registry.ts';
+import type { EmbeddingSlots } from './embedding-slots.ts';
 
 export interface SearchAnswer {
   collection: string;
@@ -42,9 +43,12 @@ export class SearchService {
     private readonly audio: AudioLoadOptions,
     private readonly maxK: number,
     private readonly timings: SearchTimings,
+    /** Caps concurrent audio queries (fetch + ffmpeg + inference); none: unbounded. */
+    private readonly slots?: EmbeddingSlots,
   ) {}
 
-  async search(request: SearchRequest): Promise<SearchAnswer> {
+  /** `signal`: the client went away; an audio query stops fetching, decoding and waiting. */
+  async search(request: SearchRequest, signal?: AbortSignal): Promise<SearchAnswer> {
     const snapshot = await this.snapshotFor(request.collection, request.k);
     let query: QuerySegments;
     if ('vector' in request.query) query = singleSegmentQuery(normaliseQueryVector(request.query.vector, snapshot.dim));
@@ -54,18 +58,25 @@ export class SearchService {
       query = storedRecordingQuery(stored, snapshot.dim);
     } else {
       const embedder = await this.embedders.forManifest(snapshot.manifest);
-      const samples = await loadAudioFromUrl(request.query.url, { ...this.audio, decode: this.decodeFor(embedder) });
-      query = await this.embed(embedder, samples, snapshot);
+      const url = request.query.url;
+      query = await this.bounded(signal, async () => {
+        const samples = await loadAudioFromUrl(url, { ...this.audio, fetch: { ...this.audio.fetch, signal }, decode: { ...this.decodeFor(embedder), signal } });
+        return this.embed(embedder, samples, snapshot);
+      });
     }
     return this.answer(snapshot, query, request);
   }
 
   /** An uploaded file, already on disk: decoded with the same duration and time limits as URL queries. */
-  async searchAudioFile(collection: string, shape: ResultShape, filePath: string): Promise<SearchAnswer> {
+  async searchAudioFile(collection: string, shape: ResultShape, filePath: string, signal?: AbortSignal): Promise<SearchAnswer> {
     const snapshot = await this.snapshotFor(collection, shape.k);
     const embedder = await this.embedders.forManifest(snapshot.manifest);
-    const samples = await decodeAudioFile(filePath, this.decodeFor(embedder));
-    return this.answer(snapshot, await this.embed(embedder, samples, snapshot), shape);
+    const query = await this.bounded(signal, async () => this.embed(embedder, await decodeAudioFile(filePath, { ...this.decodeFor(embedder), signal }), snapshot));
+    return this.answer(snapshot, query, shape);
+  }
+
+  private bounded<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    return this.slots ? this.slots.run(signal, work) : work();
   }
 
   private async snapshotFor(collection: string, k: number): Promise<LoadedSnapshot> {
