@@ -1,11 +1,21 @@
 import { commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
 import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
+import os from 'node:os';
 import { z } from 'zod';
 
 export const workerEnvSchema = z.object({
   ...commonEnvShape,
   ...modelEnvShape,
   ...segmentEnvShape,
+  /**
+   * Inference threads (one ONNX session each): one per core. With 1 (the old default) a
+   * 2-core worker left a core to ffmpeg alone and long recordings embedded at one core's pace
+   * (bench/ingest/RESULTS.md).
+   */
+  EMBED_THREADS: z.coerce.number().int().min(1).max(64).default(os.availableParallelism()),
+  /** Port of the worker's Prometheus endpoint (`GET /metrics`: per-stage ingest timing); unset: none. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
   /** Jobs in flight per worker process (fetching and decoding overlap with inference). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   /**

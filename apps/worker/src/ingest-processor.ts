@@ -1,9 +1,10 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import type { AudioLoadOptions } from '@audio-index/audio-input';
+import type { AudioLoadOptions, AudioLoadTimings } from '@audio-index/audio-input';
 import { loadAudioFromUrl } from '@audio-index/audio-input';
 import { jobCatalog, type BatchLedger, type CollectionSettings, type IngestItemPayload, type Logger } from '@audio-index/shared';
 import type { EmbedderCache } from './embedder-cache.ts';
+import type { IngestMetrics } from './ingest-metrics.ts';
 import { failureOf, isFinalAttempt } from './job-outcome.ts';
 
 export interface IngestProcessorDeps {
@@ -14,6 +15,7 @@ export interface IngestProcessorDeps {
   settings: CollectionSettings;
   audio: AudioLoadOptions;
   logger: Logger;
+  metrics?: IngestMetrics;
 }
 
 /**
@@ -29,11 +31,17 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     if (!parsed.success) throw new UnrecoverableError(`bad ingest payload: ${parsed.error.message}`);
     const item: IngestItemPayload = parsed.data;
     const started = performance.now();
+    // First attempts only: a retry's wait is mostly its backoff, not the queue.
+    if (job.attemptsMade === 0 && job.processedOn) deps.metrics?.observe('queue_wait', (job.processedOn - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     try {
       const embedder = await deps.embedders.forJob(item.collection, item.model);
-      const samples = await loadAudioFromUrl(item.url, { ...deps.audio, decode: { ...deps.audio.decode, sampleRate: embedder.sampleRate } });
+      const timings: AudioLoadTimings = { fetchSeconds: 0, decodeSeconds: 0 };
+      const samples = await loadAudioFromUrl(item.url, { ...deps.audio, decode: { ...deps.audio.decode, sampleRate: embedder.sampleRate } }, timings);
+      const audioSeconds = samples.length / embedder.sampleRate;
       const segmentation = await deps.settings.forCollection(item.collection);
+      const embedStarted = performance.now();
       const { vectors, segments } = await embedder.embedSegments(samples, segmentation);
+      const appendStarted = performance.now();
       const entryId = await deps.ledger.recordEmbedded(item.collection, job.id!, {
         op: 'upsert',
         id: item.itemId,
@@ -47,6 +55,13 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
         batchId: item.batchId,
         generation: item.generation,
       });
+      if (deps.metrics) {
+        deps.metrics.observe('fetch', timings.fetchSeconds);
+        deps.metrics.observe('decode', timings.decodeSeconds);
+        deps.metrics.observe('embed', (appendStarted - embedStarted) / 1000);
+        deps.metrics.observe('stream_append', (performance.now() - appendStarted) / 1000);
+        deps.metrics.countAudio(audioSeconds, segments.length);
+      }
       deps.logger.debug({ jobId: job.id, itemId: item.itemId, segments: segments.length, ms: Math.round(performance.now() - started) }, 'embedded');
       return { entryId };
     } catch (error) {

@@ -4,11 +4,16 @@ import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRe
 import type { WorkerConfig } from './env.ts';
 import { EmbedderCache } from './embedder-cache.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
+import { IngestMetrics, serveMetrics, type MetricsEndpoint } from './ingest-metrics.ts';
 import { routeJobsByName } from './job-router.ts';
 import { createListingProcessor } from './listing-processor.ts';
 
 export interface RunningWorker {
   readonly embedder: Embedder;
+  /** Per-stage ingest timing; served on WORKER_METRICS_PORT when set. */
+  readonly metrics: IngestMetrics;
+  /** The port `GET /metrics` listens on (WORKER_METRICS_PORT=0 picks a free one); unset: none. */
+  readonly metricsPort: number | undefined;
   /**
    * Stops taking jobs and lets active ones finish for up to SHUTDOWN_GRACE_MS; jobs still
    * running then are released (their embeds fail as EMBEDDER_CLOSED, a transient code, and
@@ -23,6 +28,10 @@ const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
 
 export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
   const logger = createLogger('worker', config.LOG_LEVEL);
+  const metrics = new IngestMetrics();
+  // First, so a taken port fails the start before any job can run (the caller exits on it).
+  const metricsEndpoint: MetricsEndpoint | undefined =
+    config.WORKER_METRICS_PORT === undefined ? undefined : await serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST);
   // Fails here, at start, when the model or the execution provider is unusable.
   const embedderOptions = {
     executionProvider: config.EXECUTION_PROVIDER,
@@ -45,6 +54,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       ledger,
       settings: new CollectionSettings(redis, keys, segmentationFromEnv(config)),
       logger,
+      metrics,
       audio: {
         fetch: {
           maxBytes: config.FETCH_MAX_BYTES,
@@ -84,7 +94,10 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   // Connection errors are the connections' to report (once per outage); others are logged.
   reportQueueErrors(worker, 'worker', logger);
   reportQueueErrors(queue, 'ingest queue', logger);
-  logger.info({ model: embedder.modelId, dim: embedder.dim, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  logger.info(
+    { model: embedder.modelId, dim: embedder.dim, concurrency: config.WORKER_CONCURRENCY, threads: config.EMBED_THREADS, metricsPort: metricsEndpoint?.port },
+    'worker started',
+  );
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     const closing = worker.close();
@@ -95,6 +108,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     // left to BullMQ's stalled-job check, which hands it to another worker after its lock lapses.
     if (!finished) await settlesWithin(closing, 2_000);
     await queue.close();
+    await metricsEndpoint?.close();
     s3.destroy();
     queueConnection.disconnect();
     redis.disconnect();
@@ -102,6 +116,8 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   };
   return {
     embedder,
+    metrics,
+    metricsPort: metricsEndpoint?.port,
     stop: () => (stopping ??= stop()),
   };
 }
