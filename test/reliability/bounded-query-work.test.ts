@@ -130,9 +130,9 @@ describe('bounded audio-query work in the API (api and indexer processes, real R
     expect(scratch()).toEqual([]);
   });
 
-  /** A raw upload that sends `sent` of `declared` bytes, then does what `then` says. */
+  /** A raw upload that declares `declared` bytes and sends `sent`; the caller decides what comes next. */
   function partialUpload(declared: number, sent: number): net.Socket {
-    const { port } = new URL(api.url);
+    const { port } = new URL(api.url!);
     const socket = net.connect(Number(port), '127.0.0.1');
     socket.on('error', () => undefined);
     socket.write(
