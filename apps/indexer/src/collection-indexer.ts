@@ -18,6 +18,7 @@ import { CollectionMaintenance, type MergeTotals } from './collection-maintenanc
 import { CollectionState, type PendingRow } from './collection-state.ts';
 import { GenerationBuild, servedItems } from './generation-build.ts';
 import type { IndexerConfig } from './env.ts';
+import type { IndexerMetrics } from './indexer-metrics.ts';
 import { pointLatestAt, repairLatest } from './latest-pointer.ts';
 import { LeaderLock } from './leader-lock.ts';
 import { LostLeadershipError } from './lost-leadership-error.ts';
@@ -49,6 +50,7 @@ export interface CollectionIndexerDeps {
   keys: RedisKeys;
   config: IndexerConfig;
   logger: Logger;
+  metrics?: IndexerMetrics;
 }
 
 /**
@@ -430,6 +432,7 @@ export class CollectionIndexer {
     if (written.next && !written.manifest.next) this.log.info({ version: state.version, generation: state.generation, model: state.model }, 'reindex ended');
     this.latestBehind = true;
     await this.keepLatestCurrent(state);
+    this.deps.metrics?.published((Date.now() - started) / 1000, applied.entryIds);
     this.log.info(
       { version: state.version, count: written.manifest.count, shards: written.manifest.shards.length, ms: Date.now() - started },
       'published snapshot',

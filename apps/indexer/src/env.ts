@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 export const indexerEnvSchema = z.object({
   ...commonEnvShape,
+  /** Port of the indexer's Prometheus endpoint (`GET /metrics`: publish and served timing); unset: none. */
+  INDEXER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  INDEXER_METRICS_HOST: z.string().default('0.0.0.0'),
   /** Publish at least this often while changes are pending (ms). */
   PUBLISH_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
   /** ...or as soon as this many changes are pending, whichever comes first. */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { createRedisConnection, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
 import { CollectionIndexer } from './collection-indexer.ts';
 import type { IndexerConfig } from './env.ts';
+import type { IndexerMetrics } from './indexer-metrics.ts';
 import { StreamWatcher } from './stream-watcher.ts';
 
 interface RunningCollection {
@@ -38,6 +39,7 @@ export class IndexerService {
     private readonly store: ObjectStore,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
+    private readonly metrics?: IndexerMetrics,
   ) {
     this.watcher = new StreamWatcher(createRedisConnection(config.REDIS_URL, `${keys.namespace}-indexer-watch`), logger);
   }
@@ -84,8 +86,8 @@ export class IndexerService {
   }
 
   private createIndexer(collection: string): CollectionIndexer {
-    const { config, redis, store, keys, logger } = this;
-    return new CollectionIndexer({ collection, streamWatcher: this.watcher, redis, store, keys, config, logger });
+    const { config, redis, store, keys, logger, metrics } = this;
+    return new CollectionIndexer({ collection, streamWatcher: this.watcher, redis, store, keys, config, logger, ...(metrics ? { metrics } : {}) });
   }
 
   /**

@@ -1,13 +1,22 @@
 import { createLogger, createObjectStore, createRedisConnection, createRedisKeys, ReindexSchedule } from '@audio-index/shared';
 import type { IndexerConfig } from './env.ts';
 import { IndexerService } from './indexer-service.ts';
+import { IndexerMetrics, serveIndexerMetrics, type MetricsEndpoint } from './indexer-metrics.ts';
 
 export interface RunningIndexer {
+  /** Publish timing; served on INDEXER_METRICS_PORT when set. */
+  readonly metrics: IndexerMetrics;
+  /** The port `GET /metrics` listens on (INDEXER_METRICS_PORT=0 picks a free one); unset: none. */
+  readonly metricsPort: number | undefined;
   stop(): Promise<void>;
 }
 
 export async function startIndexer(config: IndexerConfig): Promise<RunningIndexer> {
   const logger = createLogger('indexer', config.LOG_LEVEL);
+  const metrics = new IndexerMetrics();
+  // First, so a taken port fails the start before anything is published (the caller exits on it).
+  const metricsEndpoint: MetricsEndpoint | undefined =
+    config.INDEXER_METRICS_PORT === undefined ? undefined : await serveIndexerMetrics(metrics.registry, config.INDEXER_METRICS_PORT, config.INDEXER_METRICS_HOST);
   const redis = createRedisConnection(config.REDIS_URL, 'indexer');
   const store = createObjectStore(config);
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
@@ -25,13 +34,16 @@ export async function startIndexer(config: IndexerConfig): Promise<RunningIndexe
     redis.disconnect();
     throw error;
   }
-  const service = new IndexerService(config, redis, store, keys, logger);
+  const service = new IndexerService(config, redis, store, keys, logger, metrics);
   service.start();
-  logger.info({ store: store.location }, 'indexer started');
+  logger.info({ store: store.location, metricsPort: metricsEndpoint?.port }, 'indexer started');
   return {
+    metrics,
+    metricsPort: metricsEndpoint?.port,
     async stop() {
       await schedule.close();
       await service.stop();
+      await metricsEndpoint?.close();
       await store.close();
       redis.disconnect();
     },
