@@ -56,6 +56,18 @@ log(`${recordings.length} recordings (${(indexedHours * 60).toFixed(1)} min), ${
 const decoded = new Map<string, Promise<Float32Array>>();
 const model = resolveModel(options.model);
 const embedder = await createEmbedder({ model: model.model, executionProvider: 'cpu', threads: Number(options.threads) });
+const f3 = (value: number) => value.toFixed(3);
+const lengths = [...new Set(queries.map((q) => q.seconds))].sort((a, b) => a - b);
+
+function formatRow(row: Row): string {
+  const cells = lengths.flatMap((length) => {
+    const { byVariant } = row.summary.get(length)!;
+    return [VARIANTS.map((v) => f3(byVariant.get(v)!.recallAt1)).join(' / '), VARIANTS.map((v) => f3(byVariant.get(v)!.located)).join(' / ')];
+  });
+  const search = lengths.map((l) => row.searchMsPerQuery[l]!.toFixed(1)).join(', ');
+  return `| ${row.settings.segmentSeconds} / ${row.settings.hopSeconds} | ${(row.rows / indexedHours).toFixed(0)} | ${row.embedSecondsPerHour.toFixed(0)} | ${cells.join(' | ')} | ${search} | ${meetsTargets(row.summary) ? '✓' : '✗'} |`;
+}
+
 interface Row {
   settings: SegmentSettings;
   rows: number;
@@ -95,6 +107,7 @@ try {
       searchMsPerQuery: Object.fromEntries([...searchMs].map(([length, list]) => [length, median(list)])),
       summary,
     });
+    log(`row: ${formatRow(rows.at(-1)!)}`);
     log(`${settings.segmentSeconds}/${settings.hopSeconds}: ${[...summary].map(([length, s]) => `${length}s R@1 ${s.all.recallAt1.toFixed(3)} located ${s.all.located.toFixed(3)}`).join('; ')}`);
   }
 } finally {
@@ -117,8 +130,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-const f3 = (value: number) => value.toFixed(3);
-const lengths = [...new Set(queries.map((q) => q.seconds))].sort((a, b) => a - b);
 const variantNames = VARIANTS.join(' / ');
 console.log(`\`\`\`sh\nnpx tsx bench/segments/sweep.ts --model ${options.model} --settings ${options.settings} --short ${options.short} --long ${options.long} --threads ${options.threads}\n\`\`\``);
 console.log('');
@@ -130,12 +141,4 @@ console.log(`Cells per excerpt length: ${variantNames}. "located": ranked first 
 console.log('');
 console.log(`| segment / hop | rows per hour | embed s per audio hour | ${lengths.map((l) => `${l} s R@1 | ${l} s located`).join(' | ')} | search ms per query (${lengths.map((l) => `${l} s`).join(', ')}) | targets |`);
 console.log(`|---|---|---|${lengths.map(() => '---|---|').join('')}---|---|`);
-for (const row of rows) {
-  const cells = lengths.flatMap((length) => {
-    const { byVariant } = row.summary.get(length)!;
-    return [VARIANTS.map((v) => f3(byVariant.get(v)!.recallAt1)).join(' / '), VARIANTS.map((v) => f3(byVariant.get(v)!.located)).join(' / ')];
-  });
-  console.log(
-    `| ${row.settings.segmentSeconds} / ${row.settings.hopSeconds} | ${(row.rows / indexedHours).toFixed(0)} | ${row.embedSecondsPerHour.toFixed(0)} | ${cells.join(' | ')} | ${lengths.map((l) => row.searchMsPerQuery[l]!.toFixed(1)).join(', ')} | ${meetsTargets(row.summary) ? '✓' : '✗'} |`,
-  );
-}
+for (const row of rows) console.log(formatRow(row));
