@@ -9,6 +9,7 @@ import {
 import { LoadedShard } from './loaded-shard.ts';
 import { LoadedSnapshot } from './loaded-snapshot.ts';
 import type { SearchThreadPool } from './search-thread-pool.ts';
+import { redisUnavailable } from '../http/request-redis.ts';
 
 export interface SnapshotRegistryOptions {
   store: ObjectStore;
@@ -86,7 +87,10 @@ export class SnapshotRegistry {
       // Served collections no longer named were deleted: refreshing finds no LATEST and forgets them.
       await Promise.all([...new Set([...collections, ...this.current.keys()])].map((collection) => this.refresh(collection)));
     } catch (error) {
-      this.options.logger.error({ err: error }, 'snapshot poll failed');
+      // Redis down is logged once by the connection's health watch; the command connection
+      // fails each poll at once now (http/request-redis.ts), so no stack per poll for that.
+      if (redisUnavailable(error)) this.options.logger.debug({ reason: (error as Error).message }, 'snapshot poll skipped: Redis unavailable');
+      else this.options.logger.error({ err: error }, 'snapshot poll failed');
     }
   }
 
