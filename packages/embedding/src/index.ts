@@ -7,3 +7,6 @@ export { l2Normalise } from './l2-normalise.ts';
 export { loadModelCard, ModelCardSchema, type ModelCard, type ModelCardFile } from './model-card.ts';
 export { planWindows, type AudioWindow } from './audio-windows.ts';
 export { SILENCE_PEAK } from './audio-checks.ts';
+/** One session on the calling thread, no pool: for the plain-loop reference in bench/ingest (it blocks its thread). */
+export { createInferenceSession } from './execution-provider.ts';
+export { embedClips } from './clip-embedding.ts';
