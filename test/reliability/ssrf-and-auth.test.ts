@@ -81,6 +81,12 @@ describe('SSRF: every private, loopback and link-local target is refused with FE
       'IPv6 link-local [fe80::1]': 'http://[fe80::1]/a.wav',
       'IPv6 unique local [fc00::1]': 'http://[fc00::1]/a.wav',
       'IPv6 metadata [fd00:ec2::254]': 'http://[fd00:ec2::254]/latest/meta-data/',
+      'IPv4-compatible [::7f00:1] (127.0.0.1)': `http://[::7f00:1]:${port}/ok.wav`,
+      'IPv4-compatible [::a00:1] (10.0.0.1)': 'http://[::a00:1]/a.wav',
+      'local-use NAT64 [64:ff9b:1::a00:1]': 'http://[64:ff9b:1::a00:1]/a.wav',
+      '6to4 [2002:7f00:1::1] (127.0.0.1)': `http://[2002:7f00:1::1]:${port}/ok.wav`,
+      '6to4 [2002:a9fe:a9fe::] (metadata)': 'http://[2002:a9fe:a9fe::]/latest/meta-data/',
+      'Teredo [2001:0:4136:e378:8000:63bf:3fff:fdd2]': 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/a.wav',
       'name resolving to loopback (localhost)': `http://localhost:${port}/ok.wav`,
       'https to loopback': `https://127.0.0.1:${port}/ok.wav`,
       'redirect to loopback': servers.archive.url('/redirect-to-loopback'),
@@ -110,6 +116,10 @@ describe('SSRF: every private, loopback and link-local target is refused with FE
       return `${name}: ${failure ? `${failure.code} x${failure.attempts}` : 'embedded'}`;
     });
     expect(outcomes).toEqual(names.map((name) => `${name}: FETCH_FORBIDDEN_ADDRESS x1`));
+    // A name's resolved address is not echoed: it would map the private network for the caller.
+    const byName = byId.get(`t${names.indexOf('name resolving to loopback (localhost)')}`)!;
+    expect(byName.message).toContain('localhost');
+    expect(byName.message).not.toMatch(/127\.0\.0\.1|::1/);
     expect(status).toMatchObject({ total: names.length, failed: names.length, embedded: 0, indexed: 0 });
     expect(servers.internal.hits('/ok.wav') + servers.internal.hits('/latest/meta-data/')).toBe(0);
     expect(system.crashes()).toEqual([]);
@@ -120,6 +130,7 @@ describe('SSRF: every private, loopback and link-local target is refused with FE
     for (const [name, url] of Object.entries(targets)) {
       const answer = await system.call<ErrorBody>('POST', '/v1/search', { body: { collection, k: 1, query: { url } } });
       outcomes.push(`${name}: ${answer.status} ${answer.body?.error?.code}`);
+      if (name.includes('localhost')) expect(answer.body.error.message).not.toMatch(/127\.0\.0\.1|::1/);
     }
     expect(outcomes).toEqual(Object.keys(targets).map((name) => `${name}: 422 FETCH_FORBIDDEN_ADDRESS`));
     expect(servers.internal.hits('/ok.wav') + servers.internal.hits('/latest/meta-data/')).toBe(0);

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { collectionNameSchema, errorCodeOf, isPermanentCode } from '@audio-index/shared';
+import { collectionNameSchema, errorCodeOf, isAppError, isPermanentCode } from '@audio-index/shared';
 
 export interface JobFailure {
   code: string;
@@ -9,9 +9,13 @@ export interface JobFailure {
 }
 
 export function failureOf(error: unknown, job: Job): JobFailure {
+  const code = errorCodeOf(error);
+  // Only our own codes carry a message meant for the caller; anything else (an errno, a
+  // driver's error) may name local paths or hosts, so the batch gets a generic one.
+  const ours = code !== 'INTERNAL' || isAppError(error);
   return {
-    code: errorCodeOf(error),
-    message: error instanceof Error ? error.message : String(error),
+    code,
+    message: ours && error instanceof Error ? error.message : 'internal error (see the worker log)',
     attempts: job.attemptsMade + 1,
   };
 }

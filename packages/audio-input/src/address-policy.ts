@@ -27,7 +27,11 @@ for (const [network, prefix] of [
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
+  ['::', 96], // IPv4-compatible (::a.b.c.d, deprecated): reaches the IPv4 host on some stacks
   ['64:ff9b::', 96], // NAT64 can reach IPv4 private space
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): a site's own translator, same reach
+  ['2002::', 16], // 6to4: embeds an IPv4 address (2002:7f00:1:: is 127.0.0.1's)
+  ['2001::', 32], // Teredo: tunnels to an embedded (obfuscated) IPv4 address
 ] as const) {
   forbidden.addSubnet(network, prefix, 'ipv6');
 }

@@ -24,6 +24,9 @@ export async function writeCapped(body: Readable, targetPath: string, maxBytes: 
     if (error instanceof AppError) throw error;
     const abandoned = callerAbort(caller, error);
     if (abandoned) throw abandoned;
+    // Our own scratch file failed (disk full, no permission): nothing the source did, and its
+    // errno message names a local path, which must not reach a batch or a client.
+    if ((error as NodeJS.ErrnoException).path === targetPath) throw new AppError('INTERNAL', 'the download could not be written to scratch space', { cause: error });
     if (deadline.aborted) throw new AppError('FETCH_FAILED', 'download did not finish within the time limit', { cause: error });
     throw new AppError('FETCH_FAILED', `download failed: ${(error as Error).message}`, { cause: error });
   }

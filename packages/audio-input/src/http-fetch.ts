@@ -61,7 +61,8 @@ function guardedLookup(policy: AddressPolicy): LookupFunction {
       const list = addresses as dns.LookupAddress[];
       const refused = list.find((entry) => !policy.isAllowed(entry.address));
       if (refused) {
-        return callback(new AppError('FETCH_FORBIDDEN_ADDRESS', `${hostname} resolves to forbidden address ${refused.address}`), '', 0);
+        // The address stays out of the message: it would map the private network for the caller.
+        return callback(new AppError('FETCH_FORBIDDEN_ADDRESS', `${hostname} resolves to a forbidden address`), '', 0);
       }
       if (options.all) return callback(null, list);
       const first = list[0];

@@ -97,11 +97,20 @@ export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
 }
 
-/** Errors from other packages (e.g. EmbeddingError) carry a string `code` too. */
-export function errorCodeOf(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
+const knownCodes: ReadonlySet<string> = new Set<string>(ErrorCodes);
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && knownCodes.has(code);
+}
+
+/**
+ * The stable code of an error: an AppError's, or one of the list carried by another package's
+ * error (EmbeddingError's codes are in it). Anything else is INTERNAL: Node's errno codes
+ * (`ECONNRESET`, `ENOENT`), ioredis' and the AWS SDK's names say how something broke inside,
+ * and must become neither an item's failure code nor an HTTP answer.
+ */
+export function errorCodeOf(error: unknown): ErrorCode {
+  if (error && typeof error === 'object' && 'code' in error && isErrorCode(error.code)) return error.code;
   return 'INTERNAL';
 }
 

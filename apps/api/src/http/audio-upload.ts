@@ -27,6 +27,9 @@ export async function withUploadedAudio<T>(request: FastifyRequest, maxBytes: nu
     if (!file) throw new AppError('VALIDATION_FAILED', 'the multipart body holds no file');
     source = file.file;
   } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
+    // A body that says up front it is too large is refused before a byte is staged.
+    const declared = Number(request.headers['content-length']);
+    if (declared > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes, declared } });
     source = request.body as Readable;
   } else {
     throw new AppError('VALIDATION_FAILED', 'send the audio as the raw body (audio/* or application/octet-stream) or as a multipart file');

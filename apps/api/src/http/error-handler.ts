@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { errorCodeOf } from '@audio-index/shared';
+import { errorCodeOf, type ErrorCode } from '@audio-index/shared';
 import { httpStatusOf } from './error-status.ts';
 import { redisUnavailable } from './request-redis.ts';
 
@@ -9,8 +9,10 @@ export interface ErrorBody {
 }
 
 /**
- * Every error leaves as `{error:{code,message,details}}`. Unknown faults are logged with
- * their stack and answered with a generic message: no internals reach the caller.
+ * Every error leaves as `{error:{code,message,details}}` with a code of the shared list.
+ * Anything that is not an AppError-style code (an errno, a driver's error, a bug) is logged
+ * with its stack and the request id, and answered as a 500 INTERNAL that carries only the
+ * request id: no internals reach the caller.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -20,7 +22,8 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.warn({ reason: (error as Error).message }, 'redis unavailable');
       error = unavailable as unknown as FastifyError;
     }
-    let code = errorCodeOf(error);
+    const rawCode: unknown = error.code;
+    let code: ErrorCode = errorCodeOf(error);
     let status = httpStatusOf(code);
     let message = error.message;
     let details = (error as { details?: unknown }).details;
@@ -39,16 +42,17 @@ export function installErrorHandler(app: FastifyInstance): void {
       code = 'RATE_LIMITED';
       status = 429;
       details = undefined;
-    } else if (code.startsWith('FST_')) {
+    } else if (typeof rawCode === 'string' && rawCode.startsWith('FST_') && (error.statusCode ?? 500) < 500) {
       // Fastify's own rejections (body too large, bad JSON, wrong content type).
       status = error.statusCode ?? 400;
-      code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'VALIDATION_FAILED' : status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED';
-      if (status >= 500) message = 'internal error';
+      code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED';
       details = undefined;
-    } else if (status >= 500 && code === 'INTERNAL') {
+    } else if (code === 'INTERNAL') {
+      // Not one of ours, or our own INTERNAL (whose message may name paths or commands).
       request.log.error({ err: error }, 'unhandled error');
-      message = 'internal error';
-      details = undefined;
+      status = 500;
+      message = `internal error (request ${request.id})`;
+      details = { requestId: request.id };
     }
     // The client may still be sending the rest of an oversized body: close the connection
     // rather than leave a keep-alive socket with unread bytes for the next request.
