@@ -6,8 +6,14 @@ export const indexerEnvSchema = z.object({
   /** Port of the indexer's Prometheus endpoint (`GET /metrics`: publish and served timing); unset: none. */
   INDEXER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   INDEXER_METRICS_HOST: z.string().default('0.0.0.0'),
-  /** Publish at least this often while changes are pending (ms). */
-  PUBLISH_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
+  /**
+   * Publish at least this often while changes are pending (ms): also the most an item waits
+   * between its stream append and the publish that serves it. 1000 made that wait (stage
+   * `served`) ~0.9-1.1 s of a 4-recording batch's 6-7.5 s; 250 made it ~0.3-0.4 s, with as
+   * many publishes (3-4) in the run (bench/ingest/RESULTS.md). Under steady ingest a shorter
+   * interval means more, smaller shards, which compaction merges (COMPACTION_FAN_IN).
+   */
+  PUBLISH_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(250),
   /** ...or as soon as this many changes are pending, whichever comes first. */
   PUBLISH_MAX_CHANGES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Leader lock lifetime; a standby takes over within about this long after a crash (ms). */
