@@ -61,7 +61,7 @@ describe('CLI failures are one line with the cause and the fix, and a documented
     fs.rmSync(directory, { recursive: true, force: true });
   });
 
-  const withApi = (...args: string[]) => ['--api', api.url, '--key', KEY, ...args];
+  const withApi = (...args: string[]) => ['--api', api.url!, '--key', KEY, ...args];
 
   it('a missing file: exit 1, names the path and what to check', async () => {
     const missing = path.join(directory, 'no-such-clip.wav');
@@ -78,8 +78,8 @@ describe('CLI failures are one line with the cause and the fix, and a documented
   });
 
   it('401 without a key and with a wrong one: exit 6, says which flag or variable', async () => {
-    expectOneActionableLine(await cli(['--api', api.url, 'collections']), 6, /UNAUTHORIZED: the API needs a key: pass --key <key> or set AUDIO_INDEX_API_KEY/);
-    expectOneActionableLine(await cli(['--api', api.url, '--key', 'wrong', 'collections']), 6, /UNAUTHORIZED: the key given was refused/);
+    expectOneActionableLine(await cli(['--api', api.url!, 'collections']), 6, /UNAUTHORIZED: the API needs a key: pass --key <key> or set AUDIO_INDEX_API_KEY/);
+    expectOneActionableLine(await cli(['--api', api.url!, '--key', 'wrong', 'collections']), 6, /UNAUTHORIZED: the key given was refused/);
   });
 
   it('an unknown collection: exit 2, the API code and how to list collections', async () => {

@@ -38,7 +38,7 @@ describe('audio-index doctor', () => {
   async function doctor(...args: string[]): Promise<{ code: number; stdout: string }> {
     const options = { timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env } };
     try {
-      const { stdout } = await run('node', [cliPath, '--api', api.url, ...args, 'doctor'], options);
+      const { stdout } = await run('node', [cliPath, '--api', api.url!, ...args, 'doctor'], options);
       return { code: 0, stdout };
     } catch (error) {
       const failed = error as { code: number; stdout: string };

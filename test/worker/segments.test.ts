@@ -37,8 +37,9 @@ describe('segments in the worker', () => {
     const batchId = await harness.submit(collection, [{ id: file, url: pathToFileURL(path.join(fileRoot, file)).href }]);
     const status = await harness.waitForOutcomes(batchId);
     expect(status, JSON.stringify(status.failures)).toMatchObject({ embedded: 1, failed: 0 });
-    const [[, fields]] = (await harness.redis.xrangeBuffer(harness.keys.stream(collection), '-', '+')) as [string, Buffer[]][];
-    const entry = decodeStreamFields(fields!);
+    const entries = await harness.redis.xrangeBuffer(harness.keys.stream(collection), '-', '+');
+    expect(entries).toHaveLength(1);
+    const entry = decodeStreamFields(entries[0]![1]);
     if (entry.op !== 'upsert') throw new Error('expected an upsert');
     return entry;
   }

@@ -55,7 +55,7 @@ export async function feedVectors(
   setup: IndexerTestSetup,
   batchId: string,
   ids: readonly string[],
-  options: { dim: number; revision?: number; modelId?: string; segmentsOf?: (id: string) => number },
+  options: { dim: number; revision?: number; modelId?: string; segmentsOf?: (id: string) => number | undefined },
 ): Promise<void> {
   const ledger = new BatchLedger(redis, setup.keys);
   for (const id of ids) {
