@@ -12,6 +12,8 @@ export class AppliedEntries {
   firstAppliedAt: number | undefined;
   /** Goes with the commit (reindex start/end). */
   readonly extras: CommitExtras = {};
+  /** The items these entries change, for the "served" log lines once LATEST names their version. */
+  readonly items: { itemId: string; batchId: string | undefined; entryId: string; op: 'upsert' | 'delete' }[] = [];
 
   add(entryId: string): void {
     this.entryIds.push(entryId);

@@ -228,6 +228,10 @@ export class CollectionIndexer {
     }
     // Entries at or below the snapshot's offset are in it already: only acknowledge them.
     const alreadyPublished = compareStreamIds(entry.id, state.streamOffset) <= 0;
+    if (operation.op === 'upsert' || operation.op === 'delete') {
+      applied.items.push({ itemId: operation.id, batchId: operation.batchId, entryId: entry.id, op: operation.op });
+      this.log.debug({ itemId: operation.id, batchId: operation.batchId, entryId: entry.id, op: operation.op, alreadyPublished }, 'applied');
+    }
     if (operation.op === 'activate') {
       if (!alreadyPublished) {
         if (state.build) this.endBuild(state, applied, 'REINDEX_ABANDONED', `snapshot version ${operation.version} was activated while the reindex ran`);
@@ -438,6 +442,10 @@ export class CollectionIndexer {
       'published snapshot',
     );
     await redis.publish(keys.snapshotChannel, JSON.stringify({ collection, version: state.version }));
+    // One line per item at debug, so one item can be followed from accept to served.
+    if (this.log.isLevelEnabled('debug')) {
+      for (const item of applied.items) this.log.debug({ ...item, version: state.version }, 'served');
+    }
   }
 
   /**

@@ -30,6 +30,9 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     const parsed = spec.payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`bad ingest payload: ${parsed.error.message}`);
     const item: IngestItemPayload = parsed.data;
+    // Every line about this job carries its job, item, batch and collection (README, "Following one item").
+    const log = deps.logger.child({ jobId: job.id, itemId: item.itemId, batchId: item.batchId, collection: item.collection });
+    log.debug({ attempt: job.attemptsMade + 1, url: item.url }, 'job started');
     const started = performance.now();
     // First attempts only: a retry's wait is mostly its backoff, not the queue.
     if (job.attemptsMade === 0 && job.processedOn) deps.metrics?.observe('queue_wait', (job.processedOn - job.timestamp - (job.opts.delay ?? 0)) / 1000);
@@ -62,13 +65,16 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
         deps.metrics.observe('stream_append', (performance.now() - appendStarted) / 1000);
         deps.metrics.countAudio(audioSeconds, segments.length);
       }
-      deps.logger.debug({ jobId: job.id, itemId: item.itemId, segments: segments.length, ms: Math.round(performance.now() - started) }, 'embedded');
+      log.debug({ entryId, segments: segments.length, audioSeconds, ms: Math.round(performance.now() - started) }, 'embedded');
       return { entryId };
     } catch (error) {
       const failure = failureOf(error, job);
-      if (!isFinalAttempt(failure, job)) throw error; // BullMQ retries with backoff
+      if (!isFinalAttempt(failure, job)) {
+        log.debug({ code: failure.code, attempt: job.attemptsMade + 1 }, 'attempt failed; retrying with backoff');
+        throw error; // BullMQ retries with backoff
+      }
       await deps.ledger.recordFailure(item.collection, item.batchId, job.id!, { id: item.itemId, url: item.url, ...failure });
-      deps.logger.info({ jobId: job.id, itemId: item.itemId, code: failure.code, attempts: failure.attempts }, 'item failed');
+      log.info({ code: failure.code, attempts: failure.attempts }, 'item failed');
       throw new UnrecoverableError(`${failure.code}: ${failure.message}`);
     }
   };

@@ -16,6 +16,9 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: IngestProduce
       return reply.status(202).send({ ...accepted, accepted: 0, items: [] });
     }
     const accepted = await ingest.accept(parseRequest(ingestRequestSchema, request.body));
+    request.log.info({ batchId: accepted.batchId, collection: accepted.collection, accepted: accepted.accepted }, 'accepted batch');
+    // Dropped cheaply by pino unless LOG_LEVEL=debug.
+    for (const item of accepted.items) request.log.debug({ batchId: accepted.batchId, itemId: item.id, url: item.url }, 'accepted item');
     return reply.status(202).send(accepted);
   });
 
