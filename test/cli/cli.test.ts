@@ -76,7 +76,7 @@ describe('audio-index CLI against a running system', () => {
     expect(unknownBatch.code).toBe(2);
     expect(JSON.parse(unknownBatch.stdout)).toMatchObject({ error: { code: 'BATCH_NOT_FOUND' } });
     const wrongKey = await run('node', [cliPath, '--api', system.api.url, '--key', 'wrong', 'status', 'x']).catch((error: { code: number; stderr: string }) => error);
-    expect(wrongKey).toMatchObject({ code: 2 });
+    expect(wrongKey).toMatchObject({ code: 6 }); // unauthorized (apps/cli/src/exit-codes.ts)
     expect((wrongKey as { stderr: string }).stderr).toContain('UNAUTHORIZED');
   });
 

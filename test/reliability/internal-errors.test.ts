@@ -76,6 +76,9 @@ describe('only AppError codes reach clients and batches', () => {
       expect(answer.body.error.message).toBe(`internal error (request ${answer.body.error.details!.requestId})`);
       expect(JSON.stringify(answer.body)).not.toMatch(/EPERM|immutable-tmp|at .*\.[tj]s:\d+/);
     }
+    // The answer can arrive before the child's log line reaches our pipe.
+    const logged = /"reqId":"req-upload".*"msg":"unhandled error"|"msg":"unhandled error".*"reqId":"req-upload"/;
+    for (let waited = 0; waited < 5000 && !logged.test(system.apis[0]!.output()); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     const log = system.apis[0]!.output();
     for (const id of ['req-upload']) expect(log).toMatch(new RegExp(`"reqId":"${id}".*"msg":"unhandled error"|"msg":"unhandled error".*"reqId":"${id}"`));
     expect(system.crashes()).toEqual([]);

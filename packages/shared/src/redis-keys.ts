@@ -27,9 +27,11 @@ export function createRedisKeys(namespace = 'ai') {
     batchCollection: (batchId: string) => `${meta}:batch-collection:${batchId}`,
     /**
      * Prefix of the API's rate-limit counters (`key:<digest>` or `ip:<address>` follow), one
-     * single-key counter each with the window as its TTL, shared by every API replica.
+     * single-key counter each with the window as its TTL, shared by every API replica. Tagged
+     * like every key (Cluster deployments audit for untagged keys); single-key commands only,
+     * so sharing one slot costs nothing but that slot's share of request traffic.
      */
-    rateLimitPrefix: `${namespace}:rate-limit:`,
+    rateLimitPrefix: `${namespace}:{${namespace}.rate-limit}:`,
     /** Pub/sub channel carrying `{collection, version}` whenever a snapshot is published. */
     snapshotChannel: `${namespace}:snapshots`,
 
