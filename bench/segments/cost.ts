@@ -31,6 +31,8 @@ const { values: options } = parseArgs({
     rows: { type: 'string', default: '56' },
     repeat: { type: 'string', default: '21' },
     keep: { type: 'boolean', default: false },
+    /** Queries from which Faiss takes its sgemm path (0: Faiss's own 20, as the API runs). */
+    'blas-threshold': { type: 'string', default: '0' },
   },
 });
 const log = (line: string) => console.error(`[bench/segments cost] ${line}`);
@@ -130,7 +132,7 @@ function fillUnitRows(out: Float32Array, width: number, source: SeededRandom): v
 }
 
 const threads = availableParallelism();
-const pool = await SearchThreadPool.start(threads, { blasDatabaseBlock: 32_768, blasQueryBlock: 0 });
+const pool = await SearchThreadPool.start(threads, { blasDatabaseBlock: 32_768, blasQueryBlock: 0, blasThreshold: Number(options['blas-threshold']) });
 const viewKey = 'cost';
 let residentBytes = 0;
 for (const [index, shard] of written.entries()) {
@@ -165,7 +167,7 @@ const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(v
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const perHour = (value: number) => value / hours;
 console.log('```sh');
-console.log(`npx tsx bench/segments/cost.ts --segment ${settings.segmentSeconds} --hop ${settings.hopSeconds} --hours ${hours} --model ${options.model}`);
+console.log(`npx tsx bench/segments/cost.ts --segment ${settings.segmentSeconds} --hop ${settings.hopSeconds} --hours ${hours} --model ${options.model}${options['blas-threshold'] === '0' ? '' : ` --blas-threshold ${options['blas-threshold']}`}`);
 console.log('```');
 console.log('');
 console.log(`Model ${model.description}: d = ${dim}. ${archive.length} recordings of 5-120 min (log-uniform), ${hours} h in all; ${shards.length} shards of at most ${rowsPerShard} rows (${mib(Number(options['shard-bytes']))}, COMPACTION_TARGET_SHARD_BYTES); ${threads} search threads (${cpus()[0]?.model ?? 'CPU'}), addon as the API loads it; ${rowsAsked} rows asked per query segment (what the API asks for k = 10); p50 of ${options.repeat} searches after one warm-up.`);
