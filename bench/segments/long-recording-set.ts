@@ -168,7 +168,7 @@ async function renderRecording(plan: RecordingPlan, scratchFile: string): Promis
     const raw = await renderPiece(spec, scratchFile);
     if (raw.length < SAMPLE_RATE * 0.2) continue;
     const gainDb = round3(random.uniform(-6, 6));
-    const level = piecesGain(raw, gainDb);
+    const level = pieceGain(raw, gainDb);
     const length = Math.min(raw.length, total - at);
     for (let i = 0; i < length; i += 1) out[at + i] = raw[i]! * level;
     pieces.push({ source: spec.source, label: labelOf(spec), start: round3(at / SAMPLE_RATE), end: round3((at + length) / SAMPLE_RATE), gainDb });
@@ -227,7 +227,7 @@ function labelOf(spec: PieceSpec): string {
 }
 
 /** The factor that brings the piece to -20 dBFS RMS plus `gainDb`, lowered if it would clip. */
-function piecesGain(samples: Float32Array, gainDb: number): number {
+function pieceGain(samples: Float32Array, gainDb: number): number {
   let power = 0;
   let peak = 0;
   for (const value of samples) {
