@@ -49,12 +49,12 @@ describe('a Node service feeding the ingest queue directly (no HTTP)', () => {
     const status = await system.call<BatchStatus>('GET', `/v1/batches/${accepted.batchId}`);
     expect(status.body).toMatchObject({ indexed: clips.length });
     for (let attempt = 0; ; attempt += 1) {
-      const { body } = await system.call<{ snapshot: { count: number }; results: { id: string; metadata: unknown }[] }>('POST', '/v1/search', {
+      const { body } = await system.call<{ snapshot: { count: number; recordings: number }; results: { id: string; metadata: unknown }[] }>('POST', '/v1/search', {
         collection,
         k: 1,
         query: { url: files.urlOf(clips[1]!.file) },
       });
-      if (body.snapshot?.count === clips.length) {
+      if (body.snapshot?.recordings === clips.length) {
         expect(body.results[0]).toMatchObject({ id: clips[1]!.name, metadata: { via: 'producer' } });
         break;
       }
