@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Buckets from a publish of one small shard (tens of ms) to a publish under a large backlog. */
@@ -32,31 +30,4 @@ export class IndexerMetrics {
       if (Number.isFinite(appendedAt)) this.stageSeconds.observe({ stage: 'served' }, Math.max(0, (now - appendedAt) / 1000));
     }
   }
-}
-
-export interface MetricsEndpoint {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-/** `GET /metrics` on its own port (INDEXER_METRICS_PORT): the indexer has no HTTP server otherwise. */
-export async function serveIndexerMetrics(registry: Registry, port: number, host: string): Promise<MetricsEndpoint> {
-  const server = http.createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-      response.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => response.writeHead(500).end(),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }

@@ -1,7 +1,8 @@
 import { createLogger, createObjectStore, createRedisConnection, createRedisKeys, ReindexSchedule } from '@audio-index/shared';
 import type { IndexerConfig } from './env.ts';
 import { IndexerService } from './indexer-service.ts';
-import { IndexerMetrics, serveIndexerMetrics, type MetricsEndpoint } from './indexer-metrics.ts';
+import { serveMetrics, type MetricsEndpoint } from '@audio-index/shared';
+import { IndexerMetrics } from './indexer-metrics.ts';
 
 export interface RunningIndexer {
   /** Publish timing; served on INDEXER_METRICS_PORT when set. */
@@ -16,7 +17,7 @@ export async function startIndexer(config: IndexerConfig): Promise<RunningIndexe
   const metrics = new IndexerMetrics();
   // First, so a taken port fails the start before anything is published (the caller exits on it).
   const metricsEndpoint: MetricsEndpoint | undefined =
-    config.INDEXER_METRICS_PORT === undefined ? undefined : await serveIndexerMetrics(metrics.registry, config.INDEXER_METRICS_PORT, config.INDEXER_METRICS_HOST);
+    config.INDEXER_METRICS_PORT === undefined ? undefined : await serveMetrics(metrics.registry, config.INDEXER_METRICS_PORT, config.INDEXER_METRICS_HOST);
   const redis = createRedisConnection(config.REDIS_URL, 'indexer');
   const store = createObjectStore(config);
   const keys = createRedisKeys(config.REDIS_NAMESPACE);

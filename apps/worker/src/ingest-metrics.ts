@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Where an ingest job's time goes, in the order the job passes through them. */
@@ -41,34 +39,4 @@ export class IngestMetrics {
     this.audioSeconds.inc(seconds);
     this.segments.inc(segments);
   }
-}
-
-export interface MetricsEndpoint {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-/**
- * `GET /metrics` on its own port: the worker has no HTTP server of its own, and Prometheus
- * scrapes each worker process (the API's /metrics covers only the API's process).
- */
-export async function serveMetrics(registry: Registry, port: number, host: string): Promise<MetricsEndpoint> {
-  const server = http.createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-      response.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => response.writeHead(500).end(),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }

@@ -4,7 +4,8 @@ import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRe
 import type { WorkerConfig } from './env.ts';
 import { EmbedderCache } from './embedder-cache.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
-import { IngestMetrics, serveMetrics, type MetricsEndpoint } from './ingest-metrics.ts';
+import { serveMetrics, type MetricsEndpoint } from '@audio-index/shared';
+import { IngestMetrics } from './ingest-metrics.ts';
 import { routeJobsByName } from './job-router.ts';
 import { createListingProcessor } from './listing-processor.ts';
 

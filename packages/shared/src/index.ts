@@ -29,3 +29,4 @@ export * from './health/dependency-health.ts';
 export * from './health/redis-health.ts';
 export * from './process/bounded-shutdown.ts';
 export * from './process/start-failure.ts';
+export * from './observability/metrics-endpoint.ts';
