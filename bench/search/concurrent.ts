@@ -7,39 +7,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { encodeFlatIPShard } from '@audio-index/shared';
+import { DIM, randomUnit, writeShardFile } from './generated-shard.ts';
 import { readShardIntoSharedMemory } from '../../apps/api/src/search/shard-file-reader.ts';
 import { SearchThreadPool } from '../../apps/api/src/search/search-thread-pool.ts';
 import { loadFlatIPAddon } from '../../apps/api/src/search/flat-ip-addon.ts';
 
-const DIM = 768;
 const K = 10;
 const rows = Number(process.argv[2] ?? 1_000_000);
 const seconds = Number(process.argv[3] ?? 8);
 const directory = path.resolve('bench/results/tmp');
 fs.mkdirSync(directory, { recursive: true });
-
-function randomUnit(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count * DIM);
-  let state = seed >>> 0 || 1;
-  for (let index = 0; index < out.length; index += 1) {
-    state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
-    out[index] = (state >>> 0) / 0xffffffff - 0.5;
-  }
-  return out; // direction is all a scan's cost depends on; not normalised
-}
-
-function writeShardFile(file: string): string {
-  const header = encodeFlatIPShard(new Float32Array(0), DIM).subarray(0, 45);
-  header.writeBigInt64LE(BigInt(rows), 8);
-  header.writeBigUInt64LE(BigInt(rows * DIM), 37);
-  const fd = fs.openSync(file, 'w');
-  fs.writeSync(fd, header);
-  for (let start = 0; start < rows; start += 50_000) fs.writeSync(fd, new Uint8Array(randomUnit(Math.min(50_000, rows - start), start + 1).buffer));
-  fs.closeSync(fd);
-  return execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]!;
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
@@ -74,7 +51,7 @@ async function timeOf(pool: SearchThreadPool, queries: Float32Array, repeat: num
 }
 
 const file = path.join(directory, `concurrent-${rows}.faiss`);
-const shard = await readShardIntoSharedMemory(file, writeShardFile(file));
+const shard = await readShardIntoSharedMemory(file, writeShardFile(file, rows));
 fs.rmSync(file);
 const threads = os.availableParallelism();
 const results: string[] = [];

@@ -2,19 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SearchThreadPool } from '../../apps/api/src/search/search-thread-pool.ts';
 import type { TopKLists } from '../../apps/api/src/search/top-k-merge.ts';
+import { sharedRows } from '../../apps/api/src/search/testing/shared-rows.ts';
 
 const DIM = 32;
 
-/** Deterministic rows in shared memory, as LoadedShard puts them there. */
-function sharedRows(count: number, seed: number): Float32Array {
-  const rows = new Float32Array(new SharedArrayBuffer(count * DIM * 4));
-  let state = seed >>> 0 || 1;
-  for (let index = 0; index < rows.length; index += 1) {
-    state = Math.imul(state ^ (state >>> 15), 2246822507) >>> 0;
-    rows[index] = state / 2 ** 32 - 0.5;
-  }
-  return rows;
-}
+const rowsOf = (count: number, seed: number) => sharedRows(count, DIM, seed);
 
 const summary = (lists: TopKLists) => ({ parts: Array.from(lists.parts), rows: Array.from(lists.rows), scores: Array.from(lists.scores, (score) => Number(score.toFixed(5))) });
 
@@ -37,17 +29,17 @@ describe('a search thread that exits is replaced (real threads, real addon)', ()
   // 300k x 32 = 9.6M floats: above the split threshold, so a search uses both threads.
   const bigRows = 300_000;
   const smallRows = 2_000;
-  const queries = sharedRows(16, 99);
+  const queries = rowsOf(16, 99);
   const query = (index: number) => queries.slice(index * DIM, (index + 1) * DIM);
 
   beforeAll(async () => {
     pool = await SearchThreadPool.start(2, { blasDatabaseBlock: 32_768, blasQueryBlock: 0 });
-    pool.addShard('big-a', DIM, sharedRows(bigRows / 2, 7));
-    pool.addShard('big-b', DIM, sharedRows(bigRows / 2, 8));
+    pool.addShard('big-a', DIM, rowsOf(bigRows / 2, 7));
+    pool.addShard('big-b', DIM, rowsOf(bigRows / 2, 8));
     pool.addView('big', [{ shardKey: 'big-a', excluded: null }, { shardKey: 'big-b', excluded: null }]);
-    pool.addShard('small', DIM, sharedRows(smallRows, 5));
+    pool.addShard('small', DIM, rowsOf(smallRows, 5));
     // A dropped shard and view must not come back in a replacement.
-    pool.addShard('gone', DIM, sharedRows(10, 3));
+    pool.addShard('gone', DIM, rowsOf(10, 3));
     pool.addView('gone-view', [{ shardKey: 'gone', excluded: null }]);
     pool.dropView('gone-view');
     pool.dropShard('gone');

@@ -1,28 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SearchThreadPool } from './search-thread-pool.ts';
 import type { TopKLists } from './top-k-merge.ts';
+import { sharedRows } from './testing/shared-rows.ts';
 
 const DIM = 64;
 
-/** Deterministic rows in shared memory, as LoadedShard puts them there. */
-function sharedRows(count: number, seed: number): Float32Array {
-  const rows = new Float32Array(new SharedArrayBuffer(count * DIM * 4));
-  let state = seed >>> 0 || 1;
-  for (let index = 0; index < rows.length; index += 1) {
-    state = Math.imul(state ^ (state >>> 15), 2246822507) >>> 0;
-    rows[index] = state / 2 ** 32 - 0.5;
-  }
-  return rows;
-}
+const rowsOf = (count: number, seed: number) => sharedRows(count, DIM, seed);
 
 describe('SearchThreadPool batching of concurrent queries (real threads, real Faiss addon)', () => {
   let pool: SearchThreadPool;
   const rows = 400_000; // 400k x 64: above the split threshold, so every call uses both threads
-  const queries = sharedRows(64, 99);
+  const queries = rowsOf(64, 99);
 
   beforeAll(async () => {
     pool = await SearchThreadPool.start(2, { blasDatabaseBlock: 32_768, blasQueryBlock: 0 });
-    pool.addShard('s', DIM, sharedRows(rows, 7));
+    pool.addShard('s', DIM, rowsOf(rows, 7));
     pool.addView('v', [{ shardKey: 's', excluded: null }]);
   });
   afterAll(async () => pool?.close());
@@ -55,7 +47,7 @@ describe('SearchThreadPool batching of concurrent queries (real threads, real Fa
   });
 
   it('keeps views apart: queries of two views are never answered from each other', async () => {
-    pool.addShard('t', DIM, sharedRows(1000, 5));
+    pool.addShard('t', DIM, rowsOf(1000, 5));
     pool.addView('w', [{ shardKey: 't', excluded: null }]);
     const [inV, inW] = await Promise.all([pool.search('v', rows, DIM, query(1), 3), pool.search('w', 1000, DIM, query(1), 3)]);
     expect(Math.max(...inW.rows)).toBeLessThan(1000);
