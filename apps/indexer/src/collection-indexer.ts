@@ -5,7 +5,6 @@ import {
   decodeStreamFields,
   readLatestVersion,
   readManifest,
-  ReindexJobs,
   type ItemFailure,
   type Logger,
   type ObjectStore,
@@ -20,6 +19,7 @@ import { GenerationBuild, servedItems } from './generation-build.ts';
 import type { IndexerConfig } from './env.ts';
 import type { IndexerMetrics } from './indexer-metrics.ts';
 import { pointLatestAt, repairLatest } from './latest-pointer.ts';
+import { ReindexJobs } from './reindex/reindex-jobs.ts';
 import { LeaderLock } from './leader-lock.ts';
 import { LostLeadershipError } from './lost-leadership-error.ts';
 import { publishAndCommit } from './publish-step.ts';

@@ -4,11 +4,11 @@ import {
   type ModelInfo,
   type NextGeneration,
   type ObjectStore,
-  type ReindexItem,
   type ReindexMode,
   type ShardEntry,
 } from '@audio-index/shared';
 import { CollectionState } from './collection-state.ts';
+import type { ReindexItem } from './reindex/reindex-jobs.ts';
 
 /**
  * A generation being built by a reindex (README, "Reindex"): the re-embedded rows, in

@@ -1,6 +1,7 @@
-import { createLogger, createObjectStore, createRedisConnection, createRedisKeys, ReindexSchedule } from '@audio-index/shared';
+import { createLogger, createObjectStore, createRedisConnection, createRedisKeys } from '@audio-index/shared';
 import type { IndexerConfig } from './env.ts';
 import { IndexerService } from './indexer-service.ts';
+import { ReindexSchedule } from './reindex/reindex-schedule.ts';
 import { serveMetrics, type MetricsEndpoint } from '@audio-index/shared';
 import { IndexerMetrics } from './indexer-metrics.ts';
 

@@ -1,12 +1,14 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../logger.ts';
-import { isAppError } from '../errors.ts';
-import { reportQueueErrors } from '../health/redis-health.ts';
-import type { RedisKeys } from '../redis-keys.ts';
-import { CollectionCommands } from './collection-commands.ts';
-import { createRedisConnection } from './redis-connection.ts';
-import type { ReindexMode } from './stream-entry.ts';
+import {
+  CollectionCommands,
+  createRedisConnection,
+  isAppError,
+  reportQueueErrors,
+  type Logger,
+  type RedisKeys,
+  type ReindexMode,
+} from '@audio-index/shared';
 
 /** The queue of scheduled reindex runs (BullMQ job scheduler), beside `ingest`. */
 export const REINDEX_SCHEDULE_QUEUE = 'reindex-schedule';
