@@ -27,6 +27,14 @@ export interface BatchStatus {
   failures: ItemFailure[];
 }
 
+/** What `BatchLedger.reindexProgress` reads of a reindex batch. */
+export interface ReindexProgress {
+  total: number;
+  built: number;
+  failed: number;
+  listing: ListingState | undefined;
+}
+
 /** How long a job's outcome marker outlives the job: longer than any retry schedule. */
 const OUTCOME_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -190,6 +198,16 @@ export class BatchLedger {
       JSON.stringify(failure),
     );
     return recorded === 1;
+  }
+
+  /**
+   * A reindex batch's progress as the indexer checks it: `built` counts re-embedded vectors
+   * applied to the generation being built (credited at commit, snapshot-commit.ts). A record
+   * that is gone reads as zeros with no listing running, so a build waiting on it ends.
+   */
+  async reindexProgress(collection: string, reindexId: string): Promise<ReindexProgress> {
+    const [total, built, failed, listing] = await this.redis.hmget(this.keys.batch(collection, reindexId), 'total', 'built', 'failed', 'listing');
+    return { total: Number(total ?? 0), built: Number(built ?? 0), failed: Number(failed ?? 0), listing: (listing ?? undefined) as ListingState | undefined };
   }
 
   async status(batchId: string, maxFailures = 1000): Promise<BatchStatus | undefined> {
