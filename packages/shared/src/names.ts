@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { AppError } from './errors.ts';
 
 export const DEFAULT_COLLECTION = 'default';
 
@@ -34,4 +35,37 @@ export function itemIdFromUrl(url: string): string {
  */
 export function ingestJobId(batchId: string, collection: string, itemId: string): string {
   return `i-${batchId}-${sha256Hex(`${collection}\u0000${itemId}`).slice(0, 24)}`;
+}
+
+/** What made a batch, shown by its id's first letter: `b` an ingest request, `v` a vector upload, `r` a reindex. */
+const BATCH_ID_PREFIX = { ingest: 'b', vectors: 'v', reindex: 'r' } as const;
+
+export type BatchKind = keyof typeof BATCH_ID_PREFIX;
+
+/**
+ * A new batch id (`GET /v1/batches/:id` takes every kind): the prefix, the time in base-36
+ * milliseconds, so ids sort roughly by age, and 48 random bits, so ids made in the same
+ * millisecond by any process do not collide.
+ */
+export function newBatchId(kind: BatchKind): string {
+  return `${BATCH_ID_PREFIX[kind]}${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+/** Where each id stands in a request's rows, in the order ids first appear. */
+export function rowsById(ids: Iterable<string>): Map<string, number[]> {
+  const rows = new Map<string, number[]>();
+  let index = 0;
+  for (const id of ids) {
+    const indexes = rows.get(id);
+    if (indexes) indexes.push(index);
+    else rows.set(id, [index]);
+    index += 1;
+  }
+  return rows;
+}
+
+/** DUPLICATE_ITEM_ID for the rows at `indexes`, which share `id`; `hint` says how they could have been valid. */
+export function duplicateItemId(id: string, indexes: readonly number[], hint?: string): AppError {
+  const message = `items ${indexes.join(', ')} have the same id ${JSON.stringify(id)}${hint ? `; ${hint}` : ''}`;
+  return new AppError('DUPLICATE_ITEM_ID', message, { details: { id, indexes: [...indexes] } });
 }

@@ -1,4 +1,4 @@
-import { AppError, type RowSpan } from '@audio-index/shared';
+import { AppError, duplicateItemId, rowsById, type RowSpan } from '@audio-index/shared';
 import { normaliseQueryVector } from '../search/query-vector.ts';
 import type { VectorUpload } from './collection-schemas.ts';
 
@@ -18,20 +18,10 @@ export interface UploadedRecording {
  * segments. A row without times is a whole recording of one row.
  */
 export function groupUploadRows(items: VectorUpload['items'], dim: number): UploadedRecording[] {
-  const byId = new Map<string, { indexes: number[] }>();
-  items.forEach((item, index) => {
-    const group = byId.get(item.id) ?? { indexes: [] };
-    group.indexes.push(index);
-    byId.set(item.id, group);
-  });
   const recordings: UploadedRecording[] = [];
-  for (const [id, { indexes }] of byId) {
+  for (const [id, indexes] of rowsById(items.map((item) => item.id))) {
     const timed = indexes.filter((index) => items[index]!.start !== undefined);
-    if (indexes.length > 1 && timed.length !== indexes.length) {
-      throw new AppError('DUPLICATE_ITEM_ID', `items ${indexes.join(', ')} have the same id ${JSON.stringify(id)}; segments of one recording need start and end on every row`, {
-        details: { id, indexes },
-      });
-    }
+    if (indexes.length > 1 && timed.length !== indexes.length) throw duplicateItemId(id, indexes, 'segments of one recording need start and end on every row');
     const ordered = [...indexes].sort((a, b) => (items[a]!.start ?? 0) - (items[b]!.start ?? 0));
     for (let position = 1; position < ordered.length; position += 1) {
       if (items[ordered[position]!]!.start === items[ordered[position - 1]!]!.start) {

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { AppError, sha256Hex, type BatchLedger } from '@audio-index/shared';
+import { AppError, newBatchId, sha256Hex, type BatchLedger } from '@audio-index/shared';
 import type { SnapshotRegistry } from '../search/snapshot-registry.ts';
 import type { VectorUpload } from './collection-schemas.ts';
 import { groupUploadRows } from './vector-recordings.ts';
@@ -33,7 +32,7 @@ export class VectorUploadService {
     const { modelId, dim } = await this.modelOf(collection, upload);
     const recordings = groupUploadRows(upload.items, dim);
 
-    const batchId = `v${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    const batchId = newBatchId('vectors');
     await this.ledger.createBatch(collection, batchId, recordings.length);
     for (let start = 0; start < recordings.length; start += RECORD_GROUP) {
       await Promise.all(

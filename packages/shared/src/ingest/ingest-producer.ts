@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
@@ -6,7 +5,7 @@ import { CollectionSettings } from '../collections/collection-settings.ts';
 import { AppError } from '../errors.ts';
 import { checkMetadata, defaultMetadataLimits, type MetadataLimits } from './metadata-limits.ts';
 import { reportQueueErrors } from '../health/redis-health.ts';
-import { itemIdFromUrl } from '../names.ts';
+import { duplicateItemId, itemIdFromUrl, newBatchId, rowsById } from '../names.ts';
 import { BatchLedger, type BatchStatus } from '../queue/batch-ledger.ts';
 import { ingestItemJob, jobCatalog, listSourceJob, type IngestItemPayload } from '../queue/job-catalog.ts';
 import { createRedisConnection } from '../queue/redis-connection.ts';
@@ -132,19 +131,12 @@ export class IngestProducer {
         details: { items: request.items.length, max: maxItemsPerRequest },
       });
     }
-    const batchId = newBatchId();
-    const seen = new Map<string, number>();
+    const batchId = newBatchId('ingest');
+    const itemIds = request.items.map((item) => item.id ?? itemIdFromUrl(item.url));
+    for (const [id, indexes] of rowsById(itemIds)) if (indexes.length > 1) throw duplicateItemId(id, indexes);
     const payloads: IngestItemPayload[] = request.items.map((item, index) => {
-      const itemId = item.id ?? itemIdFromUrl(item.url);
-      const earlier = seen.get(itemId);
-      if (earlier !== undefined) {
-        throw new AppError('DUPLICATE_ITEM_ID', `items ${earlier} and ${index} have the same id ${JSON.stringify(itemId)}`, {
-          details: { id: itemId, indexes: [earlier, index] },
-        });
-      }
-      seen.set(itemId, index);
       if (item.metadata !== undefined) checkMetadata(item.metadata, this.metadataLimits, `items.${index}.metadata`);
-      return { v: 1, batchId, collection: request.collection, itemId, url: item.url, metadata: item.metadata };
+      return { v: 1, batchId, collection: request.collection, itemId: itemIds[index]!, url: item.url, metadata: item.metadata };
     });
 
     await this.settings.fix(request.collection, request.segmentation);
@@ -169,7 +161,7 @@ export class IngestProducer {
    * may be read is the worker's to find out: it holds the credentials and FILE_ROOT.
    */
   async acceptSource(request: SourceIngestRequest): Promise<AcceptedSource> {
-    const batchId = newBatchId();
+    const batchId = newBatchId('ingest');
     await this.settings.fix(request.collection, request.segmentation);
     await this.ledger.createBatch(request.collection, batchId, 0, { listing: true, acceptingSeconds: ACCEPTING_SECONDS });
     const job = listSourceJob({ v: 1, batchId, collection: request.collection, source: request.source, page: 0 });
@@ -199,10 +191,6 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   throw new AppError('VALIDATION_FAILED', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { details: issues });
-}
-
-function newBatchId(): string {
-  return `b${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
 async function withRetries<T>(attempts: number, action: () => Promise<T>): Promise<T> {

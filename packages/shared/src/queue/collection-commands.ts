@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import { newBatchId } from '../names.ts';
 import type { RedisKeys } from '../redis-keys.ts';
 import { BatchLedger } from './batch-ledger.ts';
 import { encodeStreamFields, type ReindexMode, type StreamOperation } from './stream-entry.ts';
@@ -77,7 +77,7 @@ export class CollectionCommands {
     const activeKey = this.keys.reindexActive(collection);
     const running = await this.redis.get(activeKey);
     if (running) throw inProgress(collection, running);
-    const reindexId = `r${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    const reindexId = newBatchId('reindex');
     // The batch exists before the indexer can see the request; it stays "running" (its
     // listing runs) until the indexer has counted the items to re-embed.
     await new BatchLedger(this.redis, this.keys).createBatch(collection, reindexId, 0, { listing: true });
