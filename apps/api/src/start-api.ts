@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { FetchLimits } from '@audio-index/audio-input';
-import { createEmbedder } from '@audio-index/embedding';
+import { createEmbedder, ModelEmbedders } from '@audio-index/embedding';
 import {
   BatchLedger,
   IngestProducer,
@@ -20,7 +20,6 @@ import { CollectionService } from './collections/collection-service.ts';
 import { VectorUploadService } from './collections/vector-upload-service.ts';
 import type { ApiConfig } from './env.ts';
 import { ApiMetrics } from './observability/api-metrics.ts';
-import { QueryEmbedders } from './search/query-embedders.ts';
 import { EmbeddingSlots } from './search/embedding-slots.ts';
 import { SearchService } from './search/search-service.ts';
 import { SearchThreadPool } from './search/search-thread-pool.ts';
@@ -51,7 +50,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   reportQueueErrors(queueEvents, 'ingest queue events', logger);
   const ledger = new BatchLedger(redis, keys);
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
-  const queryEmbedders = new QueryEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
+  const queryEmbedders = new ModelEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0, blasThreshold: config.SEARCH_BLAS_THRESHOLD });
   const registry = new SnapshotRegistry({
     store,

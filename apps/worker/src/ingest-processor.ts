@@ -2,14 +2,14 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { AudioLoadOptions, AudioLoadTimings } from '@audio-index/audio-input';
 import { loadAudioFromUrl } from '@audio-index/audio-input';
+import type { ModelEmbedders } from '@audio-index/embedding';
 import { jobCatalog, type BatchLedger, type CollectionSettings, type IngestItemPayload, type Logger } from '@audio-index/shared';
-import type { EmbedderCache } from './embedder-cache.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { failureOf, isFinalAttempt } from './job-outcome.ts';
 
 export interface IngestProcessorDeps {
   /** The model a job names (a reindex), else the collection's, else the worker's own. */
-  embedders: EmbedderCache;
+  embedders: ModelEmbedders;
   ledger: BatchLedger;
   /** How each collection cuts recordings into segments (docs/segments.md). */
   settings: CollectionSettings;
@@ -37,7 +37,7 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     // First attempts only: a retry's wait is mostly its backoff, not the queue.
     if (job.attemptsMade === 0 && job.processedOn) deps.metrics?.observe('queue_wait', (job.processedOn - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     try {
-      const embedder = await deps.embedders.forJob(item.collection, item.model);
+      const embedder = await deps.embedders.forCollection(item.collection, item.model);
       const timings: AudioLoadTimings = { fetchSeconds: 0, decodeSeconds: 0 };
       const samples = await loadAudioFromUrl(item.url, { ...deps.audio, decode: { ...deps.audio.decode, sampleRate: embedder.sampleRate } }, timings);
       const audioSeconds = samples.length / embedder.sampleRate;

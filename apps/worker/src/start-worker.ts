@@ -1,8 +1,8 @@
 import { Queue, Worker } from 'bullmq';
-import { createEmbedder, type Embedder } from '@audio-index/embedding';
+import { createEmbedder, ModelEmbedders, type Embedder } from '@audio-index/embedding';
 import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRedisConnection, createRedisKeys, jobCatalog, reportQueueErrors, segmentationFromEnv } from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
-import { EmbedderCache } from './embedder-cache.ts';
+import { CollectionModels } from './collection-models.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
 import { serveMetrics, type MetricsEndpoint } from '@audio-index/shared';
 import { IngestMetrics } from './ingest-metrics.ts';
@@ -45,7 +45,8 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
   const ledger = new BatchLedger(redis, keys);
   // Other models (a reindex's, or a collection's after one) start on first use.
-  const embedders = new EmbedderCache(embedder, embedderOptions, redis, keys, logger);
+  const collectionModels = new CollectionModels(redis, keys);
+  const embedders = new ModelEmbedders(embedder, embedderOptions, { modelOfCollection: (collection) => collectionModels.modelOf(collection), logger });
   // Credentials come from the standard AWS chain (env, profile, instance role).
   const s3 = createS3Client({ region: config.S3_REGION, endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });

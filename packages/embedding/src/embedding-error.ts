@@ -10,7 +10,8 @@ export type EmbeddingErrorCode =
   | 'MODEL_CARD_INVALID'
   | 'MODEL_LOAD_FAILED'
   | 'INFERENCE_FAILED'
-  | 'EMBEDDER_CLOSED';
+  | 'EMBEDDER_CLOSED'
+  | 'MODEL_MISMATCH';
 
 export class EmbeddingError extends Error {
   override readonly name = 'EmbeddingError';

@@ -1,4 +1,5 @@
 export { createEmbedder, type Embedder, type EmbedderOptions, type EmbedOptions, type SegmentEmbeddings } from './embedder.ts';
+export { ModelEmbedders, type CollectionModel, type ModelEmbeddersOptions } from './model-embedders.ts';
 export { planSegments, segmentSampleRange, type SegmentSettings, type SegmentSpan } from './segment-plan.ts';
 export type { EmbedderStats } from './inference-thread-pool.ts';
 export { EmbeddingError, isEmbeddingError, type EmbeddingErrorCode } from './embedding-error.ts';

@@ -1,11 +1,10 @@
 import { decodeAudioFile, loadAudioFromUrl, type AudioLoadOptions } from '@audio-index/audio-input';
-import type { Embedder } from '@audio-index/embedding';
+import type { Embedder, ModelEmbedders } from '@audio-index/embedding';
 import { AppError } from '@audio-index/shared';
 import type { QuerySegments } from './aligned-score.ts';
 import type { LoadedSnapshot } from './loaded-snapshot.ts';
 import { embedAudioQuery, hopOf, singleSegmentQuery, storedRecordingQuery } from './query-segments.ts';
 import { normaliseQueryVector } from './query-vector.ts';
-import type { QueryEmbedders } from './query-embedders.ts';
 import { searchRecordings, type GroupBy, type RecordingResult, type SegmentResult } from './recording-search.ts';
 import type { SearchRequest } from './search-request.ts';
 import type { SnapshotRegistry } from './snapshot-registry.ts';
@@ -39,7 +38,7 @@ export interface SearchTimings {
 export class SearchService {
   constructor(
     private readonly registry: SnapshotRegistry,
-    private readonly embedders: QueryEmbedders,
+    private readonly embedders: ModelEmbedders,
     private readonly audio: AudioLoadOptions,
     private readonly maxK: number,
     private readonly timings: SearchTimings,
@@ -57,7 +56,7 @@ export class SearchService {
       if (!stored) throw new AppError('ITEM_NOT_FOUND', `no item ${request.query.id} in collection ${request.collection}`);
       query = storedRecordingQuery(stored, snapshot.dim);
     } else {
-      const embedder = await this.embedders.forManifest(snapshot.manifest);
+      const embedder = await this.embedders.forModel(snapshot.manifest.model.id, snapshot.manifest.modelRef);
       const url = request.query.url;
       query = await this.bounded(signal, async () => {
         const samples = await loadAudioFromUrl(url, { ...this.audio, fetch: { ...this.audio.fetch, signal }, decode: { ...this.decodeFor(embedder), signal } });
@@ -70,7 +69,7 @@ export class SearchService {
   /** An uploaded file, already on disk: decoded with the same duration and time limits as URL queries. */
   async searchAudioFile(collection: string, shape: ResultShape, filePath: string, signal?: AbortSignal): Promise<SearchAnswer> {
     const snapshot = await this.snapshotFor(collection, shape.k);
-    const embedder = await this.embedders.forManifest(snapshot.manifest);
+    const embedder = await this.embedders.forModel(snapshot.manifest.model.id, snapshot.manifest.modelRef);
     const query = await this.bounded(signal, async () => this.embed(embedder, await decodeAudioFile(filePath, { ...this.decodeFor(embedder), signal }), snapshot));
     return this.answer(snapshot, query, shape);
   }

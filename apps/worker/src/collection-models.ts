@@ -1,0 +1,26 @@
+import type { CollectionModel } from '@audio-index/embedding';
+import type { createRedisConnection, RedisKeys } from '@audio-index/shared';
+
+type Redis = ReturnType<typeof createRedisConnection>;
+
+/** How long a collection's model record (set when a reindex moves it to another model) is trusted. */
+const COLLECTION_MODEL_TTL_MS = 2_000;
+
+/** Reads the model each collection was moved to (its Redis record), cached for a couple of seconds per collection. */
+export class CollectionModels {
+  private readonly read = new Map<string, { model: CollectionModel | undefined; readAt: number }>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async modelOf(collection: string): Promise<CollectionModel | undefined> {
+    const cached = this.read.get(collection);
+    if (cached && Date.now() - cached.readAt < COLLECTION_MODEL_TTL_MS) return cached.model;
+    const record = await this.redis.get(this.keys.collectionModel(collection));
+    const model = record ? (JSON.parse(record) as CollectionModel) : undefined;
+    this.read.set(collection, { model, readAt: Date.now() });
+    return model;
+  }
+}
