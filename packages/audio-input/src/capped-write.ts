@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '@audio-index/shared';
+import { byteCap } from './byte-cap.ts';
 import { callerAbort } from './fetch-limits.ts';
 
 /**
@@ -10,14 +11,7 @@ import { callerAbort } from './fetch-limits.ts';
  * FETCH_FAILED when `deadline` fires first (a server trickling bytes forever).
  */
 export async function writeCapped(body: Readable, targetPath: string, maxBytes: number, deadline: AbortSignal, caller: { signal?: AbortSignal | undefined } = {}): Promise<number> {
-  let received = 0;
-  const cap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      if (received > maxBytes) callback(new AppError('TOO_LARGE', `body exceeds the ${maxBytes}-byte limit`));
-      else callback(null, chunk);
-    },
-  });
+  const cap = byteCap(maxBytes, () => new AppError('TOO_LARGE', `body exceeds the ${maxBytes}-byte limit`));
   try {
     await pipeline(body, cap, createWriteStream(targetPath), { signal: deadline });
   } catch (error) {
@@ -30,5 +24,5 @@ export async function writeCapped(body: Readable, targetPath: string, maxBytes: 
     if (deadline.aborted) throw new AppError('FETCH_FAILED', 'download did not finish within the time limit', { cause: error });
     throw new AppError('FETCH_FAILED', `download failed: ${(error as Error).message}`, { cause: error });
   }
-  return received;
+  return cap.bytes;
 }

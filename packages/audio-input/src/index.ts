@@ -8,3 +8,4 @@ export { resolveUnderFileRoot } from './local-file.ts';
 export { parseS3Url, s3Url, type S3Location } from './s3-location.ts';
 export { listSourcePage, type SourcePage, type SourceListingContext } from './source-listing.ts';
 export { fetchAllowedNetworksEnv } from './fetch-env.ts';
+export { byteCap } from './byte-cap.ts';

@@ -3,9 +3,10 @@ import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { byteCap } from '@audio-index/audio-input';
 import { AppError } from '@audio-index/shared';
 
 /** Content types taken as a raw audio body: left unparsed, streamed to disk by the route. */
@@ -36,22 +37,11 @@ export async function withUploadedAudio<T>(request: FastifyRequest, maxBytes: nu
   }
   const filePath = path.join(os.tmpdir(), `audio-index-upload-${randomUUID()}`);
   try {
-    await pipeline(source, byteLimit(maxBytes), createWriteStream(filePath));
+    await pipeline(source, byteCap(maxBytes, () => new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes } })), createWriteStream(filePath));
     const { size } = await fs.stat(filePath);
     if (size === 0) throw new AppError('VALIDATION_FAILED', 'the uploaded audio is empty');
     return await use(filePath);
   } finally {
     await fs.rm(filePath, { force: true });
   }
-}
-
-function byteLimit(maxBytes: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen > maxBytes) callback(new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes } }));
-      else callback(null, chunk);
-    },
-  });
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { FLAT_IP_HEADER_BYTES } from '@audio-index/shared';
+import { FLAT_IP_HEADER_BYTES, parseFlatIPHeader } from '@audio-index/shared';
 
 const CHUNK_BYTES = 16 * 1024 * 1024;
 
@@ -22,7 +22,7 @@ export async function readShardIntoSharedMemory(filePath: string, expectedSha256
     const header = Buffer.alloc(FLAT_IP_HEADER_BYTES);
     await file.read(header, 0, FLAT_IP_HEADER_BYTES, 0);
     const { size } = await file.stat();
-    const { dim, count } = parseHeader(header, size);
+    const { dim, count } = parseFlatIPHeader(header, size);
     const vectors = new Float32Array(new SharedArrayBuffer(count * dim * 4));
     const bytes = new Uint8Array(vectors.buffer);
     const digest = createHash('sha256').update(header);
@@ -39,17 +39,4 @@ export async function readShardIntoSharedMemory(filePath: string, expectedSha256
   } finally {
     await file.close();
   }
-}
-
-/** The IndexFlatIP header (see packages/shared flat-ip-shard.ts), checked against the file size. */
-function parseHeader(header: Buffer, fileSize: number): { dim: number; count: number } {
-  const fourcc = header.toString('latin1', 0, 4);
-  if (fourcc !== 'IxFI') throw new Error(`not an IndexFlatIP file (fourcc ${JSON.stringify(fourcc)})`);
-  const dim = header.readInt32LE(4);
-  const count = Number(header.readBigInt64LE(8));
-  if (header.readInt32LE(33) !== 0) throw new Error('shard metric is not inner product');
-  if (Number(header.readBigUInt64LE(37)) !== count * dim || fileSize !== FLAT_IP_HEADER_BYTES + count * dim * 4) {
-    throw new Error(`shard file has ${fileSize} bytes, its header says ${count}x${dim} floats`);
-  }
-  return { dim, count };
 }

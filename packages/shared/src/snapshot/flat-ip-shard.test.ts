@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFlatIPShard, encodeFlatIPShard, FLAT_IP_HEADER_BYTES } from './flat-ip-shard.ts';
+import { decodeFlatIPShard, encodeFlatIPShard, FLAT_IP_HEADER_BYTES, parseFlatIPHeader } from './flat-ip-shard.ts';
 
 function randomUnitRows(count: number, dim: number, seed: number): Float32Array {
   const rows = new Float32Array(count * dim);
@@ -46,6 +46,17 @@ describe('IndexFlatIP shard format', () => {
     const wrongFourcc = Buffer.from(file);
     wrongFourcc.write('IxF2', 0, 'latin1');
     expect(() => decodeFlatIPShard(wrongFourcc)).toThrow(/IndexFlatIP/);
+  });
+
+  it('reads the header alone against the length of a file streamed elsewhere', () => {
+    const file = encodeFlatIPShard(randomUnitRows(6, 4, 5), 4);
+    const head = file.subarray(0, FLAT_IP_HEADER_BYTES);
+    expect(parseFlatIPHeader(head, file.length)).toEqual({ dim: 4, count: 6 });
+    expect(() => parseFlatIPHeader(head, file.length - 4)).toThrow(/bytes/);
+    expect(() => parseFlatIPHeader(head.subarray(0, 10), file.length)).toThrow(/shorter than its header/);
+    const cosine = Buffer.from(head);
+    cosine.writeInt32LE(1, 33);
+    expect(() => parseFlatIPHeader(cosine, file.length)).toThrow(/metric/);
   });
 
   it('loads in Python faiss and searches to the same inner products', () => {

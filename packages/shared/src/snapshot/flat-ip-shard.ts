@@ -48,8 +48,17 @@ export function allocateFlatIPShard(dim: number, count: number): Buffer {
 
 /** Validates a shard file's header and length without copying its rows. */
 export function readFlatIPShardHeader(file: Uint8Array): { dim: number; count: number } {
-  const buffer = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
-  if (buffer.length < FLAT_IP_HEADER_BYTES) throw new Error('shard file is shorter than its header');
+  return parseFlatIPHeader(file, file.byteLength);
+}
+
+/**
+ * The one reader of the header: `header` holds at least the file's first FLAT_IP_HEADER_BYTES
+ * (the whole file, or only its head when the rows are streamed elsewhere), `fileBytes` is the
+ * file's length, checked against the row count the header gives.
+ */
+export function parseFlatIPHeader(header: Uint8Array, fileBytes: number): { dim: number; count: number } {
+  const buffer = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  if (buffer.length < FLAT_IP_HEADER_BYTES || fileBytes < FLAT_IP_HEADER_BYTES) throw new Error('shard file is shorter than its header');
   const fourcc = buffer.toString('latin1', 0, 4);
   if (fourcc !== FOURCC_FLAT_IP) throw new Error(`not an IndexFlatIP file (fourcc ${JSON.stringify(fourcc)})`);
   const dim = buffer.readInt32LE(4);
@@ -59,7 +68,7 @@ export function readFlatIPShardHeader(file: Uint8Array): { dim: number; count: n
   const floats = Number(buffer.readBigUInt64LE(37));
   if (floats !== count * dim) throw new Error(`shard header says ${floats} floats, expected ${count}x${dim}`);
   const expectedBytes = FLAT_IP_HEADER_BYTES + floats * 4;
-  if (buffer.length !== expectedBytes) throw new Error(`shard file has ${buffer.length} bytes, expected ${expectedBytes}`);
+  if (fileBytes !== expectedBytes) throw new Error(`shard file has ${fileBytes} bytes, expected ${expectedBytes}`);
   return { dim, count };
 }
 
