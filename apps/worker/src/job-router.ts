@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import { jobCatalog, type BatchLedger, type ErrorCode, type Logger } from '@audio-index/shared';
+import { jobCatalog, summariseIssues, validationIssues, type BatchLedger, type ErrorCode, type Logger } from '@audio-index/shared';
 import { batchOfPayload } from './job-outcome.ts';
 
 type Processor = (job: Job, token?: string) => Promise<unknown>;
@@ -32,7 +32,7 @@ export function routeJobsByName(processors: { ingestItem: Processor; listSource:
     const spec = specs.find((candidate) => candidate.name === job.name);
     if (!spec) throw new UnrecoverableError(`unknown job name ${JSON.stringify(job.name)}`);
     const parsed = spec.payload.safeParse(job.data);
-    if (!parsed.success) return endUnrun(job, deps, 'BAD_PAYLOAD', `bad ${job.name} payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    if (!parsed.success) return endUnrun(job, deps, 'BAD_PAYLOAD', `bad ${job.name} payload: ${summariseIssues(validationIssues(parsed.error))}`);
     if (job.stalledCounter > deps.maxStalls) {
       return endUnrun(job, deps, 'WORKER_STALLED', `the job's worker stopped mid-job ${job.stalledCounter} times (killed, or out of memory); not run again`);
     }

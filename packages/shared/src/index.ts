@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './validation/zod-issues.ts';
 export * from './logger.ts';
 export * from './names.ts';
 export * from './redis-keys.ts';

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { errorCodeOf, type ErrorCode } from '@audio-index/shared';
+import { errorCodeOf, summariseIssues, type ErrorCode, type ValidationIssue } from '@audio-index/shared';
 import { httpStatusOf } from './error-status.ts';
 import { redisUnavailable } from './request-redis.ts';
 
@@ -31,13 +31,12 @@ export function installErrorHandler(app: FastifyInstance): void {
       // Schema validation of a route: same shape as parseRequest's (path like "items.0.url").
       code = 'VALIDATION_FAILED';
       status = 400;
-      details = error.validation.map((issue) => ({
+      const issues: ValidationIssue[] = error.validation.map((issue) => ({
         path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
-        message: issue.message,
+        message: issue.message ?? 'invalid',
       }));
-      message = (details as { path: string; message: string }[])
-        .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
-        .join('; ');
+      details = issues;
+      message = summariseIssues(issues);
     } else if (error.statusCode === 429) {
       code = 'RATE_LIMITED';
       status = 429;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { validationIssues } from '../validation/zod-issues.ts';
 
 /** `"true"`/`"1"`/`"yes"` style booleans, as environment variables arrive as strings. */
 export const envBoolean = z
@@ -19,7 +20,7 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
   const emptyAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = schema.safeParse(emptyAsUnset);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  const problems = validationIssues(result.error).map((issue) => `${issue.path || '(env)'}: ${issue.message}`);
   throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
     details: problems,
   });

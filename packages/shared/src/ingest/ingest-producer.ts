@@ -10,6 +10,7 @@ import { BatchLedger, type BatchStatus } from '../queue/batch-ledger.ts';
 import { ingestItemJob, jobCatalog, listSourceJob, type IngestItemPayload } from '../queue/job-catalog.ts';
 import { createRedisConnection } from '../queue/redis-connection.ts';
 import { createRedisKeys } from '../redis-keys.ts';
+import { validationFailed } from '../validation/zod-issues.ts';
 import type { Segmentation } from '../snapshot/manifest.ts';
 import {
   ingestRequestSchema,
@@ -189,8 +190,7 @@ async function enqueueOrDiscardBatch(ledger: BatchLedger, collection: string, ba
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-  throw new AppError('VALIDATION_FAILED', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { details: issues });
+  throw validationFailed(result.error);
 }
 
 async function withRetries<T>(attempts: number, action: () => Promise<T>): Promise<T> {
