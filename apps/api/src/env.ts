@@ -1,4 +1,4 @@
-import { backpressureEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
+import { backpressureEnvShape, batchRetentionEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
 import os from 'node:os';
 import path from 'node:path';
 import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
@@ -7,6 +7,7 @@ import { z } from 'zod';
 export const apiEnvSchema = z
   .object({
     ...commonEnvShape,
+    ...batchRetentionEnvShape,
     ...modelEnvShape,
     ...backpressureEnvShape,
     ...segmentEnvShape,

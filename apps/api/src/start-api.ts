@@ -3,6 +3,7 @@ import type { FetchLimits } from '@audio-index/audio-input';
 import { createEmbedder, ModelEmbedders } from '@audio-index/embedding';
 import {
   BatchLedger,
+  CollectionCatalog,
   IngestProducer,
   CollectionCommands,
   createLogger,
@@ -48,7 +49,8 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   });
   reportQueueErrors(queue, 'ingest queue', logger);
   reportQueueErrors(queueEvents, 'ingest queue events', logger);
-  const ledger = new BatchLedger(redis, keys);
+  const ledger = new BatchLedger(redis, keys, { retentionSeconds: config.BATCH_RETENTION_SECONDS });
+  const catalog = new CollectionCatalog(redis, keys);
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const queryEmbedders = new ModelEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0, blasThreshold: config.SEARCH_BLAS_THRESHOLD });
@@ -66,7 +68,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   const metrics = new ApiMetrics({
     snapshots: () => registry.snapshots(),
     queues: [queue],
-    collections: () => redis.smembers(keys.collections),
+    collections: () => catalog.names(),
     pendingEntries: (collection) => collections.pendingEntries(collection),
   });
   metrics.countJobOutcomes(queue.name, queueEvents);

@@ -79,7 +79,7 @@ export class CollectionIndexer {
 
   constructor(private readonly deps: CollectionIndexerDeps) {
     this.lock = new LeaderLock(deps.redis, deps.keys.indexerLock(deps.collection), deps.keys.indexerFence(deps.collection), deps.config.LEADER_LOCK_TTL_MS);
-    this.commit = new SnapshotCommit(deps.redis, deps.keys, deps.collection);
+    this.commit = new SnapshotCommit(deps.redis, deps.keys, deps.collection, { batchRetentionSeconds: deps.config.BATCH_RETENTION_SECONDS });
     this.log = deps.logger.child({ collection: deps.collection });
   }
 

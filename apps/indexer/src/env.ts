@@ -1,8 +1,9 @@
-import { backpressureEnvShape, collectionNameSchema, commonEnvShape, parseEnv } from '@audio-index/shared';
+import { backpressureEnvShape, batchRetentionEnvShape, collectionNameSchema, commonEnvShape, parseEnv } from '@audio-index/shared';
 import { z } from 'zod';
 
 export const indexerEnvSchema = z.object({
   ...commonEnvShape,
+  ...batchRetentionEnvShape,
   /** Port of the indexer's Prometheus endpoint (`GET /metrics`: publish and served timing); unset: none. */
   INDEXER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   INDEXER_METRICS_HOST: z.string().default('0.0.0.0'),

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { createRedisConnection, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
+import { CollectionCatalog, createRedisConnection, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
 import { CollectionIndexer } from './collection-indexer.ts';
 import type { IndexerConfig } from './env.ts';
 import type { IndexerMetrics } from './indexer-metrics.ts';
@@ -65,7 +65,8 @@ export class IndexerService {
   }
 
   private async discover(): Promise<void> {
-    const [names, deleting] = await Promise.all([this.redis.smembers(this.keys.collections), this.redis.smembers(this.keys.collectionsDeleting)]);
+    const catalog = new CollectionCatalog(this.redis, this.keys);
+    const [names, deleting] = await Promise.all([catalog.names(), catalog.deleting()]);
     const known = new Set(names);
     for (const [collection, entry] of this.running) {
       if (!known.has(collection)) entry.indexer.stop(); // deleted (by another indexer's leader, or here)

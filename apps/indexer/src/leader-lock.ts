@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LuaScript } from '@audio-index/shared';
 
-// Extends the lock only while we still own it, so a leader that paused past its TTL and was
-// replaced cannot extend the new leader's lock.
-const RENEW_IF_OWNER = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0`;
-
-const RELEASE_IF_OWNER = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
+// Both act only while the caller still owns the lock (a replaced leader cannot touch the new one's).
+const renewIfOwnerScript = LuaScript.fromFile(new URL('./lua/renew-lock-if-owner.lua', import.meta.url));
+const releaseIfOwnerScript = LuaScript.fromFile(new URL('./lua/release-lock-if-owner.lua', import.meta.url));
 
 /**
  * A Redis lease with a fencing token: the token grows with every acquisition, so work done
@@ -53,7 +44,7 @@ export class LeaderLock {
   private async renew(): Promise<void> {
     if (!this.token) return;
     try {
-      const renewed = await this.redis.eval(RENEW_IF_OWNER, 1, this.lockKey, this.token, this.ttlMs);
+      const renewed = await renewIfOwnerScript.run(this.redis, [this.lockKey], [this.token, this.ttlMs]);
       if (renewed !== 1) this.markLost();
     } catch {
       // A Redis hiccup is not proof of loss; `isHeld()` asks Redis itself before any publish.
@@ -74,7 +65,7 @@ export class LeaderLock {
 
   async release(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
-    if (this.token) await this.redis.eval(RELEASE_IF_OWNER, 1, this.lockKey, this.token).catch(() => undefined);
+    if (this.token) await releaseIfOwnerScript.run(this.redis, [this.lockKey], [this.token]).catch(() => undefined);
     this.token = undefined;
   }
 }

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { INDEXER_CONSUMER_GROUP, type ItemFailure, type RedisKeys } from '@audio-index/shared';
+import {
+  BatchLedger,
+  decodeCollectionModel,
+  DEFAULT_BATCH_RETENTION_SECONDS,
+  INDEXER_CONSUMER_GROUP,
+  LuaScript,
+  type ItemFailure,
+  type RedisKeys,
+} from '@audio-index/shared';
 
 /**
  * The commit point of a publish. One Lua script, so these happen together or not at all:
@@ -20,78 +28,14 @@ import { INDEXER_CONSUMER_GROUP, type ItemFailure, type RedisKeys } from '@audio
  * anything, so no entry is credited twice and the version it committed stays the one adopted.
  * Only the last id is kept: a leader has at most one commit in flight per collection.
  */
-const COMMIT_SNAPSHOT = `
-if redis.call('GET', KEYS[7]) == ARGV[1] then return 2 end
-if redis.call('GET', KEYS[1]) ~= ARGV[2] then return -1 end
-local committed = tonumber(redis.call('GET', KEYS[2]) or '0')
-local version = tonumber(ARGV[3])
-if version > 0 then
-  if version <= committed then return -2 end
-  redis.call('SET', KEYS[2], version)
-  redis.call('ZADD', KEYS[3], version, version)
-  committed = version
-end
-local entryCount = tonumber(ARGV[5])
-local chunk = 500
-for first = 6, 5 + entryCount, chunk do
-  local last = math.min(first + chunk - 1, 5 + entryCount)
-  redis.call('XACK', KEYS[4], ARGV[4], unpack(ARGV, first, last))
-  redis.call('XDEL', KEYS[4], unpack(ARGV, first, last))
-end
-local credits = ARGV[6 + entryCount]
-if credits ~= '[]' then
-  redis.call('RPUSH', KEYS[8], '{"version":' .. string.format('%d', committed) .. ',"credits":' .. credits .. '}')
-end
-local release = ARGV[7 + entryCount]
-if release ~= '' and redis.call('GET', KEYS[5]) == release then redis.call('DEL', KEYS[5]) end
-local model = ARGV[8 + entryCount]
-if model == '-' then redis.call('DEL', KEYS[6]) elseif model ~= '' then redis.call('SET', KEYS[6], model) end
-redis.call('SET', KEYS[7], ARGV[1])
-return 1`;
-
+const commitSnapshotScript = LuaScript.fromFile(new URL('./lua/commit-snapshot.lua', import.meta.url));
 /**
- * Applies queued credits, oldest first, exactly once: only if the list still starts with the
- * entries the caller read (another run applied them otherwise), then removes them. Batch
- * keys come in KEYS so the script declares everything it touches (one Cluster slot: the
- * collection's tag).
+ * Applies queued credits, oldest first, exactly once (credit-served-snapshot.lua); batches it
+ * finishes start their retention clock there.
  */
-const CREDIT_SERVED = `
-local n = tonumber(ARGV[1])
-local head = redis.call('LRANGE', KEYS[1], 0, n - 1)
-if #head ~= n then return 0 end
-for i = 1, n do if head[i] ~= ARGV[1 + i] then return 0 end end
-local k = 2
-for i = 1, n do
-  local entry = cjson.decode(ARGV[1 + i])
-  for _, credit in ipairs(entry.credits) do
-    local batchKey = KEYS[k]
-    local failuresKey = KEYS[k + 1]
-    k = k + 2
-    if credit.indexed > 0 then redis.call('HINCRBY', batchKey, 'indexed', credit.indexed) end
-    if #credit.failures > 0 then
-      redis.call('HINCRBY', batchKey, 'failed', #credit.failures)
-      for _, failure in ipairs(credit.failures) do redis.call('RPUSH', failuresKey, failure) end
-    end
-    if credit.total and credit.total ~= 0 then redis.call('HINCRBY', batchKey, 'total', credit.total) end
-    if credit.built and credit.built > 0 then redis.call('HINCRBY', batchKey, 'built', credit.built) end
-    if credit.listingDone then redis.call('HSET', batchKey, 'listing', 'done') end
-    if credit.promote then redis.call('HSET', batchKey, 'indexed', redis.call('HGET', batchKey, 'built') or '0') end
-    if credit.abandon then
-      local rest = tonumber(redis.call('HGET', batchKey, 'total') or '0') - tonumber(redis.call('HGET', batchKey, 'failed') or '0')
-        - tonumber(redis.call('HGET', batchKey, 'indexed') or '0')
-      if rest > 0 then redis.call('HINCRBY', batchKey, 'failed', rest) end
-    end
-  end
-end
-redis.call('LTRIM', KEYS[1], n, -1)
-return n`;
-
+const creditServedScript = LuaScript.fromFile(new URL('./lua/credit-served-snapshot.lua', import.meta.url));
 // Allocates max(counter, floor) + 1: a floor from the store covers a Redis that lost the counter.
-const ALLOCATE_VERSION = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local floor = tonumber(ARGV[1])
-if current < floor then redis.call('SET', KEYS[1], floor) end
-return redis.call('INCR', KEYS[1])`;
+const allocateVersionScript = LuaScript.fromFile(new URL('./lua/allocate-snapshot-version.lua', import.meta.url));
 
 export interface BatchCredit {
   indexed: number;
@@ -112,7 +56,10 @@ export interface BatchCredit {
 export interface CommitExtras {
   /** Ends the collection's active reindex, if it is this one. */
   releaseReindex?: string | undefined;
-  /** The model new items are embedded with: JSON `{id, ref}` to set, null to clear, undefined to leave. */
+  /**
+   * The model new items are embedded with: `encodeCollectionModel({id, ref})` to set, null to
+   * clear, undefined to leave. Checked here with the codec its readers use (collection-model.ts).
+   */
   collectionModel?: string | null | undefined;
 }
 
@@ -120,12 +67,6 @@ export interface CommitExtras {
 export type CommitOutcome = 'committed' | 'replayed' | 'fenced' | 'version-not-newer';
 
 type QueuedCredit = Omit<BatchCredit, 'failures'> & { batch: string; failures: string[] };
-
-type CommitRedis = Redis & {
-  commitSnapshot(...args: (string | number)[]): Promise<number>;
-  creditServedSnapshot(...args: (string | number)[]): Promise<number>;
-  allocateSnapshotVersion(...args: (string | number)[]): Promise<number>;
-};
 
 /** Credits applied per script call: bounds the script's run time and argument size. */
 const CREDIT_PAGE = 100;
@@ -135,20 +76,23 @@ export function newCommitId(fence: number, version: number): string {
   return `${fence}:${version}:${randomBytes(6).toString('hex')}`;
 }
 
+export interface SnapshotCommitOptions {
+  /** How long a batch the served credits finish keeps its keys (BATCH_RETENTION_SECONDS). */
+  batchRetentionSeconds?: number;
+}
+
 export class SnapshotCommit {
-  private readonly redis: CommitRedis;
+  private readonly ledger: BatchLedger;
+  private readonly batchRetentionSeconds: number;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly collection: string,
+    options: SnapshotCommitOptions = {},
   ) {
-    this.redis = redis as CommitRedis;
-    if (!('commitSnapshot' in redis)) {
-      redis.defineCommand('commitSnapshot', { lua: COMMIT_SNAPSHOT });
-      redis.defineCommand('creditServedSnapshot', { lua: CREDIT_SERVED });
-      redis.defineCommand('allocateSnapshotVersion', { numberOfKeys: 1, lua: ALLOCATE_VERSION });
-    }
+    this.batchRetentionSeconds = options.batchRetentionSeconds ?? DEFAULT_BATCH_RETENTION_SECONDS;
+    this.ledger = new BatchLedger(redis, keys, { retentionSeconds: this.batchRetentionSeconds });
   }
 
   /** The committed version, or `undefined` when this Redis never saw a commit. */
@@ -159,7 +103,7 @@ export class SnapshotCommit {
 
   /** A version number no other publish, by this leader or any other, will use. */
   async allocateVersion(floor: number): Promise<number> {
-    return Number(await this.redis.allocateSnapshotVersion(this.keys.snapshotVersionCounter(this.collection), floor));
+    return Number(await allocateVersionScript.run(this.redis, [this.keys.snapshotVersionCounter(this.collection)], [floor]));
   }
 
   /**
@@ -180,6 +124,7 @@ export class SnapshotCommit {
     for (const [batchId, credit] of credits) {
       creditList.push({ ...credit, batch: batchId, failures: credit.failures.map((failure) => JSON.stringify(failure)) });
     }
+    if (typeof extras.collectionModel === 'string') decodeCollectionModel(extras.collectionModel, collection);
     const commitKeys = [
       keys.indexerLock(collection),
       keys.snapshotCommitted(collection),
@@ -190,9 +135,7 @@ export class SnapshotCommit {
       keys.snapshotLastCommit(collection),
       keys.servedCredits(collection),
     ];
-    const answer = await this.redis.commitSnapshot(
-      commitKeys.length,
-      ...commitKeys,
+    const answer = await commitSnapshotScript.run(this.redis, commitKeys, [
       commitId,
       lockToken,
       version,
@@ -203,7 +146,7 @@ export class SnapshotCommit {
       creditList.length ? JSON.stringify(creditList) : '[]',
       extras.releaseReindex ?? '',
       extras.collectionModel === null ? '-' : (extras.collectionModel ?? ''),
-    );
+    ]);
     if (answer === 1) return 'committed';
     if (answer === 2) return 'replayed';
     return answer === -1 ? 'fenced' : 'version-not-newer';
@@ -231,7 +174,8 @@ export class SnapshotCommit {
         }
       }
       if (due.length === 0) return applied;
-      const done = Number(await this.redis.creditServedSnapshot(1 + batchKeys.length, listKey, ...batchKeys, due.length, ...due));
+      const [done, ...finished] = (await creditServedScript.run(this.redis, [listKey, ...batchKeys], [due.length, ...due, this.batchRetentionSeconds])) as [number, ...string[]];
+      await this.ledger.expireLookups(finished);
       applied += done;
       // 0: another caller applied them first; re-read what is left (a few times at most).
       if (done === 0 && ++conflicts > 3) return applied;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { readManifest, snapshotLayout, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
+import { CommittedVersions, readManifest, snapshotLayout, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
 
 export interface RetentionPolicy {
   /** Committed versions kept for rollback, the current one included. */
@@ -38,8 +38,8 @@ export class SnapshotRetention {
   /** `currentVersion` and `liveShardIds` are the leader's state: never deleted whatever Redis says. */
   async run(currentVersion: number, liveShardIds: ReadonlySet<string>, now = Date.now()): Promise<RetentionOutcome> {
     const { store, collection } = this;
-    const versionsKey = this.keys.snapshotVersions(collection);
-    const committed = (await this.redis.zrange(versionsKey, 0, -1)).map(Number).filter((version) => version <= currentVersion);
+    const versions = new CommittedVersions(this.redis, this.keys);
+    const committed = (await versions.list(collection)).filter((version) => version <= currentVersion);
     const kept = new Set([...committed.slice(-this.policy.keepVersions), currentVersion]);
 
     const referenced = new Set(liveShardIds);
@@ -81,7 +81,7 @@ export class SnapshotRetention {
       if (key.includes('/manifests/')) deletedManifests += 1;
     }
     const oldestKept = Math.min(...kept);
-    await this.redis.zremrangebyscore(versionsKey, '-inf', `(${oldestKept}`);
+    await versions.forgetBelow(collection, oldestKept);
     return { deletedManifests, deletedObjects };
   }
 }

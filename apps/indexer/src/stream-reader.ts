@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { compareStreamIds, INDEXER_CONSUMER_GROUP } from '@audio-index/shared';
+import { compareStreamIds, INDEXER_CONSUMER_GROUP, LuaScript } from '@audio-index/shared';
 import { LostLeadershipError } from './lost-leadership-error.ts';
 import type { StreamWatcher } from './stream-watcher.ts';
 
@@ -12,15 +12,9 @@ export interface RawStreamEntry {
 const LEADER_CONSUMER = 'leader';
 
 // New entries are handed out only to the lock holder, in the same atomic step as the check.
-// Without it a deposed leader that has not noticed yet could take entries into the shared
-// pending list after the new leader replayed it, and nobody would apply them until the next
-// change of leader.
-const READ_NEW_IF_LEADER = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-return redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')`;
+const readNewIfLeaderScript = LuaScript.fromFile(new URL('./lua/read-new-if-leader.lua', import.meta.url));
 
 type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
-type ReaderRedis = Redis & { readNewIfLeaderBuffer(...args: (string | number)[]): Promise<StreamReply | number> };
 
 /**
  * Reads a collection stream through the indexer's consumer group: first the entries
@@ -43,7 +37,6 @@ export class StreamReader {
     private readonly watcher?: StreamWatcher,
   ) {
     this.lastSeenId = startAfter;
-    if (!('readNewIfLeader' in redis)) redis.defineCommand('readNewIfLeader', { numberOfKeys: 2, lua: READ_NEW_IF_LEADER });
   }
 
   async ensureGroup(): Promise<void> {
@@ -82,9 +75,9 @@ export class StreamReader {
   private async readNew(count: number): Promise<RawStreamEntry[]> {
     const token = this.lockToken();
     if (!token) throw new LostLeadershipError();
-    const reply = await (this.redis as ReaderRedis).readNewIfLeaderBuffer(
-      this.lockKey, this.streamKey, token, INDEXER_CONSUMER_GROUP, LEADER_CONSUMER, count,
-    );
+    const reply = (await readNewIfLeaderScript.runBuffer(this.redis, [this.lockKey, this.streamKey], [token, INDEXER_CONSUMER_GROUP, LEADER_CONSUMER, count])) as
+      | StreamReply
+      | number;
     if (typeof reply === 'number') throw new LostLeadershipError();
     return this.entriesOf(reply);
   }

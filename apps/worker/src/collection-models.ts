@@ -1,5 +1,5 @@
 import type { CollectionModel } from '@audio-index/embedding';
-import type { createRedisConnection, RedisKeys } from '@audio-index/shared';
+import { CollectionModelRecords, type createRedisConnection, type RedisKeys } from '@audio-index/shared';
 
 type Redis = ReturnType<typeof createRedisConnection>;
 
@@ -10,16 +10,16 @@ const COLLECTION_MODEL_TTL_MS = 2_000;
 export class CollectionModels {
   private readonly read = new Map<string, { model: CollectionModel | undefined; readAt: number }>();
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-  ) {}
+  private readonly records: CollectionModelRecords;
+
+  constructor(redis: Redis, keys: RedisKeys) {
+    this.records = new CollectionModelRecords(redis, keys);
+  }
 
   async modelOf(collection: string): Promise<CollectionModel | undefined> {
     const cached = this.read.get(collection);
     if (cached && Date.now() - cached.readAt < COLLECTION_MODEL_TTL_MS) return cached.model;
-    const record = await this.redis.get(this.keys.collectionModel(collection));
-    const model = record ? (JSON.parse(record) as CollectionModel) : undefined;
+    const model: CollectionModel | undefined = await this.records.read(collection);
     this.read.set(collection, { model, readAt: Date.now() });
     return model;
   }

@@ -1,10 +1,11 @@
-import { commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
+import { batchRetentionEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
 import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
 import os from 'node:os';
 import { z } from 'zod';
 
 export const workerEnvSchema = z.object({
   ...commonEnvShape,
+  ...batchRetentionEnvShape,
   ...modelEnvShape,
   ...segmentEnvShape,
   /**

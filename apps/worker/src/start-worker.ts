@@ -43,7 +43,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   const embedder = await createEmbedder({ model: config.MODEL, ...embedderOptions });
   const redis = createRedisConnection(config.REDIS_URL, 'worker-ledger');
   const keys = createRedisKeys(config.REDIS_NAMESPACE);
-  const ledger = new BatchLedger(redis, keys);
+  const ledger = new BatchLedger(redis, keys, { retentionSeconds: config.BATCH_RETENTION_SECONDS });
   // Other models (a reindex's, or a collection's after one) start on first use.
   const collectionModels = new CollectionModels(redis, keys);
   const embedders = new ModelEmbedders(embedder, embedderOptions, { modelOfCollection: (collection) => collectionModels.modelOf(collection), logger });

@@ -5,6 +5,10 @@
  * Keys that change together in one MULTI or Lua script (a collection's stream, its batch
  * counters, its outcome markers) share the `{<ns>.c.<collection>}` hash tag so they land in
  * one Redis Cluster slot. Global keys carry their own tag.
+ *
+ * Each key family has one owner class, the only code that sends it commands; docs/redis-keys.md
+ * lists every family with its owner, slot and lifetime (test/structure/redis-owners.test.ts
+ * checks the ownership).
  */
 export function createRedisKeys(namespace = 'ai') {
   const collectionTag = (collection: string) => `${namespace}:{${namespace}.c.${collection}}`;
@@ -23,7 +27,10 @@ export function createRedisKeys(namespace = 'ai') {
     collectionsDeleting: `${meta}:collections-deleting`,
     /** SCAN pattern of every key of one collection (they all share its tag); names are [a-z0-9-]. */
     collectionKeyPattern: (collection: string) => `${collectionTag(collection)}:*`,
-    /** batchId -> collection, so GET /v1/batches/:id finds the collection's tag. */
+    /**
+     * batchId -> collection, so GET /v1/batches/:id finds the collection's tag. Expires with
+     * its batch (BATCH_RETENTION_SECONDS after done), by a command of its own: another slot.
+     */
     batchCollection: (batchId: string) => `${meta}:batch-collection:${batchId}`,
     /**
      * Prefix of the API's rate-limit counters (`key:<digest>` or `ip:<address>` follow), one
@@ -37,9 +44,12 @@ export function createRedisKeys(namespace = 'ai') {
 
     /** Vectors and deletes on their way to the indexer, in order. */
     stream: (collection: string) => `${collectionTag(collection)}:stream`,
-    /** Hash: total, embedded, failed, indexed, createdAt. */
+    /**
+     * Hash: total, embedded, failed, indexed, createdAt (reindex batches: built; listed
+     * sources: listing, listedPages). Expires BATCH_RETENTION_SECONDS after the batch is done.
+     */
     batch: (collection: string, batchId: string) => `${collectionTag(collection)}:batch:${batchId}`,
-    /** List of JSON failure records for a batch. */
+    /** List of JSON failure records for a batch; expires with the batch hash. */
     batchFailures: (collection: string, batchId: string) => `${collectionTag(collection)}:batch:${batchId}:failures`,
     /**
      * Marks that a job's outcome (embedded or failed) was recorded, so a job retried after a
@@ -77,6 +87,12 @@ export function createRedisKeys(namespace = 'ai') {
      * reindex moved it off the workers' configured one. Written by the indexer's commit.
      */
     collectionModel: (collection: string) => `${collectionTag(collection)}:model`,
+    /**
+     * Present while the collection is being deleted (set with `collectionsDeleting`, removed
+     * when the drop ends): in the collection's slot, so the script recording an embedded item
+     * can refuse to append for a collection being dropped (record-embedded.lua).
+     */
+    collectionDeleting: (collection: string) => `${collectionTag(collection)}:deleting`,
     /** JSON `{segmentation}`: how the collection cuts recordings into rows (collection-settings.ts). Set NX, never changed. */
     collectionSettings: (collection: string) => `${collectionTag(collection)}:settings`,
   };

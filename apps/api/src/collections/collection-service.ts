@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import { loadModelCard } from '@audio-index/embedding';
 import {
   AppError,
-  committedSnapshotVersions,
-  INDEXER_CONSUMER_GROUP,
+  CollectionCatalog,
+  CollectionStream,
+  CommittedVersions,
   manifestSchema,
   snapshotLayout,
   type ObjectStore,
@@ -29,16 +30,24 @@ export interface IndexerCommands {
 const SNAPSHOT_LISTING_LIMIT = 100;
 
 export class CollectionService {
+  private readonly catalog: CollectionCatalog;
+  private readonly stream: CollectionStream;
+  private readonly versions: CommittedVersions;
+
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    redis: Redis,
+    keys: RedisKeys,
     private readonly store: ObjectStore,
     private readonly registry: SnapshotRegistry,
     private readonly commands: IndexerCommands,
-  ) {}
+  ) {
+    this.catalog = new CollectionCatalog(redis, keys);
+    this.stream = new CollectionStream(redis, keys);
+    this.versions = new CommittedVersions(redis, keys);
+  }
 
   async list(): Promise<CollectionSummary[]> {
-    const names = new Set([...(await this.redis.smembers(this.keys.collections)), ...this.registry.collections()]);
+    const names = new Set([...(await this.catalog.names()), ...this.registry.collections()]);
     return Promise.all([...names].sort().map((name) => this.summarise(name)));
   }
 
@@ -51,7 +60,7 @@ export class CollectionService {
     await this.requireKnown(collection);
     // Committed versions come from Redis: the store may also hold manifests of publishes that
     // crashed before their commit, which were never served and must not be offered.
-    const committed = await committedSnapshotVersions(this.redis, this.keys, collection);
+    const committed = await this.versions.list(collection);
     const newest = [...committed].sort((a, b) => b - a).slice(0, SNAPSHOT_LISTING_LIMIT);
     const served = this.registry.get(collection)?.version;
     const manifests = (await Promise.all(newest.map((version) => this.store.get(snapshotLayout.manifest(collection, version)))))
@@ -85,7 +94,7 @@ export class CollectionService {
 
   async activate(collection: string, version: number): Promise<void> {
     await this.requireKnown(collection);
-    const committed = await committedSnapshotVersions(this.redis, this.keys, collection);
+    const committed = await this.versions.list(collection);
     const manifest = committed.includes(version) ? await this.store.get(snapshotLayout.manifest(collection, version)) : undefined;
     if (!manifest) throw new AppError('SNAPSHOT_NOT_FOUND', `collection ${collection} has no snapshot version ${version} (or retention removed it)`);
     await this.commands.activateVersion(collection, version);
@@ -115,7 +124,7 @@ export class CollectionService {
 
   private async requireKnown(collection: string): Promise<void> {
     if (this.registry.get(collection)) return;
-    if ((await this.redis.sismember(this.keys.collections, collection)) === 1) return;
+    if (await this.catalog.has(collection)) return;
     throw new AppError('COLLECTION_NOT_FOUND', `no collection ${collection}`);
   }
 
@@ -140,22 +149,7 @@ export class CollectionService {
   }
 
   /** Entries the indexer has not applied: the consumer group's lag, or the whole stream before it exists. */
-  async pendingEntries(collection: string): Promise<number> {
-    const stream = this.keys.stream(collection);
-    try {
-      const groups = (await this.redis.xinfo('GROUPS', stream)) as unknown[][];
-      for (const group of groups) {
-        const fields = new Map<string, unknown>();
-        for (let index = 0; index + 1 < group.length; index += 2) fields.set(String(group[index]), group[index + 1]);
-        if (fields.get('name') !== INDEXER_CONSUMER_GROUP) continue;
-        const lag = fields.get('lag');
-        // lag is null when Redis cannot tell (after deletions in the stream); pending is a floor then.
-        return Number(lag ?? 0) + Number(fields.get('pending') ?? 0);
-      }
-    } catch {
-      // No stream yet: nothing pending.
-      return 0;
-    }
-    return this.redis.xlen(stream);
+  pendingEntries(collection: string): Promise<number> {
+    return this.stream.pendingEntries(collection);
   }
 }

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import {
+  CollectionCatalog,
   readLatestVersion,
   readManifest,
+  SnapshotNotices,
   type Logger,
   type ObjectStore,
   type RedisKeys,
@@ -39,19 +41,19 @@ export class SnapshotRegistry {
   private pollTimer: NodeJS.Timeout | undefined;
   private initialLoadDone = false;
 
-  constructor(private readonly options: SnapshotRegistryOptions) {}
+  private readonly catalog: CollectionCatalog;
+
+  constructor(private readonly options: SnapshotRegistryOptions) {
+    this.catalog = new CollectionCatalog(options.redis, options.keys);
+  }
 
   async start(): Promise<void> {
     const { subscriber, logger } = this.options;
-    subscriber.on('message', (_channel: string, message: string) => {
-      try {
-        const notice = JSON.parse(message) as { collection: string };
-        void this.refresh(notice.collection).catch((error: unknown) => logger.error({ err: error }, 'snapshot reload failed'));
-      } catch (error) {
-        logger.warn({ err: error }, 'ignoring malformed snapshot notice');
-      }
-    });
-    await subscriber.subscribe(this.options.keys.snapshotChannel);
+    await new SnapshotNotices(this.options.redis, this.options.keys).subscribe(
+      subscriber,
+      (notice) => void this.refresh(notice.collection).catch((error: unknown) => logger.error({ err: error }, 'snapshot reload failed')),
+      (message) => logger.warn({ message: message.slice(0, 200) }, 'ignoring malformed snapshot notice'),
+    );
     await this.refreshAll();
     this.initialLoadDone = true;
     // Pub/sub is fire-and-forget: a notice sent while we reconnect is lost, so also poll.
@@ -83,7 +85,7 @@ export class SnapshotRegistry {
 
   private async refreshAll(): Promise<void> {
     try {
-      const collections = await this.options.redis.smembers(this.options.keys.collections);
+      const collections = await this.catalog.names();
       // Served collections no longer named were deleted: refreshing finds no LATEST and forgets them.
       await Promise.all([...new Set([...collections, ...this.current.keys()])].map((collection) => this.refresh(collection)));
     } catch (error) {
@@ -116,7 +118,7 @@ export class SnapshotRegistry {
     const { store, cacheDirectory, logger, pool } = this.options;
     const served = this.current.get(collection);
     const latest = await readLatestVersion(store, collection);
-    if (latest === undefined && served && (await this.options.redis.sismember(this.options.keys.collections, collection)) === 0) {
+    if (latest === undefined && served && !(await this.catalog.has(collection))) {
       // DELETE /v1/collections/:c: the indexer removed the snapshots and then the name.
       this.current.delete(collection);
       pool.dropView(served.viewKey);

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis-keys.ts';
-import { encodeStreamFields, type StreamOperation } from './stream-entry.ts';
+import { DEFAULT_BATCH_RETENTION_SECONDS } from './batch-retention.ts';
+import { CollectionCatalog } from './collection-catalog.ts';
+import { CollectionStream, OUTCOME_MARKER_TTL_SECONDS, type EmbeddedItem } from './collection-stream.ts';
+import { LuaScript } from './lua-script.ts';
 
 export interface ItemFailure {
   id: string;
@@ -35,84 +38,37 @@ export interface ReindexProgress {
   listing: ListingState | undefined;
 }
 
-/** How long a job's outcome marker outlives the job: longer than any retry schedule. */
-const OUTCOME_MARKER_TTL_SECONDS = 7 * 24 * 3600;
+const recordFailureScript = LuaScript.fromFile(new URL('./lua/record-failure.lua', import.meta.url));
+const recordListedPageScript = LuaScript.fromFile(new URL('./lua/record-listed-page.lua', import.meta.url));
+const recordListingFailureScript = LuaScript.fromFile(new URL('./lua/record-listing-failure.lua', import.meta.url));
+const confirmBatchScript = LuaScript.fromFile(new URL('./lua/confirm-batch.lua', import.meta.url));
 
-// Appends the vector and counts it in one step, once per job: a job re-run after a crash
-// between this script and the job's completion finds the marker and adds nothing. The vector
-// goes to the stream even when its batch is gone (an accept that failed after this job was
-// queued): the item is indexed, the missing batch is not recreated.
-const RECORD_EMBEDDED = `
-if redis.call('SET', KEYS[1], 'embedded', 'NX', 'EX', ARGV[1]) then
-  local entryId = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-  if ARGV[2] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HINCRBY', KEYS[3], 'embedded', 1) end
-  return entryId
-end
-return false`;
+/** What a recording script answers (record-failure.lua and its kin): 2 means the batch is done now. */
+const RECORDED = 1;
+const RECORDED_AND_DONE = 2;
 
-// A batch that is gone (discarded by a failed accept, or expired) is not brought back as a
-// hash holding only counters: such a record would read "running" forever.
-const RECORD_FAILURE = `
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-if redis.call('SET', KEYS[1], 'failed', 'NX', 'EX', ARGV[1]) then
-  redis.call('HINCRBY', KEYS[2], 'failed', 1)
-  redis.call('RPUSH', KEYS[3], ARGV[2])
-  -- While the batch is still being accepted its record may expire: the list goes with it.
-  local ttl = redis.call('PTTL', KEYS[2])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
-  return 1
-end
-return 0`;
-
-// Pages are listed strictly in order (page n+1's job exists only after page n is recorded),
-// so one "pages recorded" counter makes recording a page idempotent: a listing job retried
-// after a crash finds its page already counted and adds nothing to the total.
-const RECORD_LISTED_PAGE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local recorded = tonumber(redis.call('HGET', KEYS[1], 'listedPages') or '0')
-if recorded > tonumber(ARGV[1]) then return 0 end
-redis.call('HINCRBY', KEYS[1], 'total', ARGV[2])
-redis.call('HSET', KEYS[1], 'listedPages', tonumber(ARGV[1]) + 1)
-if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'listing', 'done') end
-return 1`;
-
-// A source that cannot be listed (no such bucket, outside FILE_ROOT) counts as one failed
-// item named after the source, and ends the listing, so the batch still reaches "done".
-const RECORD_LISTING_FAILURE = `
-if redis.call('HGET', KEYS[1], 'listing') ~= 'running' then return 0 end
-redis.call('HINCRBY', KEYS[1], 'total', 1)
-redis.call('HINCRBY', KEYS[1], 'failed', 1)
-redis.call('HSET', KEYS[1], 'listing', 'done')
-redis.call('RPUSH', KEYS[2], ARGV[1])
-return 1`;
-
-type LedgerRedis = Redis & {
-  recordEmbedded(...args: (string | Buffer | number)[]): Promise<string | null>;
-  recordFailure(...args: (string | number)[]): Promise<number>;
-  recordListedPage(...args: (string | number)[]): Promise<number>;
-  recordListingFailure(...args: string[]): Promise<number>;
-};
-
-export type EmbeddedItem = Extract<StreamOperation, { op: 'upsert' }>;
+export interface BatchLedgerOptions {
+  /** How long a done batch's keys stay (BATCH_RETENTION_SECONDS). */
+  retentionSeconds?: number;
+}
 
 /**
  * The batch record: what was accepted, what became of each item. Every change is one
  * atomic Redis step, so counters never drift from the stream and failure list.
  */
 export class BatchLedger {
-  private readonly redis: LedgerRedis;
+  private readonly retentionSeconds: number;
+  private readonly catalog: CollectionCatalog;
+  private readonly stream: CollectionStream;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    options: BatchLedgerOptions = {},
   ) {
-    this.redis = redis as LedgerRedis;
-    if (!('recordEmbedded' in redis)) {
-      redis.defineCommand('recordEmbedded', { numberOfKeys: 3, lua: RECORD_EMBEDDED });
-      redis.defineCommand('recordFailure', { numberOfKeys: 3, lua: RECORD_FAILURE });
-      redis.defineCommand('recordListedPage', { numberOfKeys: 1, lua: RECORD_LISTED_PAGE });
-      redis.defineCommand('recordListingFailure', { numberOfKeys: 2, lua: RECORD_LISTING_FAILURE });
-    }
+    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_BATCH_RETENTION_SECONDS;
+    this.catalog = new CollectionCatalog(redis, keys);
+    this.stream = new CollectionStream(redis, keys);
   }
 
   /**
@@ -132,53 +88,58 @@ export class BatchLedger {
       createdAt: new Date().toISOString(),
       ...(options.listing ? { listing: 'running', listedPages: 0 } : {}),
     });
-    const lookup = this.redis.multi().set(this.keys.batchCollection(batchId), collection).sadd(this.keys.collections, collection);
-    if (options.acceptingSeconds !== undefined) {
-      record.expire(batchKey, options.acceptingSeconds);
-      lookup.expire(this.keys.batchCollection(batchId), options.acceptingSeconds);
-    }
+    if (options.acceptingSeconds !== undefined) record.expire(batchKey, options.acceptingSeconds);
     await record.exec();
-    await lookup.exec();
-  }
-
-  /** Every job of a batch made with `acceptingSeconds` is queued: the record stays. */
-  async confirmBatch(collection: string, batchId: string): Promise<void> {
-    await this.redis.multi().persist(this.keys.batch(collection, batchId)).persist(this.keys.batchFailures(collection, batchId)).exec();
-    await this.redis.persist(this.keys.batchCollection(batchId));
+    // The lookup after the record: a lookup whose record is missing means the batch is gone (status).
+    const lookupKey = this.keys.batchCollection(batchId);
+    if (options.acceptingSeconds !== undefined) await this.redis.set(lookupKey, collection, 'EX', options.acceptingSeconds);
+    else await this.redis.set(lookupKey, collection);
+    await this.catalog.add(collection);
   }
 
   /**
-   * Removes a batch whose accept failed: its caller was told so and never saw the id. Jobs
-   * of it that did get queued still index their items; they record into no batch.
+   * Every job of a batch made with `acceptingSeconds` is queued: the record stays until the
+   * batch is done (then BATCH_RETENTION_SECONDS more).
+   */
+  async confirmBatch(collection: string, batchId: string): Promise<void> {
+    const done = await confirmBatchScript.run(
+      this.redis,
+      [this.keys.batch(collection, batchId), this.keys.batchFailures(collection, batchId)],
+      [this.retentionSeconds],
+    );
+    if (done === 1) await this.expireLookups([batchId]);
+    else await this.redis.persist(this.keys.batchCollection(batchId));
+  }
+
+  /**
+   * Removes a batch whose accept failed (its caller was told so and never saw the id), or a
+   * reindex that could not start. Jobs of it that did get queued find no batch and append
+   * nothing (record-embedded.lua).
    */
   async discardBatch(collection: string, batchId: string): Promise<void> {
+    // Two slots (the collection's tag and the meta one): one DEL each, as Redis Cluster requires.
     await this.redis.del(this.keys.batch(collection, batchId), this.keys.batchFailures(collection, batchId));
     await this.redis.del(this.keys.batchCollection(batchId));
   }
 
-  /** Returns the stream entry id, or `null` when this job's outcome was already recorded. */
+  /**
+   * Appends the item to the collection stream and counts it, once per job (CollectionStream).
+   * Returns the stream entry id, or `null` when nothing was appended: this job's outcome was
+   * recorded already, or its batch is gone, or its collection is being deleted.
+   */
   async recordEmbedded(collection: string, jobId: string, operation: EmbeddedItem): Promise<string | null> {
-    const batchKey = operation.batchId ? this.keys.batch(collection, operation.batchId) : this.keys.batch(collection, '-');
-    return this.redis.recordEmbedded(
-      this.keys.jobOutcome(collection, jobId),
-      this.keys.stream(collection),
-      batchKey,
-      OUTCOME_MARKER_TTL_SECONDS,
-      operation.batchId ?? '',
-      ...encodeStreamFields(operation),
-    );
+    const appended = await this.stream.appendUpsert(collection, jobId, operation);
+    return appended.outcome === 'appended' ? appended.entryId : null;
   }
 
-  /** Returns false when this job's outcome was already recorded. */
+  /** Returns false when this job's outcome was already recorded (or its batch is gone). */
   async recordFailure(collection: string, batchId: string, jobId: string, failure: ItemFailure): Promise<boolean> {
-    const recorded = await this.redis.recordFailure(
-      this.keys.jobOutcome(collection, jobId),
-      this.keys.batch(collection, batchId),
-      this.keys.batchFailures(collection, batchId),
-      OUTCOME_MARKER_TTL_SECONDS,
-      JSON.stringify(failure),
+    const answer = await recordFailureScript.run(
+      this.redis,
+      [this.keys.jobOutcome(collection, jobId), this.keys.batch(collection, batchId), this.keys.batchFailures(collection, batchId)],
+      [OUTCOME_MARKER_TTL_SECONDS, JSON.stringify(failure), this.retentionSeconds],
     );
-    return recorded === 1;
+    return this.recorded(batchId, answer);
   }
 
   /**
@@ -186,18 +147,38 @@ export class BatchLedger {
    * listing job runs; `last` ends the listing. Returns false when the page was already counted.
    */
   async recordListedPage(collection: string, batchId: string, page: number, count: number, last: boolean): Promise<boolean> {
-    const recorded = await this.redis.recordListedPage(this.keys.batch(collection, batchId), page, count, last ? '1' : '0');
-    return recorded === 1;
+    const answer = await recordListedPageScript.run(
+      this.redis,
+      [this.keys.batch(collection, batchId), this.keys.batchFailures(collection, batchId)],
+      [page, count, last ? '1' : '0', this.retentionSeconds],
+    );
+    return this.recorded(batchId, answer);
   }
 
   /** Ends a listing that cannot go on, recording the source as one failed item. */
   async recordListingFailure(collection: string, batchId: string, failure: ItemFailure): Promise<boolean> {
-    const recorded = await this.redis.recordListingFailure(
-      this.keys.batch(collection, batchId),
-      this.keys.batchFailures(collection, batchId),
-      JSON.stringify(failure),
+    const answer = await recordListingFailureScript.run(
+      this.redis,
+      [this.keys.batch(collection, batchId), this.keys.batchFailures(collection, batchId)],
+      [JSON.stringify(failure), this.retentionSeconds],
     );
-    return recorded === 1;
+    return this.recorded(batchId, answer);
+  }
+
+  /**
+   * Starts the retention clock of done batches' batch -> collection lookups. Their records
+   * expire in the script that finished them; the lookups live in another slot (the meta tag).
+   */
+  async expireLookups(batchIds: readonly string[]): Promise<void> {
+    if (batchIds.length === 0) return;
+    const expiry = this.redis.multi();
+    for (const batchId of batchIds) expiry.expire(this.keys.batchCollection(batchId), this.retentionSeconds);
+    await expiry.exec();
+  }
+
+  private async recorded(batchId: string, answer: unknown): Promise<boolean> {
+    if (answer === RECORDED_AND_DONE) await this.expireLookups([batchId]);
+    return answer === RECORDED || answer === RECORDED_AND_DONE;
   }
 
   /**
@@ -210,13 +191,21 @@ export class BatchLedger {
     return { total: Number(total ?? 0), built: Number(built ?? 0), failed: Number(failed ?? 0), listing: (listing ?? undefined) as ListingState | undefined };
   }
 
+  /** `undefined` for an unknown batch, one discarded, and one whose retention after done ran out. */
   async status(batchId: string, maxFailures = 1000): Promise<BatchStatus | undefined> {
-    const collection = await this.redis.get(this.keys.batchCollection(batchId));
+    const lookupKey = this.keys.batchCollection(batchId);
+    const collection = await this.redis.get(lookupKey);
     if (!collection) return undefined;
     const [record, failureLines] = await Promise.all([
       this.redis.hgetall(this.keys.batch(collection, batchId)),
       this.redis.lrange(this.keys.batchFailures(collection, batchId), 0, maxFailures - 1),
     ]);
+    if (record.createdAt === undefined) {
+      // The record expired (or was removed) and the lookup outlived it: the record is made
+      // before the lookup, so this is never a batch being created. Gone means gone.
+      await this.redis.del(lookupKey);
+      return undefined;
+    }
     const total = Number(record.total ?? 0);
     const failed = Number(record.failed ?? 0);
     const indexed = Number(record.indexed ?? 0);

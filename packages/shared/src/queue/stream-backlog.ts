@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import type { RedisKeys } from '../redis-keys.ts';
+import { CollectionCatalog, type CollectionAdmission } from './collection-catalog.ts';
+import { CollectionStream } from './collection-stream.ts';
 
 /**
  * Backpressure. The indexer deletes stream entries once a snapshot holding them is committed,
@@ -15,25 +16,6 @@ import type { RedisKeys } from '../redis-keys.ts';
  * reaches the stream). Under `noeviction` a full Redis refuses every write, the indexer's
  * commits included, so the queue is bounded too.
  */
-export const backpressureEnvShape = {
-  /**
-   * Stream entries a collection may hold before ingestion is refused (API: 503 with
-   * Retry-After). 200k entries of 768-d vectors are ~700 MB of Redis memory.
-   */
-  MAX_STREAM_BACKLOG: z.coerce.number().int().min(1).default(200_000),
-  /**
-   * Ingest jobs waiting for a worker (waiting, prioritized, delayed for a retry, paused) before
-   * new items are refused (503 + Retry-After). A job is ~1 KB in Redis (measured: 20,000 queued
-   * jobs peaked at 22 MiB), so the default bounds the queue near 500 MB.
-   */
-  MAX_QUEUE_BACKLOG: z.coerce.number().int().min(1).default(500_000),
-  /**
-   * Collections that may exist (API: 409 TOO_MANY_COLLECTIONS for a new one). Each costs the
-   * indexer a leader loop and its state in memory, not a Redis connection.
-   */
-  MAX_COLLECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-};
-
 export interface StreamBacklog {
   /** Entries in the stream: not yet in a committed snapshot. */
   entries: number;
@@ -50,7 +32,7 @@ const ASSUMED_DRAIN_PER_SECOND = 5_000;
 const ASSUMED_JOBS_PER_SECOND = 50;
 
 export async function streamBacklog(redis: Redis, keys: RedisKeys, collection: string, limit: number): Promise<StreamBacklog> {
-  const entries = await redis.xlen(keys.stream(collection));
+  const entries = await new CollectionStream(redis, keys).length(collection);
   const overLimit = entries >= limit;
   const excess = Math.max(0, entries - Math.floor(limit * 0.9));
   return { entries, limit, overLimit, retryAfterSeconds: overLimit ? Math.min(60, Math.max(1, Math.ceil(excess / ASSUMED_DRAIN_PER_SECOND))) : 0 };
@@ -73,14 +55,7 @@ export async function queueBacklog(queue: Queue, limit: number): Promise<QueueBa
   return { jobs, limit, overLimit, retryAfterSeconds: overLimit ? Math.min(300, Math.max(1, Math.ceil(excess / ASSUMED_JOBS_PER_SECOND))) : 0 };
 }
 
-// 1: the collection exists or may be created; 0: the cap is reached; -1: it is being deleted.
-const ADMIT_COLLECTION = `
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return -1 end
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-return 1`;
-
-export type CollectionAdmission = 'admitted' | 'too-many' | 'deleting';
+export type { CollectionAdmission } from './collection-catalog.ts';
 
 /**
  * Whether items for `collection` may be accepted: an existing one always (unless it is being
@@ -90,6 +65,5 @@ export type CollectionAdmission = 'admitted' | 'too-many' | 'deleting';
  * by the number of such requests in flight; the indexer serves at most `MAX_COLLECTIONS`.
  */
 export async function admitCollection(redis: Redis, keys: RedisKeys, collection: string, maxCollections: number): Promise<CollectionAdmission> {
-  const answer = Number(await redis.eval(ADMIT_COLLECTION, 2, keys.collections, keys.collectionsDeleting, collection, maxCollections));
-  return answer === 1 ? 'admitted' : answer === 0 ? 'too-many' : 'deleting';
+  return new CollectionCatalog(redis, keys).admit(collection, maxCollections);
 }
