@@ -9,7 +9,6 @@ import type { ItemAudioService } from './collections/item-audio-service.ts';
 import type { VectorUploadService } from './collections/vector-upload-service.ts';
 import { registerApiDocs } from './http/api-docs.ts';
 import { acceptRawAudioBodies } from './http/audio-upload.ts';
-import { installBackpressure } from './http/backpressure.ts';
 import { ApiKeys } from './http/api-keys.ts';
 import { installBearerAuth } from './http/bearer-auth.ts';
 import { installCrossSiteGuard, installHostAllowlist } from './http/browser-guards.ts';
@@ -47,10 +46,6 @@ export interface ApiServerDeps {
   /** Fastify's `requestTimeout`, `connectionTimeout`, `keepAliveTimeout` (ms); Fastify's defaults when unset. */
   timeouts?: { requestMs: number; connectionMs: number; keepAliveMs: number } | undefined;
   keys: RedisKeys;
-  maxStreamBacklog: number;
-  /** `MAX_QUEUE_BACKLOG`, `MAX_COLLECTIONS` (http/backpressure.ts); unset: not enforced. */
-  maxQueueBacklog?: number | undefined;
-  maxCollections?: number | undefined;
 }
 
 /** The HTTP surface only: every dependency arrives built, so tests pass real ones. */
@@ -83,7 +78,6 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
   installCrossSiteGuard(app);
   await app.register(multipart, { limits: { fileSize: deps.uploadMaxBytes, files: 1, fields: 10 } });
   acceptRawAudioBodies(app);
-  installBackpressure(app, deps.redis, deps.keys, { maxStreamBacklog: deps.maxStreamBacklog, maxQueueBacklog: deps.maxQueueBacklog, maxCollections: deps.maxCollections });
   await registerApiDocs(app);
   registerHealthRoutes(app, deps.redis, deps.snapshots);
   registerMetricsRoutes(app, deps.metrics);

@@ -3,7 +3,7 @@ import type { FetchLimits } from '@audio-index/audio-input';
 import { createEmbedder, ModelEmbedders } from '@audio-index/embedding';
 import {
   BatchLedger,
-  CollectionCatalog,
+  IngestBackpressure,
   IngestProducer,
   CollectionCommands,
   createLogger,
@@ -49,8 +49,8 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   });
   reportQueueErrors(queue, 'ingest queue', logger);
   reportQueueErrors(queueEvents, 'ingest queue events', logger);
-  const ledger = new BatchLedger(redis, keys, { retentionSeconds: config.BATCH_RETENTION_SECONDS });
-  const catalog = new CollectionCatalog(redis, keys);
+  const ledger = new BatchLedger(redis, keys);
+  const backpressure = new IngestBackpressure(redis, keys, queue, { maxStreamBacklog: config.MAX_STREAM_BACKLOG, maxQueueBacklog: config.MAX_QUEUE_BACKLOG, maxCollections: config.MAX_COLLECTIONS });
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const queryEmbedders = new ModelEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0, blasThreshold: config.SEARCH_BLAS_THRESHOLD });
@@ -68,7 +68,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   const metrics = new ApiMetrics({
     snapshots: () => registry.snapshots(),
     queues: [queue],
-    collections: () => catalog.names(),
+    collections: () => redis.smembers(keys.collections),
     pendingEntries: (collection) => collections.pendingEntries(collection),
   });
   metrics.countJobOutcomes(queue.name, queueEvents);
@@ -97,11 +97,11 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     logger,
     redis,
     ledger,
-    ingest: new IngestProducer(queue, ledger, config.MAX_ITEMS_PER_REQUEST, new CollectionSettings(redis, keys, segmentationFromEnv(config))),
+    ingest: new IngestProducer(queue, ledger, config.MAX_ITEMS_PER_REQUEST, backpressure, new CollectionSettings(redis, keys, segmentationFromEnv(config))),
     search,
     collections,
     itemAudio: new ItemAudioService(registry, queryFetch),
-    vectors: new VectorUploadService(ledger, registry, { modelId: embedder.modelId, dim: embedder.dim }, config.MAX_VECTORS_PER_REQUEST),
+    vectors: new VectorUploadService(ledger, backpressure, registry, { modelId: embedder.modelId, dim: embedder.dim }, config.MAX_VECTORS_PER_REQUEST),
     metrics,
     queues: [queue],
     snapshots: registry,
@@ -111,9 +111,6 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     timeouts: { requestMs: config.REQUEST_TIMEOUT_MS, connectionMs: config.CONNECTION_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
     keys,
-    maxStreamBacklog: config.MAX_STREAM_BACKLOG,
-    maxQueueBacklog: config.MAX_QUEUE_BACKLOG,
-    maxCollections: config.MAX_COLLECTIONS,
   });
   // Listen first (health answers at once, /readyz says 503 until the snapshots are in).
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,4 +1,4 @@
-import { AppError, newBatchId, sha256Hex, type BatchLedger } from '@audio-index/shared';
+import { AppError, newBatchId, sha256Hex, type BatchLedger, type IngestBackpressure } from '@audio-index/shared';
 import type { SnapshotRegistry } from '../search/snapshot-registry.ts';
 import type { VectorUpload } from './collection-schemas.ts';
 import { groupUploadRows } from './vector-recordings.ts';
@@ -19,6 +19,8 @@ const RECORD_GROUP = 500;
 export class VectorUploadService {
   constructor(
     private readonly ledger: BatchLedger,
+    /** The same limits as audio ingest: vectors fill the same stream. */
+    private readonly backpressure: IngestBackpressure,
     private readonly registry: SnapshotRegistry,
     private readonly defaultModel: DefaultModel,
     private readonly maxItems: number,
@@ -26,6 +28,7 @@ export class VectorUploadService {
 
   /** `accepted` counts recordings (the batch's items); `segments` the rows they hold. */
   async accept(collection: string, upload: VectorUpload): Promise<{ batchId: string; collection: string; accepted: number; segments: number }> {
+    await this.backpressure.admit(collection);
     if (upload.items.length > this.maxItems) {
       throw new AppError('PAYLOAD_TOO_LARGE', `at most ${this.maxItems} vectors per request`, { details: { items: upload.items.length, max: this.maxItems } });
     }

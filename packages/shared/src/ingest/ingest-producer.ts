@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { CollectionSettings } from '../collections/collection-settings.ts';
+import { IngestBackpressure, type BackpressureLimits } from './ingest-backpressure.ts';
 import { AppError } from '../errors.ts';
 import { checkMetadata, defaultMetadataLimits, type MetadataLimits } from './metadata-limits.ts';
 import { reportQueueErrors } from '../health/redis-health.ts';
@@ -47,6 +48,12 @@ export interface IngestProducerConnection {
   redisUrl: string;
   /** Same as the services' REDIS_NAMESPACE (default `ai`). */
   namespace?: string;
+  /**
+   * Stream, queue and collection limits past which `submit` is refused (BACKLOG_FULL with
+   * `details.retryAfterSeconds`, TOO_MANY_COLLECTIONS, COLLECTION_DELETING); unset fields take
+   * the services' defaults (defaultBackpressureLimits), so set them as the API's are set.
+   */
+  backpressure?: Partial<BackpressureLimits>;
   /** Largest item list one `submit` takes (default 10,000, as the API). */
   maxItemsPerRequest?: number;
   /** Per-item metadata caps (default 16 KiB and 8 levels, as the API). */
@@ -73,6 +80,8 @@ export class IngestProducer {
     private readonly queue: Queue,
     private readonly ledger: BatchLedger,
     private readonly maxItemsPerRequest: number,
+    /** Refuses items while the queue or the collection's stream is over its limit. */
+    private readonly backpressure: IngestBackpressure,
     /** Fixes a new collection's segmentation before its first item is queued. */
     private readonly settings: CollectionSettings,
     private readonly ownedConnection?: Redis,
@@ -85,7 +94,8 @@ export class IngestProducer {
     const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
     reportQueueErrors(queue, 'ingest queue');
     const settings = new CollectionSettings(redis, keys, connection.segmentation);
-    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, settings, redis, connection.metadataLimits);
+    const backpressure = new IngestBackpressure(redis, keys, queue, connection.backpressure);
+    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, backpressure, settings, redis, connection.metadataLimits);
   }
 
   /** Validates like the API (VALIDATION_FAILED with each issue), then accepts. */
@@ -122,10 +132,12 @@ export class IngestProducer {
   }
 
   /**
-   * Records the batch, then enqueues one job per item. Job ids are deterministic, so when
+   * Refuses the request while its collection may not grow (ingest-backpressure.ts), records
+   * the batch, then enqueues one job per item. Job ids are deterministic, so when
    * an enqueue page fails and is retried, the jobs that did land are not added twice.
    */
   async accept(request: IngestRequest): Promise<AcceptedBatch> {
+    await this.backpressure.admit(request.collection);
     const { maxItemsPerRequest } = this;
     if (request.items.length > maxItemsPerRequest) {
       throw new AppError('PAYLOAD_TOO_LARGE', `at most ${maxItemsPerRequest} items per request (larger archives: use a source)`, {
@@ -162,6 +174,7 @@ export class IngestProducer {
    * may be read is the worker's to find out: it holds the credentials and FILE_ROOT.
    */
   async acceptSource(request: SourceIngestRequest): Promise<AcceptedSource> {
+    await this.backpressure.admit(request.collection);
     const batchId = newBatchId('ingest');
     await this.settings.fix(request.collection, request.segmentation);
     await this.ledger.createBatch(request.collection, batchId, 0, { listing: true, acceptingSeconds: ACCEPTING_SECONDS });
