@@ -10,7 +10,12 @@ const shutdown = new BoundedShutdown({ logger, graceMs: config.SHUTDOWN_GRACE_MS
 shutdown.installSignalHandlers();
 try {
   const indexer = await startIndexer(config);
-  shutdown.add({ name: 'indexer', run: indexer.stop });
+  shutdown.add({
+    name: 'indexer',
+    run: indexer.stop,
+    // Nothing is lost: the stream is acked only after a publish is committed.
+    ifUnreleased: `its leader locks lapse within LEADER_LOCK_TTL_MS (${config.LEADER_LOCK_TTL_MS} ms) and the next leader reads the unpublished entries again`,
+  });
 } catch (error) {
   exitOnStartFailure('indexer', error);
 }

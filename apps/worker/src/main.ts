@@ -11,7 +11,11 @@ const shutdown = new BoundedShutdown({ logger, graceMs: config.SHUTDOWN_GRACE_MS
 shutdown.installSignalHandlers();
 try {
   const worker = await startWorker(config);
-  shutdown.add({ name: 'worker', run: worker.stop });
+  shutdown.add({
+    name: 'worker',
+    run: worker.stop,
+    ifUnreleased: `its active jobs are retried by another worker once their locks lapse (WORKER_LOCK_DURATION_MS, ${config.WORKER_LOCK_DURATION_MS} ms)`,
+  });
 } catch (error) {
   // Bad config, model, or an execution provider whose libraries are missing.
   exitOnStartFailure('worker', error);

@@ -8,6 +8,8 @@ export interface ShutdownStep {
   run(): Promise<void>;
   /** Longest this step may take; the whole shutdown's deadline caps it too. */
   readonly budgetMs?: number;
+  /** What is left behind when the step cannot finish, and what takes care of it (logged then). */
+  readonly ifUnreleased?: string;
 }
 
 /**
@@ -30,6 +32,11 @@ export interface BoundedShutdownOptions {
  * a step that outlives its share is logged as not released and the next one runs anyway. A
  * second signal exits at once. Steps can be added after the handlers are installed, so a
  * signal during start stops what has started so far.
+ *
+ * A requested stop exits 0 even when a step could not release everything (Redis gone, say):
+ * the process did what it was asked, within its time, and said what it left behind. A
+ * non-zero exit after SIGTERM would read as a crash to a supervisor (systemd restarts on it).
+ * Only the second signal's forced exit is non-zero (128 + signal, as if killed by it).
  */
 export class BoundedShutdown {
   private readonly steps: ShutdownStep[] = [];
@@ -68,23 +75,22 @@ export class BoundedShutdown {
     const { logger, graceMs } = this.options;
     const deadline = Date.now() + graceMs + RELEASE_MARGIN_MS;
     logger.info({ reason, graceMs, steps: this.steps.map((step) => step.name) }, 'stopping');
-    const unreleased: string[] = [];
+    const unreleased: ShutdownStep[] = [];
     for (const step of this.steps) {
       const remaining = Math.max(0, deadline - Date.now() - RELEASE_RESERVE_MS);
       const budget = Math.min(step.budgetMs ?? remaining, remaining);
       const outcome = await settleWithin(step.run(), budget);
       if (outcome === 'done') continue;
-      unreleased.push(step.name);
-      if (outcome === 'timeout') logger.warn({ step: step.name, budgetMs: budget }, `${step.name} did not stop within ${budget} ms; moving on`);
-      else logger.warn({ step: step.name, reason: outcome.reason }, `${step.name} did not stop cleanly (${outcome.reason})`);
+      unreleased.push(step);
+      const leftBehind = step.ifUnreleased ? `; ${step.ifUnreleased}` : '';
+      if (outcome === 'timeout') logger.warn({ step: step.name, budgetMs: budget }, `${step.name} did not stop within ${budget} ms; moving on${leftBehind}`);
+      else logger.warn({ step: step.name, reason: outcome.reason }, `${step.name} did not stop cleanly (${outcome.reason})${leftBehind}`);
     }
     const dropped = disconnectAllRedisConnections();
     if (unreleased.length > 0) {
-      logger.warn({ unreleased, droppedRedisConnections: dropped }, `stopped without releasing: ${unreleased.join(', ')}`);
-      this.exit(1);
-      return;
-    }
-    logger.info('stopped');
+      const names = unreleased.map((step) => step.name);
+      logger.warn({ unreleased: names, droppedRedisConnections: dropped }, `stopped without releasing: ${names.join(', ')}`);
+    } else logger.info('stopped');
     this.exit(0);
   }
 }
