@@ -42,6 +42,8 @@ describe('bad input over HTTP: each case gets its code, nothing crashes, nothing
         ALLOW_PRIVATE_NETWORKS: 'false',
         FETCH_ALLOWED_NETWORKS: `${ARCHIVE_HOST}/32`,
         FILE_ROOT: servers.fileRoot,
+        // Allowed, so that the missing bucket is a per-item FETCH_NOT_FOUND (s3-bucket-allowlist.test.ts: the others).
+        S3_ALLOWED_BUCKETS: 'no-such-bucket-here',
         FETCH_MAX_BYTES: String(FETCH_MAX_BYTES),
         // Long enough that a good fetch on two busy cores never times out (a timeout is a
         // retry, and attempts are part of what is checked), short enough for hanging servers.

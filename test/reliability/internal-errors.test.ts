@@ -18,8 +18,9 @@ type ErrorBody = { error: { code: string; message: string; details?: { requestId
  * that is no AppError. Before: the s3:// item failed `FETCH_FAILED` "download failed: EPERM:
  * operation not permitted, open '<scratch path>'" (earlier still, with code `EPERM`), and an
  * upload was answered 500 `{code: "EPERM", message: "EPERM: operation not permitted, open
- * '<scratch path>'"}`. Now: the item fails INTERNAL, and the API answers 500 INTERNAL naming only the
- * request id, and logs the error under that id.
+ * '<scratch path>'"}`. Now: the item fails SCRATCH_WRITE_FAILED (this worker's scratch space,
+ * not the source; retried), and the API answers 500 INTERNAL naming only the request id, and
+ * logs the error under that id.
  */
 describe('only AppError codes reach clients and batches', () => {
   const collection = uniqueName('internal');
@@ -39,8 +40,8 @@ describe('only AppError codes reach clients and batches', () => {
     s3Item = `s3://${bucket}/tone.wav`;
     // The indexer keeps the usual TMPDIR; the worker and the API get the immutable one.
     system = await ProcessSystem.start({ services: testServiceEnv(), bucket, namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''), workers: 0, apis: 0 });
-    await system.startWorker({ TMPDIR: immutableTemp });
-    await system.startApi({ TMPDIR: immutableTemp });
+    await system.startWorker({ TMPDIR: immutableTemp, S3_ALLOWED_BUCKETS: bucket });
+    await system.startApi({ TMPDIR: immutableTemp, S3_ALLOWED_BUCKETS: bucket });
     const dim = loadModelCard('default').dim;
     const seeded = await system.call<{ batchId: string }>('POST', `/v1/collections/${collection}/vectors`, {
       body: { items: [{ id: 'seed', vector: Array.from({ length: dim }, (_, index) => Math.cos(index)) }] },
@@ -56,11 +57,11 @@ describe('only AppError codes reach clients and batches', () => {
     await closeAll();
   });
 
-  it('an errno error fails an item as INTERNAL (retried), never as its errno code nor with its message', async () => {
+  it('a scratch write errno fails an item as SCRATCH_WRITE_FAILED (retried), never as its errno code nor with its message', async () => {
     const accepted = await system.call<{ batchId: string }>('POST', '/v1/ingest', { body: { collection, items: [{ id: 'scratch-fails', url: s3Item }] } });
     expect(accepted.status).toBe(202);
     const status = await system.waitForBatch(accepted.body.batchId, 90_000);
-    expect(status.failures.map((failure) => `${failure.id}: ${failure.code} x${failure.attempts}`)).toEqual(['scratch-fails: INTERNAL x4']);
+    expect(status.failures.map((failure) => `${failure.id}: ${failure.code} x${failure.attempts}`)).toEqual(['scratch-fails: SCRATCH_WRITE_FAILED x4']);
     expect(JSON.stringify(status.failures)).not.toMatch(/EPERM|immutable-tmp/);
   }, 120_000);
 

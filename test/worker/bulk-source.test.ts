@@ -27,7 +27,7 @@ describe('ingesting a bulk source with one request', () => {
     system = await startSystem({
       bucket: snapshots.bucket,
       // Small pages so that 500 objects take five listing jobs.
-      env: { LISTING_PAGE_SIZE: '100', WORKER_CONCURRENCY: '16', FILE_ROOT: fileRoot, PUBLISH_INTERVAL_MS: '500' },
+      env: { LISTING_PAGE_SIZE: '100', WORKER_CONCURRENCY: '16', FILE_ROOT: fileRoot, PUBLISH_INTERVAL_MS: '500', S3_ALLOWED_BUCKETS: archiveBucket },
     });
   });
 

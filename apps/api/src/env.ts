@@ -1,7 +1,7 @@
-import { backpressureEnvShape, batchRetentionEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
+import { backpressureEnvShape, batchRetentionEnvShape, commonEnvShape, envBoolean, inputLimitsEnvShape, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
 import os from 'node:os';
 import path from 'node:path';
-import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
+import { fetchAllowedNetworksEnv, s3AllowedBucketsEnv } from '@audio-index/audio-input';
 import { z } from 'zod';
 
 export const apiEnvSchema = z
@@ -30,6 +30,9 @@ export const apiEnvSchema = z
     // URL queries fetch audio in the API process with the same guards as the workers.
     ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
     FETCH_ALLOWED_NETWORKS: fetchAllowedNetworksEnv,
+    /** Buckets `s3://` items, sources, URL queries and item audio may name; unset: none (422 SOURCE_NOT_ALLOWED). */
+    S3_ALLOWED_BUCKETS: s3AllowedBucketsEnv,
+    ...inputLimitsEnvShape,
     FILE_ROOT: z.string().optional(),
     QUERY_FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
     QUERY_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

@@ -10,6 +10,8 @@ import {
   createObjectStore,
   createRedisConnection,
   createRedisKeys,
+  createS3Client,
+  inputLimitsFromEnv,
   jobCatalog,
   reportQueueErrors,
   CollectionSettings,
@@ -81,12 +83,17 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
     allowedNetworks: config.FETCH_ALLOWED_NETWORKS,
     fileRoot: config.FILE_ROOT,
+    allowedS3Buckets: config.S3_ALLOWED_BUCKETS,
   };
+  // s3:// URL queries and item audio read the allowed buckets with the standard AWS credential chain, as workers do.
+  const s3 = createS3Client({ region: config.S3_REGION, endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const inputLimits = inputLimitsFromEnv(config);
   const search = new SearchService(
     registry,
     queryEmbedders,
     {
       fetch: queryFetch,
+      sources: { s3 },
       decode: { sampleRate: embedder.sampleRate, maxSeconds: config.QUERY_MAX_AUDIO_SECONDS, timeoutMs: config.QUERY_FETCH_TIMEOUT_MS },
     },
     config.MAX_K,
@@ -97,11 +104,14 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     logger,
     redis,
     ledger,
-    ingest: new IngestProducer(queue, ledger, config.MAX_ITEMS_PER_REQUEST, backpressure, new CollectionSettings(redis, keys, segmentationFromEnv(config))),
+    ingest: new IngestProducer(queue, ledger, config.MAX_ITEMS_PER_REQUEST, backpressure, new CollectionSettings(redis, keys, segmentationFromEnv(config)), undefined, {
+      inputLimits,
+      allowedS3Buckets: config.S3_ALLOWED_BUCKETS,
+    }),
     search,
     collections,
-    itemAudio: new ItemAudioService(registry, queryFetch),
-    vectors: new VectorUploadService(ledger, backpressure, registry, { modelId: embedder.modelId, dim: embedder.dim }, config.MAX_VECTORS_PER_REQUEST),
+    itemAudio: new ItemAudioService(registry, queryFetch, { s3 }),
+    vectors: new VectorUploadService(ledger, backpressure, registry, { modelId: embedder.modelId, dim: embedder.dim }, config.MAX_VECTORS_PER_REQUEST, inputLimits),
     metrics,
     queues: [queue],
     snapshots: registry,
@@ -128,6 +138,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
       await queue.close();
       await queryEmbedders.close();
       await store.close();
+      s3.destroy();
       subscriber.disconnect();
       redis.disconnect();
     },

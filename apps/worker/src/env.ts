@@ -1,5 +1,5 @@
 import { batchRetentionEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
-import { fetchAllowedNetworksEnv } from '@audio-index/audio-input';
+import { fetchAllowedNetworksEnv, s3AllowedBucketsEnv } from '@audio-index/audio-input';
 import os from 'node:os';
 import { z } from 'zod';
 
@@ -41,6 +41,8 @@ export const workerEnvSchema = z.object({
   ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
   /** Comma-separated CIDRs fetchable although private, e.g. an internal archive's subnet. */
   FETCH_ALLOWED_NETWORKS: fetchAllowedNetworksEnv,
+  /** Comma-separated buckets `s3://` items and sources may name; unset: none (SOURCE_NOT_ALLOWED). */
+  S3_ALLOWED_BUCKETS: s3AllowedBucketsEnv,
   FILE_ROOT: z.string().optional(),
   FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(200 * 1024 * 1024),
   FETCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

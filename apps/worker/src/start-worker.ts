@@ -66,6 +66,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
           allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
           allowedNetworks: config.FETCH_ALLOWED_NETWORKS,
           fileRoot: config.FILE_ROOT,
+          allowedS3Buckets: config.S3_ALLOWED_BUCKETS,
         },
         decode: { sampleRate: embedder.sampleRate, maxSeconds: config.MAX_AUDIO_SECONDS, timeoutMs: config.DECODE_TIMEOUT_MS },
         sources: { s3 },
@@ -77,7 +78,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       logger,
       pageSize: config.LISTING_PAGE_SIZE,
       maxWaitingItems: config.LISTING_MAX_WAITING_ITEMS,
-      listing: { s3, fileRoot: config.FILE_ROOT },
+      listing: { s3, fileRoot: config.FILE_ROOT, allowedS3Buckets: config.S3_ALLOWED_BUCKETS },
     }),
   }, { ledger, logger, maxStalls: MAX_STALLS });
   const queueConnection = createRedisConnection(config.REDIS_URL, 'worker-queue');

@@ -14,6 +14,8 @@ export interface FetchLimits {
   allowedNetworks?: readonly string[] | undefined;
   /** Directory `file://` URLs may read; undefined refuses `file://`. */
   fileRoot: string | undefined;
+  /** Buckets `s3://` URLs may name (S3_ALLOWED_BUCKETS); undefined or empty refuses every bucket with SOURCE_NOT_ALLOWED. */
+  allowedS3Buckets?: readonly string[] | undefined;
   /** The caller's own abort (an API query whose client went away): the fetch stops, REQUEST_ABORTED. */
   signal?: AbortSignal | undefined;
 }

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AppError } from '@audio-index/shared';
+import { AppError, checkS3Bucket } from '@audio-index/shared';
 import { createAddressPolicy } from './address-policy.ts';
 import type { FetchLimits } from './fetch-limits.ts';
 import { fetchHttpToFile } from './http-fetch.ts';
@@ -34,6 +34,8 @@ export async function fetchToFile(url: string, targetPath: string, limits: Fetch
     case 'file:':
       return { ...(await resolveLocalFile(parsed, limits)), contentType: undefined };
     case 's3:': {
+      // Before the client: a bucket nobody allowed is refused the same way on every process.
+      checkS3Bucket(parsed, limits.allowedS3Buckets);
       if (!sources.s3) throw new AppError('UNSUPPORTED_SCHEME', 's3:// URLs are not readable here (no S3 client configured)');
       const bytes = await fetchS3ObjectToFile(parsed, targetPath, limits, sources.s3);
       return { path: targetPath, bytes, contentType: undefined };

@@ -7,5 +7,5 @@ export { decodeAudio } from './decode-audio-in-process.ts';
 export { resolveUnderFileRoot } from './local-file.ts';
 export { parseS3Url, s3Url, type S3Location } from './s3-location.ts';
 export { listSourcePage, type SourcePage, type SourceListingContext } from './source-listing.ts';
-export { fetchAllowedNetworksEnv } from './fetch-env.ts';
+export { fetchAllowedNetworksEnv, s3AllowedBucketsEnv } from './fetch-env.ts';
 export { byteCap } from './byte-cap.ts';

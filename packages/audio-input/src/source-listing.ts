@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AppError } from '@audio-index/shared';
+import { AppError, checkS3Bucket } from '@audio-index/shared';
 import { resolveUnderFileRoot } from './local-file.ts';
 import { parseS3Url, s3Url } from './s3-location.ts';
 
@@ -16,6 +16,8 @@ export interface SourcePage {
 export interface SourceListingContext {
   s3?: S3Client | undefined;
   fileRoot?: string | undefined;
+  /** Buckets an `s3://` source may name (S3_ALLOWED_BUCKETS); undefined or empty: none. */
+  allowedS3Buckets?: readonly string[] | undefined;
 }
 
 /**
@@ -26,6 +28,7 @@ export interface SourceListingContext {
 export async function listSourcePage(source: string, cursor: string | undefined, pageSize: number, context: SourceListingContext): Promise<SourcePage> {
   const url = new URL(source);
   if (url.protocol === 's3:') {
+    checkS3Bucket(url, context.allowedS3Buckets, 'source');
     if (!context.s3) throw new AppError('UNSUPPORTED_SCHEME', 's3:// sources are not readable here (no S3 client configured)');
     return listS3Page(url, cursor, pageSize, context.s3);
   }

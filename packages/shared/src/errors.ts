@@ -29,6 +29,8 @@ export const ErrorCodes = [
   'FETCH_FORBIDDEN_ADDRESS',
   'FETCH_FAILED', // transient: network errors, 5xx, timeouts
   'FETCH_TOO_MANY_REDIRECTS',
+  'SOURCE_NOT_ALLOWED', // an s3:// bucket not in S3_ALLOWED_BUCKETS (422, refused at accept and at fetch)
+  'SCRATCH_WRITE_FAILED', // transient: this process's scratch space refused a download (disk full, file size limit, permission): not the source's fault
   'TOO_LARGE',
   'TOO_LONG',
   'NOT_AUDIO',
@@ -66,6 +68,7 @@ const permanentCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'FETCH_NOT_FOUND',
   'FETCH_FORBIDDEN_ADDRESS',
   'FETCH_TOO_MANY_REDIRECTS',
+  'SOURCE_NOT_ALLOWED',
   'TOO_LARGE',
   'TOO_LONG',
   'NOT_AUDIO',

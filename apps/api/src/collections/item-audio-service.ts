@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fetchToFile, type FetchLimits } from '@audio-index/audio-input';
+import { fetchToFile, type FetchLimits, type FetchSources } from '@audio-index/audio-input';
 import { AppError } from '@audio-index/shared';
 import type { SnapshotRegistry } from '../search/snapshot-registry.ts';
 import { parseByteRange, type ByteRange } from './byte-range.ts';
@@ -31,12 +31,14 @@ const contentTypeByExtension: Record<string, string> = {
 /**
  * Streams an indexed item's recording through the API, so a page or client holding only an
  * API key can play results whose URLs are private (s3://, file://, intranet). The fetch uses
- * the API's query limits and address guard: an item URL is no way around the SSRF policy.
+ * the API's query limits and address guard: an item URL is no way around the SSRF policy,
+ * nor an `s3://` one around S3_ALLOWED_BUCKETS.
  */
 export class ItemAudioService {
   constructor(
     private readonly registry: SnapshotRegistry,
     private readonly limits: FetchLimits,
+    private readonly sources: FetchSources = {},
     private readonly scratchDirectory = os.tmpdir(),
   ) {}
 
@@ -58,7 +60,7 @@ export class ItemAudioService {
     const removeScratch = () => void fs.rm(scratch, { force: true });
     let fetched;
     try {
-      fetched = await fetchToFile(row.url, scratch, this.limits);
+      fetched = await fetchToFile(row.url, scratch, this.limits, this.sources);
     } catch (error) {
       removeScratch();
       throw error;

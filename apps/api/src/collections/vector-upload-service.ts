@@ -1,4 +1,4 @@
-import { AppError, newBatchId, sha256Hex, type BatchLedger, type IngestBackpressure } from '@audio-index/shared';
+import { AppError, checkItemInput, checkVectorDim, defaultInputLimits, newBatchId, sha256Hex, type BatchLedger, type IngestBackpressure, type InputLimits } from '@audio-index/shared';
 import type { SnapshotRegistry } from '../search/snapshot-registry.ts';
 import type { VectorUpload } from './collection-schemas.ts';
 import { groupUploadRows } from './vector-recordings.ts';
@@ -24,6 +24,8 @@ export class VectorUploadService {
     private readonly registry: SnapshotRegistry,
     private readonly defaultModel: DefaultModel,
     private readonly maxItems: number,
+    /** The same caps as ingest for ids, URLs and metadata, and MAX_VECTOR_DIM. */
+    private readonly inputLimits: InputLimits = defaultInputLimits,
   ) {}
 
   /** `accepted` counts recordings (the batch's items); `segments` the rows they hold. */
@@ -32,6 +34,11 @@ export class VectorUploadService {
     if (upload.items.length > this.maxItems) {
       throw new AppError('PAYLOAD_TOO_LARGE', `at most ${this.maxItems} vectors per request`, { details: { items: upload.items.length, max: this.maxItems } });
     }
+    // Every cap before the first read or write: a refused upload leaves nothing behind.
+    upload.items.forEach((item, index) => {
+      checkItemInput(item, this.inputLimits, `items.${index}`);
+      checkVectorDim(item.vector.length, this.inputLimits, `items.${index}.vector`);
+    });
     const { modelId, dim } = await this.modelOf(collection, upload);
     const recordings = groupUploadRows(upload.items, dim);
 

@@ -19,9 +19,11 @@ export function acceptRawAudioBodies(app: FastifyInstance): void {
 /**
  * Saves the uploaded audio (raw body or the first multipart file) to a scratch file, at most
  * `maxBytes` of it, runs `use` on it and removes it. ffmpeg decodes from the file, so a large
- * upload never sits in memory.
+ * upload never sits in memory. `admit` runs first, before a byte is read: whatever would
+ * refuse the upload anyway (an unknown collection, a bad `k`) answers without staging it.
  */
-export async function withUploadedAudio<T>(request: FastifyRequest, maxBytes: number, use: (filePath: string) => Promise<T>): Promise<T> {
+export async function withUploadedAudio<T>(request: FastifyRequest, maxBytes: number, use: (filePath: string) => Promise<T>, admit?: () => Promise<unknown>): Promise<T> {
+  await admit?.();
   let source: Readable;
   if (request.isMultipart()) {
     const file = await request.file({ limits: { fileSize: maxBytes, files: 1 } });

@@ -35,7 +35,8 @@ export function registerSearchRoutes(app: FastifyInstance, search: SearchService
     },
     async (request, reply) => {
       const signal = clientGoneSignal(request, reply);
-      return withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(request.query.collection, request.query, filePath, signal));
+      const { collection } = request.query;
+      return withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(collection, request.query, filePath, signal), () => search.checkAudioQuery(collection, request.query));
     },
   );
 }

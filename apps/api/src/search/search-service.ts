@@ -74,6 +74,11 @@ export class SearchService {
     return this.answer(snapshot, query, shape);
   }
 
+  /** What searchAudioFile would refuse before decoding (unknown collection, `k` over MAX_K), checked before an upload is staged. */
+  async checkAudioQuery(collection: string, shape: ResultShape): Promise<void> {
+    await this.snapshotFor(collection, shape.k);
+  }
+
   private bounded<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
     return this.slots ? this.slots.run(signal, work) : work();
   }

@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { CollectionSettings } from '../collections/collection-settings.ts';
 import { IngestBackpressure, type BackpressureLimits } from './ingest-backpressure.ts';
 import { AppError } from '../errors.ts';
-import { checkMetadata, defaultMetadataLimits, type MetadataLimits } from './metadata-limits.ts';
+import { checkItemInput, checkSourceUrl, defaultInputLimits, type InputLimits } from './input-limits.ts';
+import { checkS3Bucket } from './s3-bucket-allowlist.ts';
 import { reportQueueErrors } from '../health/redis-health.ts';
 import { duplicateItemId, itemIdFromUrl, newBatchId, rowsById } from '../names.ts';
 import { BatchLedger, type BatchStatus } from '../queue/batch-ledger.ts';
@@ -56,8 +57,14 @@ export interface IngestProducerConnection {
   backpressure?: Partial<BackpressureLimits>;
   /** Largest item list one `submit` takes (default 10,000, as the API). */
   maxItemsPerRequest?: number;
-  /** Per-item metadata caps (default 16 KiB and 8 levels, as the API). */
-  metadataLimits?: MetadataLimits;
+  /** Caps on each item's id, URL and metadata (default: defaultInputLimits, as the API). */
+  inputLimits?: InputLimits;
+  /**
+   * Buckets `s3://` items and sources may name, refused at submit with SOURCE_NOT_ALLOWED
+   * otherwise. Unset: not checked here (the workers refuse them, per item, by their own
+   * S3_ALLOWED_BUCKETS).
+   */
+  allowedS3Buckets?: readonly string[];
   /** Segmentation of collections this producer creates without a request saying (default DEFAULT_SEGMENTATION, as the API). */
   segmentation?: Segmentation;
 }
@@ -85,7 +92,7 @@ export class IngestProducer {
     /** Fixes a new collection's segmentation before its first item is queued. */
     private readonly settings: CollectionSettings,
     private readonly ownedConnection?: Redis,
-    private readonly metadataLimits: MetadataLimits = defaultMetadataLimits,
+    private readonly admission: ProducerAdmission = {},
   ) {}
 
   static connect(connection: IngestProducerConnection): IngestProducer {
@@ -95,7 +102,8 @@ export class IngestProducer {
     reportQueueErrors(queue, 'ingest queue');
     const settings = new CollectionSettings(redis, keys, connection.segmentation);
     const backpressure = new IngestBackpressure(redis, keys, queue, connection.backpressure);
-    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, backpressure, settings, redis, connection.metadataLimits);
+    const admission = { inputLimits: connection.inputLimits, allowedS3Buckets: connection.allowedS3Buckets };
+    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, backpressure, settings, redis, admission);
   }
 
   /** Validates like the API (VALIDATION_FAILED with each issue), then accepts. */
@@ -148,7 +156,7 @@ export class IngestProducer {
     const itemIds = request.items.map((item) => item.id ?? itemIdFromUrl(item.url));
     for (const [id, indexes] of rowsById(itemIds)) if (indexes.length > 1) throw duplicateItemId(id, indexes);
     const payloads: IngestItemPayload[] = request.items.map((item, index) => {
-      if (item.metadata !== undefined) checkMetadata(item.metadata, this.metadataLimits, `items.${index}.metadata`);
+      this.admit(item, `items.${index}`);
       return { v: 1, batchId, collection: request.collection, itemId: itemIds[index]!, url: item.url, metadata: item.metadata };
     });
 
@@ -175,6 +183,8 @@ export class IngestProducer {
    */
   async acceptSource(request: SourceIngestRequest): Promise<AcceptedSource> {
     await this.backpressure.admit(request.collection);
+    checkSourceUrl(request.source, this.admission.inputLimits ?? defaultInputLimits);
+    if (this.admission.allowedS3Buckets) checkS3Bucket(request.source, this.admission.allowedS3Buckets, 'source');
     const batchId = newBatchId('ingest');
     await this.settings.fix(request.collection, request.segmentation);
     await this.ledger.createBatch(request.collection, batchId, 0, { listing: true, acceptingSeconds: ACCEPTING_SECONDS });
@@ -182,6 +192,18 @@ export class IngestProducer {
     await enqueueOrDiscardBatch(this.ledger, request.collection, batchId, () => withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts)));
     return { batchId, collection: request.collection, source: request.source, listing: 'running' };
   }
+
+  /** One item's caps and bucket, checked before the batch is recorded. */
+  private admit(item: IngestRequest['items'][number], path: string): void {
+    checkItemInput(item, this.admission.inputLimits ?? defaultInputLimits, path);
+    if (this.admission.allowedS3Buckets) checkS3Bucket(item.url, this.admission.allowedS3Buckets, `${path}.url`);
+  }
+}
+
+/** What a request must satisfy before anything is recorded for it (see IngestProducerConnection). */
+export interface ProducerAdmission {
+  inputLimits?: InputLimits | undefined;
+  allowedS3Buckets?: readonly string[] | undefined;
 }
 
 /**
