@@ -33,6 +33,7 @@ export * from './typescript-worker.ts';
 export * from './collections/collection-settings.ts';
 export * from './health/dependency-health.ts';
 export * from './health/redis-health.ts';
+export * from './health/store-health.ts';
 export * from './process/bounded-shutdown.ts';
 export * from './process/start-failure.ts';
 export * from './observability/metrics-endpoint.ts';

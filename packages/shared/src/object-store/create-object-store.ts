@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { HealthReportingStore } from './health-reporting-store.ts';
 import { LocalDirectoryStore } from './local-directory-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
@@ -10,11 +11,19 @@ export interface ObjectStoreConfig {
   S3_FORCE_PATH_STYLE: boolean;
 }
 
-/** Builds the store named by `STORE_URL`: `file:///abs/dir` or `s3://bucket/prefix`. */
+/**
+ * Builds the store named by `STORE_URL`: `file:///abs/dir` or `s3://bucket/prefix`. Its calls
+ * report to the process's dependency registry, so an outage shows in logs, `/readyz` and
+ * the `audio_index_dependency_up{dependency="store"}` gauge.
+ */
 export function createObjectStore(
   config: ObjectStoreConfig,
   credentials?: { accessKeyId: string; secretAccessKey: string },
 ): ObjectStore {
+  return new HealthReportingStore(createBareObjectStore(config, credentials));
+}
+
+function createBareObjectStore(config: ObjectStoreConfig, credentials?: { accessKeyId: string; secretAccessKey: string }): ObjectStore {
   const url = new URL(config.STORE_URL);
   if (url.protocol === 'file:') return new LocalDirectoryStore(fileURLToPath(url));
   if (url.protocol === 's3:') {

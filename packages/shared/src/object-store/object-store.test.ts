@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findFreePort } from '../../../../test/harness/local-redis-server.ts';
 import { closeAll, createTestBucket, testS3Config } from '../../../../test/harness/test-services.ts';
+import { DependencyHealth } from '../health/dependency-health.ts';
+import { HealthReportingStore } from './health-reporting-store.ts';
 import { LocalDirectoryStore } from './local-directory-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
@@ -65,5 +68,57 @@ describe.each(implementations)('%s object store', (_name, create) => {
     const listed: string[] = [];
     for await (const key of store.list('paged/')) listed.push(key);
     expect(listed).toEqual(keys);
+  });
+});
+
+describe('a store made by createObjectStore reports to the dependency registry', () => {
+  it('a directory that cannot be written is the store down; an answer, even "no such key", is it up', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'store-health-'));
+    const root = path.join(parent, 'root');
+    const health = new DependencyHealth();
+    const store = new HealthReportingStore(new LocalDirectoryStore(root), health);
+    expect(health.states()).toMatchObject([{ name: 'store', up: true }]);
+    await store.put('c/LATEST', '{"version":1}');
+    expect(await store.get('c/missing')).toBeUndefined();
+    await expect(store.download('c/missing', path.join(parent, 'x'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(health.isUp('store')).toBe(true);
+
+    // The store's directory replaced by a file: every write fails with ENOTDIR.
+    fs.rmSync(root, { recursive: true });
+    fs.writeFileSync(root, 'not a directory');
+    await expect(store.put('c/LATEST', '{"version":2}')).rejects.toMatchObject({ code: expect.stringMatching(/^E/) });
+    expect(health.states()).toMatchObject([{ name: 'store', up: false, reason: expect.stringMatching(/^ENOTDIR|^EEXIST/) }]);
+    await expect(store.put('../escape', 'x')).rejects.toThrow(/unsafe/);
+    expect(health.isUp('store')).toBe(false);
+
+    fs.rmSync(root);
+    await store.put('c/LATEST', '{"version":3}');
+    expect(health.isUp('store')).toBe(true);
+    const listed: string[] = [];
+    for await (const key of store.list('c/')) listed.push(key);
+    expect(listed).toEqual(['c/LATEST']);
+    fs.rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('an S3 server that does not answer is the store down (real client, closed port)', async () => {
+    const health = new DependencyHealth();
+    const s3 = testS3Config();
+    // A port nothing listens on: the harness's own server is left alone.
+    const closed = new URL(s3.endpoint);
+    closed.port = String(await findFreePort());
+    const store = new HealthReportingStore(
+      new S3ObjectStore({
+        bucket: 'any',
+        prefix: '',
+        endpoint: closed.toString(),
+        region: s3.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      }),
+      health,
+    );
+    await expect(store.get('c/LATEST')).rejects.toThrow();
+    expect(health.states()).toMatchObject([{ name: 'store', up: false }]);
+    await store.close();
   });
 });

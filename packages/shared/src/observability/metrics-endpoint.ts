@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderDependencyMetrics } from '../health/dependency-metrics.ts';
 
 /** What a prom-client Registry offers an HTTP endpoint (kept structural: shared does not depend on prom-client). */
 export interface MetricsSource {
@@ -15,6 +16,7 @@ export interface MetricsEndpoint {
 /**
  * `GET /metrics` on a port of its own, for processes without an HTTP server (worker,
  * indexer): Prometheus scrapes each process, and the API's /metrics covers only the API's.
+ * The process's dependency gauges (redis, store up/down) follow the registry's metrics.
  */
 export async function serveMetrics(registry: MetricsSource, port: number, host: string): Promise<MetricsEndpoint> {
   const server = http.createServer((request, response) => {
@@ -23,7 +25,7 @@ export async function serveMetrics(registry: MetricsSource, port: number, host: 
       return;
     }
     registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(withDependencyGauges(text, registry.contentType)),
       () => response.writeHead(500).end(),
     );
   });
@@ -35,4 +37,10 @@ export async function serveMetrics(registry: MetricsSource, port: number, host: 
     port: (server.address() as AddressInfo).port,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Appended in the Prometheus text format only: an OpenMetrics body must end with its `# EOF`. */
+function withDependencyGauges(text: string, contentType: string): string {
+  if (!contentType.startsWith('text/plain')) return text;
+  return `${text}${text.endsWith('\n') ? '' : '\n'}\n${renderDependencyMetrics()}`;
 }
