@@ -1,25 +1,18 @@
-/**
- * Stable codes for what can go wrong while embedding. Callers branch on `code`, never on
- * the message. SILENT_AUDIO, NOT_AUDIO and EXECUTION_PROVIDER_UNAVAILABLE match the shared
- * ErrorCodes of the same name; the rest are specific to this package.
- */
-export type EmbeddingErrorCode =
-  | 'SILENT_AUDIO'
-  | 'NOT_AUDIO'
-  | 'EXECUTION_PROVIDER_UNAVAILABLE'
-  | 'MODEL_CARD_INVALID'
-  | 'MODEL_LOAD_FAILED'
-  | 'INFERENCE_FAILED'
-  | 'EMBEDDER_CLOSED'
-  | 'MODEL_MISMATCH';
+// The errors module alone: inference threads import this file and need none of the rest of shared.
+import { CodedError, type ErrorCode } from '@audio-index/shared/errors';
 
-export class EmbeddingError extends Error {
+/** The codes of the shared list that embedding raises. Callers branch on `code`, never on the message. */
+export type EmbeddingErrorCode = Extract<
+  ErrorCode,
+  'SILENT_AUDIO' | 'NOT_AUDIO' | 'EXECUTION_PROVIDER_UNAVAILABLE' | 'MODEL_CARD_INVALID' | 'MODEL_LOAD_FAILED' | 'INFERENCE_FAILED' | 'EMBEDDER_CLOSED' | 'MODEL_MISMATCH'
+>;
+
+/** A CodedError like AppError, so `errorCodeOf` and the API's status map know it without a code field check. */
+export class EmbeddingError extends CodedError<EmbeddingErrorCode> {
   override readonly name = 'EmbeddingError';
-  readonly code: EmbeddingErrorCode;
 
   constructor(code: EmbeddingErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.code = code;
+    super(code, message, options);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Stable error codes. Callers branch on `code`, never on message text; the HTTP layer
- * maps codes to statuses in one place (apps/api/src/http/error-status.ts).
+ * Stable error codes, the one list for every package. Callers branch on `code`, never on
+ * message text; the HTTP layer maps each code to a status in one place
+ * (apps/api/src/http/error-status.ts), a Record that does not compile with a code unmapped.
  */
 export const ErrorCodes = [
   // request validation
@@ -17,7 +18,6 @@ export const ErrorCodes = [
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'SNAPSHOT_NOT_FOUND',
-  'SNAPSHOT_NOT_READY',
   'NOT_READY',
   'BACKLOG_FULL', // the indexer is behind: new items wait (503 + Retry-After)
   'BUSY', // every audio-query embedding slot stayed taken past QUERY_EMBED_WAIT_MS (503 + Retry-After)
@@ -45,7 +45,6 @@ export const ErrorCodes = [
   'MODEL_LOAD_FAILED',
   'INFERENCE_FAILED', // transient: a crashed inference thread is replaced and the job retried
   'EMBEDDER_CLOSED', // transient: the process is shutting down; another worker takes the job
-  'STORE_UNAVAILABLE',
   // reindex
   'REINDEX_IN_PROGRESS', // a collection builds one new generation at a time (409)
   'SEGMENTATION_MISMATCH', // a collection's segment settings are fixed by its first write (409)
@@ -80,41 +79,38 @@ const permanentCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VALIDATION_FAILED',
 ]);
 
-export class AppError extends Error {
-  override readonly name = 'AppError';
-  readonly code: ErrorCode;
+/**
+ * What every error with a stable code is: AppError (apps and packages/shared) and
+ * EmbeddingError (packages/embedding, which depends on this package) extend it. Code is
+ * recognised by `instanceof CodedError`, never by an error having a `code` field: Node's
+ * errno errors (`ENOENT`, `ECONNRESET`), ioredis' and Fastify's carry one too.
+ */
+export abstract class CodedError<Code extends ErrorCode = ErrorCode> extends Error {
+  readonly code: Code;
   readonly details: unknown;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+  constructor(code: Code, message: string, options: { cause?: unknown; details?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.details = options.details;
   }
+}
 
-  get permanent(): boolean {
-    return permanentCodes.has(this.code);
-  }
+export class AppError extends CodedError {
+  override readonly name = 'AppError';
 }
 
 export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
 }
 
-const knownCodes: ReadonlySet<string> = new Set<string>(ErrorCodes);
-
-export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && knownCodes.has(code);
-}
-
 /**
- * The stable code of an error: an AppError's, or one of the list carried by another package's
- * error (EmbeddingError's codes are in it). Anything else is INTERNAL: Node's errno codes
- * (`ECONNRESET`, `ENOENT`), ioredis' and the AWS SDK's names say how something broke inside,
- * and must become neither an item's failure code nor an HTTP answer.
+ * The stable code of an error: a CodedError's. Anything else is INTERNAL: an errno, a
+ * driver's or the AWS SDK's error says how something broke inside, and must become neither
+ * an item's failure code nor an HTTP answer.
  */
 export function errorCodeOf(error: unknown): ErrorCode {
-  if (error && typeof error === 'object' && 'code' in error && isErrorCode(error.code)) return error.code;
-  return 'INTERNAL';
+  return error instanceof CodedError ? error.code : 'INTERNAL';
 }
 
 export function isPermanentCode(code: string): boolean {

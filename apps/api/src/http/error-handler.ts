@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { errorCodeOf, summariseIssues, type ErrorCode, type ValidationIssue } from '@audio-index/shared';
+import { CodedError, errorCodeOf, summariseIssues, type ErrorCode, type ValidationIssue } from '@audio-index/shared';
 import { httpStatusOf } from './error-status.ts';
 import { redisUnavailable } from './request-redis.ts';
 
@@ -10,7 +10,7 @@ export interface ErrorBody {
 
 /**
  * Every error leaves as `{error:{code,message,details}}` with a code of the shared list.
- * Anything that is not an AppError-style code (an errno, a driver's error, a bug) is logged
+ * Anything that is not a CodedError (an errno, a driver's error, a bug) is logged
  * with its stack and the request id, and answered as a 500 INTERNAL that carries only the
  * request id: no internals reach the caller.
  */
@@ -22,11 +22,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.warn({ reason: (error as Error).message }, 'redis unavailable');
       error = unavailable as unknown as FastifyError;
     }
-    const rawCode: unknown = error.code;
     let code: ErrorCode = errorCodeOf(error);
     let status = httpStatusOf(code);
     let message = error.message;
-    let details = (error as { details?: unknown }).details;
+    let details = error instanceof CodedError ? error.details : undefined;
     if (hasZodFastifySchemaValidationErrors(error)) {
       // Schema validation of a route: same shape as parseRequest's (path like "items.0.url").
       code = 'VALIDATION_FAILED';
@@ -41,8 +40,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       code = 'RATE_LIMITED';
       status = 429;
       details = undefined;
-    } else if (typeof rawCode === 'string' && rawCode.startsWith('FST_') && (error.statusCode ?? 500) < 500) {
-      // Fastify's own rejections (body too large, bad JSON, wrong content type).
+    } else if (!(error instanceof CodedError) && isFastifyRejection(error)) {
       status = error.statusCode ?? 400;
       code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED';
       details = undefined;
@@ -67,4 +65,9 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } });
   });
+}
+
+/** Fastify's own 4xx rejections (body too large, bad JSON, wrong content type): its errors' codes start with FST_. */
+function isFastifyRejection(error: FastifyError): boolean {
+  return typeof error.code === 'string' && error.code.startsWith('FST_') && (error.statusCode ?? 500) < 500;
 }

@@ -1,7 +1,11 @@
 import type { ErrorCode } from '@audio-index/shared';
 
-/** The one place error codes become HTTP statuses. */
-const statusByCode: Partial<Record<ErrorCode, number>> = {
+/**
+ * The one place error codes become HTTP statuses. Every code is listed (a new code does not
+ * compile until it is given one); 500 marks codes no request should meet, and whose
+ * messages the error handler passes on as they are, except INTERNAL's.
+ */
+const statusByCode: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
   DUPLICATE_ITEM_ID: 400,
   INVALID_URL: 400,
@@ -15,7 +19,6 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   SNAPSHOT_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
-  SNAPSHOT_NOT_READY: 409,
   FETCH_NOT_FOUND: 422,
   FETCH_FORBIDDEN_ADDRESS: 422,
   FETCH_TOO_MANY_REDIRECTS: 422,
@@ -39,9 +42,20 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   UNSAFE_CONTENT_TYPE: 415,
   // nginx's "client closed request": nobody reads it, the logs do.
   REQUEST_ABORTED: 499,
-  STORE_UNAVAILABLE: 503,
+  // Failures of a job or of this process, not of a request: a bug or an outage if one leaks here.
+  WORKER_STALLED: 500,
+  BAD_PAYLOAD: 500,
+  EXECUTION_PROVIDER_UNAVAILABLE: 500,
+  MODEL_CARD_INVALID: 500,
+  MODEL_LOAD_FAILED: 500,
+  INFERENCE_FAILED: 500,
+  EMBEDDER_CLOSED: 500,
+  NO_SOURCE_URL: 500,
+  REINDEX_ABANDONED: 500,
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
 };
 
-export function httpStatusOf(code: string): number {
-  return statusByCode[code as ErrorCode] ?? 500;
+export function httpStatusOf(code: ErrorCode): number {
+  return statusByCode[code];
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { AppError, errorCodeOf, isConnectionError, isRedisClusterUrl, parseClusterUrl, watchRedisConnection } from '@audio-index/shared';
+import { AppError, CodedError, isConnectionError, isRedisClusterUrl, parseClusterUrl, watchRedisConnection } from '@audio-index/shared';
 
 /**
  * The API's command connection: what requests wait on. Unlike the shared connections
@@ -41,7 +41,7 @@ const FAIL_FAST_MESSAGES = /enableOfflineQueue options is false|Command timed ou
 /** NOT_READY for an error that says Redis could not be reached or did not answer; else undefined. */
 export function redisUnavailable(error: unknown): AppError | undefined {
   // Errors with a code of ours (a FETCH_FAILED naming `connect ETIMEDOUT`) are not Redis's.
-  if (!(error instanceof Error) || errorCodeOf(error) !== 'INTERNAL') return undefined;
+  if (!(error instanceof Error) || error instanceof CodedError) return undefined;
   if (!isConnectionError(error) && !FAIL_FAST_MESSAGES.test(error.message)) return undefined;
   return new AppError('NOT_READY', 'Redis does not answer; retry shortly', { cause: error, details: { dependency: 'redis', retryAfterSeconds: 1 } });
 }
