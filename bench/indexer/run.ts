@@ -16,10 +16,10 @@ import { createLogger, createRedisKeys, LocalDirectoryStore, type ObjectStore, t
 import { CollectionState } from '../../apps/indexer/src/collection-state.ts';
 import { pointLatestAt } from '../../apps/indexer/src/latest-pointer.ts';
 import { LeaderLock } from '../../apps/indexer/src/leader-lock.ts';
-import { publishAndCommit } from '../../apps/indexer/src/publish-step.ts';
 import { compactShards } from '../../apps/indexer/src/shard-compactor.ts';
+import { writeShard } from '../../apps/indexer/src/shard-writer.ts';
 import { SnapshotCommit } from '../../apps/indexer/src/snapshot-commit.ts';
-import { writeShard } from '../../apps/indexer/src/snapshot-publisher.ts';
+import { publishAndCommit } from '../../apps/indexer/src/snapshot-publisher.ts';
 import { startLocalRedisServer } from '../../test/harness/local-redis-server.ts';
 import { measureWriteAmplification } from './write-amplification.ts';
 import { randomRows } from './random-vectors.ts';
@@ -57,7 +57,7 @@ async function becomeLeader(redis: Redis, keys: RedisKeys, collection: string): 
 /** Applies `count` new vectors to the state and times the publish exactly as the leader does it. */
 async function timedPublish(store: ObjectStore, leader: Leader, state: CollectionState, firstId: number, seed: number, replaceExisting = false): Promise<number> {
   const rows = randomRows(PUBLISH_BATCH, DIM, seed);
-  state.model ??= { id: 'bench-model', dim: DIM };
+  state.setModelIfUnset({ id: 'bench-model', dim: DIM });
   for (let index = 0; index < PUBLISH_BATCH; index += 1) {
     const id = replaceExisting ? `seed-${firstId + index}` : `new-${firstId + index}`;
     state.upsert(id, { vectors: rows.slice(index * DIM, (index + 1) * DIM) });
@@ -156,7 +156,7 @@ async function writeResults(rows: [string, string][]): Promise<void> {
     '',
     'Publish = allocate a version, write the new shard (`.faiss` + `.ids.jsonl`) and the manifest,',
     'commit and ack in one fenced Redis script, write LATEST: the same code path as the leader',
-    '(`apps/indexer/src/publish-step.ts`). Its cost follows the change; the manifest grows with the',
+    '(`apps/indexer/src/snapshot-publisher.ts`). Its cost follows the change; the manifest grows with the',
     'shard count (bounded by compaction) and the tombstone lists, not with the vector count.',
     '',
   ];

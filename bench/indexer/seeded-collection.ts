@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { MANIFEST_FORMAT_VERSION, type Manifest, type ObjectStore, type RedisKeys, type ShardEntry } from '@audio-index/shared';
 import { pointLatestAt } from '../../apps/indexer/src/latest-pointer.ts';
-import { writeShard } from '../../apps/indexer/src/snapshot-publisher.ts';
+import { writeShard } from '../../apps/indexer/src/shard-writer.ts';
 import { randomRows } from './random-vectors.ts';
 
 /**

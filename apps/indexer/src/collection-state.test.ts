@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ShardEntry } from '@audio-index/shared';
-import { CollectionState } from './collection-state.ts';
+import { CollectionState, type RowLocation } from './collection-state.ts';
 import type { CompactedShard } from './shard-compactor.ts';
 
 function shard(id: string, count: number, tombstones: number[] = []): ShardEntry {
@@ -10,9 +10,8 @@ function shard(id: string, count: number, tombstones: number[] = []): ShardEntry
 /** Two published shards a (a0..a2) and b (b0, b1), with a1 tombstoned. */
 function publishedState(): CollectionState {
   const state = new CollectionState('c');
-  state.model = { id: 'm', dim: 2 };
-  state.shards = [shard('a', 3, [1]), shard('b', 2)];
-  for (const [id, shardId, row] of [['a0', 'a', 0], ['a2', 'a', 2], ['b0', 'b', 0], ['b1', 'b', 1]] as const) state.locations.set(id, { shardId, row, rows: 1 });
+  const locations = ([['a0', 'a', 0], ['a2', 'a', 2], ['b0', 'b', 0], ['b1', 'b', 1]] as const).map(([id, shardId, row]): [string, RowLocation] => [id, { shardId, row, rows: 1 }]);
+  state.adoptShards([shard('a', 3, [1]), shard('b', 2)], locations, { id: 'm', dim: 2 });
   return state;
 }
 
@@ -45,10 +44,10 @@ describe('CollectionState.adoptCompaction', () => {
   it('drops a merge whose sources were replaced or show hidden rows again (rollback)', () => {
     const state = publishedState();
     const merge = mergeOfAandB(state);
-    state.shards = [shard('a', 3), shard('b', 2)]; // a1 visible again
-    state.locations.set('a1', { shardId: 'a', row: 1, rows: 1 });
+    // a1 visible again
+    state.adoptShards([shard('a', 3), shard('b', 2)], [...state.locations, ['a1', { shardId: 'a', row: 1, rows: 1 }]], state.model);
     expect(state.adoptCompaction(merge)).toBe(false);
-    state.shards = [shard('b', 2)];
+    state.adoptShards([shard('b', 2)], state.locations, state.model);
     expect(state.adoptCompaction(merge)).toBe(false);
     expect(state.layoutChanged).toBe(false);
   });
@@ -57,12 +56,13 @@ describe('CollectionState.adoptCompaction', () => {
 describe('CollectionState with recordings of several rows', () => {
   it('hides every row of a replaced or deleted recording, and moves whole runs on a merge', () => {
     const state = new CollectionState('c');
-    state.model = { id: 'm', dim: 2 };
     // shard s: long (rows 0-3), short (row 4), other (rows 5-6)
-    state.shards = [shard('s', 7)];
-    state.locations.set('long', { shardId: 's', row: 0, rows: 4 });
-    state.locations.set('short', { shardId: 's', row: 4, rows: 1 });
-    state.locations.set('other', { shardId: 's', row: 5, rows: 2 });
+    const locations: [string, RowLocation][] = [
+      ['long', { shardId: 's', row: 0, rows: 4 }],
+      ['short', { shardId: 's', row: 4, rows: 1 }],
+      ['other', { shardId: 's', row: 5, rows: 2 }],
+    ];
+    state.adoptShards([shard('s', 7)], locations, { id: 'm', dim: 2 });
     const merge: CompactedShard = {
       sources: [{ ...state.shards[0]! }],
       entry: shard('m', 7),

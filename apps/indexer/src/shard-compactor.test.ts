@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFlatIPShard, decodeShardRows, LocalDirectoryStore, snapshotLayout } from '@audio-index/shared';
 import { compactShards } from './shard-compactor.ts';
-import { writeShard } from './snapshot-publisher.ts';
+import { writeShard } from './shard-writer.ts';
 
 describe('compactShards', () => {
   let directory: string;

@@ -1,5 +1,5 @@
 import { allocateFlatIPShard, FLAT_IP_HEADER_BYTES, readFlatIPShardHeader, snapshotLayout, type ObjectStore, type ShardEntry } from '@audio-index/shared';
-import { newShardId, writeShardFiles } from './snapshot-publisher.ts';
+import { newShardId, writeShardFiles } from './shard-writer.ts';
 
 export interface CompactedShard {
   /** The shards merged, as they were when the merge was planned. */

@@ -1,17 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import {
-  encodeFlatIPShard,
-  encodeShardRows,
-  MANIFEST_FORMAT_VERSION,
-  padVersion,
-  sha256Hex,
-  snapshotLayout,
-  type Manifest,
-  type ObjectStore,
-  type ShardEntry,
-  type ShardRow,
-} from '@audio-index/shared';
-import { pendingRowCount, type CollectionState, type RowLocation } from './collection-state.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MANIFEST_FORMAT_VERSION, snapshotLayout, type Manifest, type ObjectStore, type ShardEntry, type ShardRow } from '@audio-index/shared';
+import type { CollectionState } from './collection-state.ts';
+import { pendingRowCount, type GenerationRows, type RowLocation } from './generation-rows.ts';
+import { LostLeadershipError } from './lost-leadership-error.ts';
+import { newShardId, writeShard } from './shard-writer.ts';
+import { newCommitId, type BatchCredit, type CommitExtras, type CommitOutcome, type SnapshotCommit } from './snapshot-commit.ts';
 
 export interface WrittenLayout {
   /** The shard list after the publish: tombstones added, fully hidden shards dropped, new shard last. */
@@ -28,68 +21,106 @@ export interface WrittenSnapshot extends WrittenLayout {
   next: WrittenLayout | undefined;
 }
 
-/** A shard id unique to one write: a stale leader racing on the same objects can never overwrite ours. */
-export function newShardId(version: number): string {
-  return `${padVersion(version)}-${randomBytes(6).toString('hex')}`;
+export interface PublishStep {
+  store: ObjectStore;
+  commit: SnapshotCommit;
+  state: CollectionState;
+  lockToken: string;
+  fence: number;
+  streamOffset: string;
+  entryIds: readonly string[];
+  credits: ReadonlyMap<string, BatchCredit>;
+  extras?: CommitExtras;
+  /** True once the leader is stopping: an unanswered commit is then left to the next leader. */
+  stopping?: () => boolean;
+  /** Told about each commit attempt that got no answer (logging). */
+  onCommitRetry?: (error: unknown, attempt: number) => void;
 }
 
-/** Writes the `.faiss` and `.ids.jsonl` pair of a shard; returns its manifest entry. */
-export async function writeShard(
-  store: ObjectStore,
-  collection: string,
-  shardId: string,
-  vectors: Float32Array,
-  dim: number,
-  rows: readonly ShardRow[],
-): Promise<{ entry: ShardEntry; bytesWritten: number }> {
-  return writeShardFiles(store, collection, shardId, encodeFlatIPShard(vectors, dim), rows.length, encodeShardRows(rows));
+const COMMIT_RETRY_FIRST_MS = 100;
+const COMMIT_RETRY_MAX_MS = 5_000;
+
+/**
+ * One publish up to the commit: write the pending changes under a fresh version, then commit
+ * that version and ack `entryIds` in one fenced step (snapshot-commit.ts), then adopt it into
+ * the state. With nothing to write it only acks. The caller then points LATEST at it.
+ *
+ * A commit that fails without an answer may have run (the reply was lost). It is sent again,
+ * the same commit with the same id, until Redis answers: the script recognises its own id, so
+ * the entries are acked and credited once and the version is the one written here. Writing a
+ * new version instead would commit the same entries twice and credit their batches twice.
+ */
+export async function publishAndCommit(step: PublishStep): Promise<WrittenSnapshot | undefined> {
+  const { store, commit, state } = step;
+  const written =
+    state.hasPendingChanges && state.model
+      ? await writeSnapshot(store, state, await unusedVersion(store, commit, state), step.streamOffset, step.fence)
+      : undefined;
+  const version = written?.manifest.version ?? 0;
+  const commitId = newCommitId(step.fence, version);
+  const outcome = await commitUntilAnswered(step, () => commit.commit(step.lockToken, version, step.entryIds, step.credits, step.extras, commitId));
+  if (outcome === 'fenced') throw new LostLeadershipError();
+  if (outcome !== 'committed' && outcome !== 'replayed') throw new Error(`commit of version ${version} refused: ${outcome}`);
+  if (written) state.adoptPublished(written);
+  return written;
 }
 
-/** As `writeShard`, for a shard file and id list already encoded (merges copy rows file to file). */
-export async function writeShardFiles(
-  store: ObjectStore,
-  collection: string,
-  shardId: string,
-  shardFile: Buffer,
-  rowCount: number,
-  idsText: string,
-): Promise<{ entry: ShardEntry; bytesWritten: number }> {
-  const idsFile = Buffer.from(idsText, 'utf8');
-  await store.put(snapshotLayout.shardIndex(collection, shardId), shardFile);
-  await store.put(snapshotLayout.shardIds(collection, shardId), idsFile);
-  const entry = { id: shardId, count: rowCount, bytes: shardFile.length, sha256: sha256Hex(shardFile), tombstones: [] };
-  return { entry, bytesWritten: shardFile.length + idsFile.length };
+async function commitUntilAnswered(step: PublishStep, send: () => Promise<CommitOutcome>): Promise<CommitOutcome> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await send();
+    } catch (error) {
+      if (step.stopping?.()) throw error;
+      step.onCommitRetry?.(error, attempt);
+      await sleep(Math.min(COMMIT_RETRY_MAX_MS, COMMIT_RETRY_FIRST_MS * 2 ** Math.min(attempt - 1, 10)));
+    }
+  }
 }
 
-/** Writes the pending rows of `state` as one new shard and folds its pending tombstones into its shard list. */
-async function writeLayout(store: ObjectStore, state: CollectionState, version: number): Promise<WrittenLayout> {
+/**
+ * A version whose manifest is not in the store yet. Redis hands out versions, but a Redis that
+ * lost its last second of writes (AOF `everysec`) hands out again numbers whose manifests were
+ * written (and even served) before the loss; writing one of those would overwrite an
+ * immutable manifest that an API may be serving. The store cannot refuse an overwrite (s3rver
+ * ignores If-None-Match), so look first and move past every version already there.
+ */
+export async function unusedVersion(store: ObjectStore, commit: SnapshotCommit, state: CollectionState): Promise<number> {
+  let version = await commit.allocateVersion(state.version);
+  while ((await store.get(snapshotLayout.manifest(state.collection, version))) !== undefined) {
+    version = await commit.allocateVersion(version);
+  }
+  return version;
+}
+
+/** Writes the pending rows of `rows` as one new shard and folds its pending tombstones into its shard list. */
+async function writeLayout(store: ObjectStore, rows: GenerationRows, version: number): Promise<WrittenLayout> {
   let bytesWritten = 0;
   let newShard: ShardEntry | undefined;
   const newLocations: [string, RowLocation][] = [];
-  if (state.pendingRows.size > 0) {
-    if (!state.model) throw new Error('cannot write rows without a model');
-    const dim = state.model.dim;
+  if (rows.pendingRows.size > 0) {
+    if (!rows.model) throw new Error('cannot write rows without a model');
+    const dim = rows.model.dim;
     const shardId = newShardId(version);
     let rowCount = 0;
-    for (const row of state.pendingRows.values()) rowCount += pendingRowCount(row, dim);
+    for (const row of rows.pendingRows.values()) rowCount += pendingRowCount(row, dim);
     const vectors = new Float32Array(rowCount * dim);
-    const rows: ShardRow[] = [];
-    for (const [id, pending] of state.pendingRows) {
-      vectors.set(pending.vectors, rows.length * dim);
+    const shardRows: ShardRow[] = [];
+    for (const [id, pending] of rows.pendingRows) {
+      vectors.set(pending.vectors, shardRows.length * dim);
       const count = pendingRowCount(pending, dim);
-      newLocations.push([id, { shardId, row: rows.length, rows: count }]);
+      newLocations.push([id, { shardId, row: shardRows.length, rows: count }]);
       for (let segment = 0; segment < count; segment += 1) {
         const span = pending.segments?.[segment];
-        rows.push({ id, url: pending.url, metadata: pending.metadata, ...(span ? { start: span.start, end: span.end } : {}) });
+        shardRows.push({ id, url: pending.url, metadata: pending.metadata, ...(span ? { start: span.start, end: span.end } : {}) });
       }
     }
-    const written = await writeShard(store, state.collection, shardId, vectors, dim, rows);
+    const written = await writeShard(store, rows.collection, shardId, vectors, dim, shardRows);
     newShard = written.entry;
     bytesWritten += written.bytesWritten;
   }
-  const shards: ShardEntry[] = state.shards
+  const shards: ShardEntry[] = rows.shards
     .map((shard) => {
-      const hidden = state.pendingTombstones.get(shard.id);
+      const hidden = rows.pendingTombstones.get(shard.id);
       if (!hidden) return shard;
       const tombstones = [...new Set([...shard.tombstones, ...hidden])].sort((a, b) => a - b);
       return { ...shard, tombstones };
@@ -104,7 +135,7 @@ async function writeLayout(store: ObjectStore, state: CollectionState, version: 
  * Writes the pending changes as version `version`: a new small shard with the new rows,
  * tombstones for hidden rows, then the manifest. Objects are never rewritten, and the cost
  * grows with the change, not with the collection. Nothing is visible until the caller
- * commits the version and points LATEST at it; the state is updated by `markPublished`.
+ * commits the version and points LATEST at it; the state adopts it (`adoptPublished`) after the commit.
  *
  * While a reindex builds, its generation's new rows get a shard of their own, named only in
  * the manifest's `next`; once the build is complete (`outcome: 'swap'`) the manifest serves
@@ -146,38 +177,4 @@ export async function writeSnapshot(
   await store.put(snapshotLayout.manifest(state.collection, version), manifestBody);
   bytesWritten += manifestBody.length;
   return { manifest, ...current, bytesWritten, next };
-}
-
-function adoptLayout(state: CollectionState, layout: WrittenLayout): void {
-  state.shards = layout.shards;
-  for (const [id, location] of layout.newLocations) state.locations.set(id, location);
-  state.pendingRows.clear();
-  state.pendingTombstones.clear();
-  state.layoutChanged = false;
-}
-
-/** After the commit: the written snapshot becomes the state's published base. */
-export function markPublished(state: CollectionState, written: WrittenSnapshot): void {
-  state.version = written.manifest.version;
-  state.streamOffset = written.manifest.streamOffset;
-  const build = state.build;
-  if (build && written.next) adoptLayout(build.rows, written.next);
-  const swapped = build?.outcome === 'swap' && build.rows.model !== undefined;
-  if (swapped) {
-    // The new generation is served from now on.
-    state.locations.clear();
-    for (const [id, location] of build.rows.locations) state.locations.set(id, location);
-    state.previousModel = state.model;
-    state.model = written.manifest.model;
-    state.modelRef = written.manifest.modelRef;
-    state.generation = written.manifest.generation;
-  }
-  state.requeue = [];
-  if (build) {
-    build.dirty = false;
-    build.jobs = [];
-    if (build.outcome) state.build = undefined;
-  }
-  // A swap happens only with nothing pending in the served generation (collection-indexer.ts).
-  adoptLayout(state, swapped ? { shards: written.manifest.shards, newShard: undefined, newLocations: [], bytesWritten: 0 } : { ...written, shards: written.manifest.shards });
 }

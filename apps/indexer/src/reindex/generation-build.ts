@@ -1,14 +1,8 @@
-import {
-  decodeShardRows,
-  snapshotLayout,
-  type ModelInfo,
-  type NextGeneration,
-  type ObjectStore,
-  type ReindexMode,
-  type ShardEntry,
-} from '@audio-index/shared';
-import { CollectionState } from './collection-state.ts';
-import type { ReindexItem } from './reindex/reindex-jobs.ts';
+import type { ModelInfo, NextGeneration, ObjectStore, ReindexMode, ShardEntry } from '@audio-index/shared';
+import { GenerationRows, readRowLocations, type PendingRow } from '../generation-rows.ts';
+import type { ReindexItem } from './reindex-jobs.ts';
+
+export type BuildOutcome = 'swap' | 'drop';
 
 /**
  * A generation being built by a reindex (README, "Reindex"): the re-embedded rows, in
@@ -17,18 +11,17 @@ import type { ReindexItem } from './reindex/reindex-jobs.ts';
  */
 export class GenerationBuild {
   /** The new generation's shards, tombstones and pending rows (its `model` is the target model). */
-  readonly rows: CollectionState;
+  readonly rows: GenerationRows;
   /**
    * Items upserted in the served generation during the build, with that upsert's URL ('' for
    * none): a re-embedded vector stands for such an item only if it was made from that URL.
    */
-  readonly changedUrls = new Map<string, string>();
+  readonly #changedUrls = new Map<string, string>();
   /** Re-embed jobs to enqueue before the next commit (the commit acks what asked for them). */
-  jobs: ReindexItem[] = [];
+  #jobs: ReindexItem[] = [];
   /** The `next` section is new or changed and must go out with the next publish. */
-  dirty = false;
-  /** Every job has an outcome: the next publish ends the build ('swap' it in, or 'drop' an empty one). */
-  outcome: 'swap' | 'drop' | undefined;
+  #dirty = false;
+  #outcome: BuildOutcome | undefined;
 
   constructor(
     readonly collection: string,
@@ -38,15 +31,60 @@ export class GenerationBuild {
     readonly modelRef: string | undefined,
     model: ModelInfo | undefined,
   ) {
-    this.rows = new CollectionState(collection);
-    this.rows.model = model;
+    this.rows = new GenerationRows(collection, model);
   }
 
   static async load(store: ObjectStore, collection: string, next: NextGeneration): Promise<GenerationBuild> {
     const build = new GenerationBuild(collection, next.reindexId, next.generation, next.mode, next.modelRef, next.model);
-    await build.rows.adoptShardList(store, next.shards, next.model);
-    for (const [id, url] of Object.entries(next.changedUrls)) build.changedUrls.set(id, url);
+    build.rows.adoptShards(next.shards, await readRowLocations(store, collection, next.shards), next.model);
+    for (const [id, url] of Object.entries(next.changedUrls)) build.#changedUrls.set(id, url);
     return build;
+  }
+
+  get jobs(): readonly ReindexItem[] {
+    return this.#jobs;
+  }
+
+  /** Every job has an outcome: the next publish ends the build ('swap' it in, or 'drop' an empty one). */
+  get outcome(): BuildOutcome | undefined {
+    return this.#outcome;
+  }
+
+  /** The URL `id` had when it changed during the build; undefined if it did not change. */
+  changedUrl(id: string): string | undefined {
+    return this.#changedUrls.get(id);
+  }
+
+  /** The build is new (planned, not yet in a manifest). */
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
+  queueJob(item: ReindexItem): void {
+    this.#jobs.push(item);
+  }
+
+  /** `id` changed in the served generation: its re-embedded row is hidden until one made from `url` arrives. */
+  itemChanged(id: string, url: string | undefined): void {
+    this.rows.delete(id);
+    this.#changedUrls.set(id, url ?? '');
+    this.#dirty = true;
+  }
+
+  /** A re-embedded vector joins the generation; the first fixes its model. */
+  addRebuilt(id: string, model: ModelInfo, row: PendingRow): void {
+    if (this.rows.setModelIfUnset(model)) this.#dirty = true;
+    this.rows.upsert(id, row);
+  }
+
+  finish(outcome: BuildOutcome): void {
+    this.#outcome = outcome;
+  }
+
+  /** After the commit of a publish that wrote this build: its jobs are queued and its `next` section is out. */
+  published(): void {
+    this.#dirty = false;
+    this.#jobs = [];
   }
 
   toManifest(shards: ShardEntry[]): NextGeneration {
@@ -57,26 +95,11 @@ export class GenerationBuild {
       ...(this.modelRef ? { modelRef: this.modelRef } : {}),
       ...(this.rows.model ? { model: this.rows.model } : {}),
       shards,
-      changedUrls: Object.fromEntries(this.changedUrls),
+      changedUrls: Object.fromEntries(this.#changedUrls),
     };
   }
 
   get hasPendingChanges(): boolean {
-    return this.dirty || this.outcome !== undefined || this.jobs.length > 0 || this.rows.hasPendingChanges;
+    return this.#dirty || this.#outcome !== undefined || this.#jobs.length > 0 || this.rows.hasPendingChanges;
   }
-}
-
-/** Items of the served generation (published rows and pending ones), with their URL and metadata. */
-export async function servedItems(store: ObjectStore, state: CollectionState): Promise<{ id: string; url?: string | undefined; metadata?: Record<string, unknown> | undefined }[]> {
-  const items: { id: string; url?: string | undefined; metadata?: Record<string, unknown> | undefined }[] = [];
-  for (const shard of state.shards) {
-    const body = await store.get(snapshotLayout.shardIds(state.collection, shard.id));
-    if (!body) throw new Error(`ids of shard ${shard.id} are missing from ${store.location}`);
-    decodeShardRows(body.toString('utf8')).forEach((row, index) => {
-      const location = state.locations.get(row.id);
-      if (location?.shardId === shard.id && location.row === index) items.push(row);
-    });
-  }
-  for (const [id, row] of state.pendingRows) items.push({ id, url: row.url, metadata: row.metadata });
-  return items;
 }
