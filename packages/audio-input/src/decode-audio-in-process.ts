@@ -1,94 +1,102 @@
 import fs from 'node:fs/promises';
 import { AppError } from '@audio-index/shared';
 import { decodeAudioFile, type DecodeOptions } from './decode-audio.ts';
+import { resamplerFor } from './decode-resample.ts';
+import { parseWav, type WavLayout } from './decode-wav-header.ts';
 
 /**
- * Decodes `filePath` as `decodeAudioFile` does, without a process when that is exact: a
- * RIFF/WAVE file of mono 16-bit PCM or 32-bit float already at `sampleRate` needs no resampling
- * or downmix, and ffmpeg's conversion of it to f32le is `s16 / 32768` (float input passes
- * through), so reading the data chunk gives the same samples bit for bit
- * (decode-audio-in-process.test.ts compares with ffmpeg). Everything else — other rates,
- * channels, sample formats, containers, and any WAV this parser is not sure of — goes to
- * ffmpeg with its demuxer whitelist. Spawning ffmpeg costs ~20-40 ms per item on these
- * machines, about as much as embedding a 5 s clip.
+ * Decodes `filePath` as `decodeAudioFile` does, without a process where that gives ffmpeg's
+ * samples: a RIFF/WAVE file of 16-bit PCM or 32-bit float,
+ * - mono at `sampleRate`: ffmpeg's conversion is `s16 / 32768` (float passes through), so the
+ *   data chunk gives the same samples bit for bit;
+ * - mono, or stereo downmixed as ffmpeg does (`(L + R) * sqrt(1/2)`), at another rate:
+ *   converted by decode-resample.ts, equal to ffmpeg's to one float rounding.
+ * decode-audio-in-process.test.ts and decode-resample.test.ts compare both with ffmpeg.
+ * Everything else (other codecs, sample formats, channel counts, stereo at `sampleRate` (ffmpeg
+ * mixes that in fixed point), any WAV this parser is not sure of, and conversions too large
+ * to run on the caller's event loop) goes to ffmpeg with its demuxer whitelist. An ffmpeg
+ * process costs ~80-100 ms on an idle 2-core machine (it loads ~200 shared libraries before
+ * reading a byte) and seconds with several at once on busy cores: more than embedding a short clip.
  */
 export async function decodeAudio(filePath: string, options: DecodeOptions): Promise<Float32Array> {
   if (options.signal?.aborted) throw new AppError('REQUEST_ABORTED', 'the request was abandoned by its client');
-  const samples = await readPlainWav(filePath, options);
+  const samples = await readWavInProcess(filePath, options);
   return samples ?? decodeAudioFile(filePath, options);
 }
 
 /** Enough for the RIFF header, `fmt ` and the usual `LIST`/`fact` chunks before `data`. */
 const HEADER_BYTES = 4096;
 
-interface PlainWav {
-  format: 'pcm16' | 'float32';
-  dataOffset: number;
-  dataBytes: number;
+/**
+ * Most multiply-adds a conversion may run on the event loop (~0.1-0.3 s of one core): about a
+ * minute of 8 kHz audio. Longer recordings go to ffmpeg, whose start-up is small beside their
+ * embedding.
+ */
+const MAX_IN_PROCESS_CONVERSION = 32_000_000;
+
+type Plan = { kind: 'copy' } | { kind: 'resample'; convert: (mono: Float32Array) => Float32Array };
+
+/** Exported for tests: how `layout` would be decoded in process at `sampleRate`, or `undefined` for ffmpeg. */
+export function inProcessPlan(layout: WavLayout, sampleRate: number): Plan | undefined {
+  if (layout.rate === sampleRate) return layout.channels === 1 ? { kind: 'copy' } : undefined;
+  const resampler = resamplerFor(layout.rate, sampleRate);
+  if (!resampler) return undefined;
+  const frames = layout.dataBytes / layout.bytesPerFrame;
+  if (frames < resampler.minInputSamples || frames * resampler.costPerInputSample > MAX_IN_PROCESS_CONVERSION) return undefined;
+  return { kind: 'resample', convert: (mono) => resampler.resample(mono) };
 }
 
-/** The samples of a plain WAV at `sampleRate`, or `undefined` when ffmpeg must decode it. */
-async function readPlainWav(filePath: string, options: DecodeOptions): Promise<Float32Array | undefined> {
+/** Exported for tests: whether `head` (the file's first bytes) is a WAV decoded in process at `sampleRate`. */
+export function isDecodedInProcess(head: Buffer, fileSize: number, sampleRate: number): boolean {
+  const layout = parseWav(head, fileSize);
+  return layout !== undefined && inProcessPlan(layout, sampleRate) !== undefined;
+}
+
+/** The samples of a WAV this module decodes, or `undefined` when ffmpeg must decode it. */
+async function readWavInProcess(filePath: string, options: DecodeOptions): Promise<Float32Array | undefined> {
   const file = await fs.open(filePath, 'r');
   try {
     const { size } = await file.stat();
     const head = Buffer.alloc(Math.min(HEADER_BYTES, size));
     await file.read(head, 0, head.length, 0);
-    const wav = parsePlainWav(head, size, options.sampleRate);
-    if (!wav) return undefined;
-    const bytesPerSample = wav.format === 'pcm16' ? 2 : 4;
-    const count = Math.floor(wav.dataBytes / bytesPerSample);
-    // The same cap and code as the ffmpeg path, checked before reading anything.
-    if (count > Math.ceil(options.maxSeconds * options.sampleRate)) throw new AppError('TOO_LONG', `audio is longer than ${options.maxSeconds} s`);
-    const data = Buffer.alloc(count * bytesPerSample);
-    const { bytesRead } = await file.read(data, 0, data.length, wav.dataOffset);
+    const layout = parseWav(head, size);
+    const plan = layout && inProcessPlan(layout, options.sampleRate);
+    if (!layout || !plan) return undefined;
+    const frames = Math.floor(layout.dataBytes / layout.bytesPerFrame);
+    // The same cap and code as the ffmpeg path (output samples past maxSeconds), checked
+    // before reading anything when the input is already too long at its own rate.
+    const maxSamples = Math.ceil(options.maxSeconds * options.sampleRate);
+    if (frames > Math.ceil(options.maxSeconds * layout.rate) + 1) throw tooLong(options);
+    const data = Buffer.alloc(frames * layout.bytesPerFrame);
+    const { bytesRead } = await file.read(data, 0, data.length, layout.dataOffset);
     if (bytesRead !== data.length) return undefined;
-    const samples = new Float32Array(count);
-    if (wav.format === 'float32') {
-      data.copy(Buffer.from(samples.buffer), 0, 0, data.length);
-    } else {
-      for (let i = 0; i < count; i++) samples[i] = data.readInt16LE(i * 2) / 32768;
-    }
+    const mono = monoSamples(data, layout, frames);
+    const samples = plan.kind === 'copy' ? mono : plan.convert(mono);
+    if (samples.length > maxSamples) throw tooLong(options);
     return samples;
   } finally {
     await file.close();
   }
 }
 
-const WAVE_FORMAT_PCM = 1;
-const WAVE_FORMAT_IEEE_FLOAT = 3;
-const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+const tooLong = (options: DecodeOptions) => new AppError('TOO_LONG', `audio is longer than ${options.maxSeconds} s`);
 
-/** Exported for tests. `undefined` for anything but a mono PCM16/float32 WAV at `sampleRate` with a whole data chunk. */
-export function parsePlainWav(head: Buffer, fileSize: number, sampleRate: number): PlainWav | undefined {
-  if (head.length < 12 || head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE') return undefined;
-  let format: PlainWav['format'] | undefined;
-  let offset = 12;
-  while (offset + 8 <= head.length) {
-    const id = head.toString('latin1', offset, offset + 4);
-    const chunkBytes = head.readUInt32LE(offset + 4);
-    const body = offset + 8;
-    if (id === 'fmt ') {
-      if (format !== undefined || chunkBytes < 16 || body + chunkBytes > head.length) return undefined;
-      let tag = head.readUInt16LE(body);
-      const channels = head.readUInt16LE(body + 2);
-      const rate = head.readUInt32LE(body + 4);
-      const bits = head.readUInt16LE(body + 14);
-      if (tag === WAVE_FORMAT_EXTENSIBLE) {
-        // The sub-format GUID starts with the plain tag (KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT).
-        if (chunkBytes < 40) return undefined;
-        tag = head.readUInt16LE(body + 24);
-      }
-      if (channels !== 1 || rate !== sampleRate) return undefined;
-      if (tag === WAVE_FORMAT_PCM && bits === 16) format = 'pcm16';
-      else if (tag === WAVE_FORMAT_IEEE_FLOAT && bits === 32) format = 'float32';
-      else return undefined;
-    } else if (id === 'data') {
-      // A streamed WAV (size 0 or 0xFFFFFFFF) or a short file: ffmpeg decides what it holds.
-      if (format === undefined || chunkBytes === 0 || body + chunkBytes > fileSize) return undefined;
-      return { format, dataOffset: body, dataBytes: chunkBytes };
-    }
-    offset = body + chunkBytes + (chunkBytes % 2);
+/** ffmpeg's float samples: `s16 / 32768`; two channels mixed with its stereo-to-mono weight, in single precision. */
+function monoSamples(data: Buffer, layout: WavLayout, frames: number): Float32Array {
+  const samples = new Float32Array(frames);
+  const read = layout.format === 'pcm16' ? (offset: number) => data.readInt16LE(offset) / 32768 : (offset: number) => data.readFloatLE(offset);
+  const width = layout.format === 'pcm16' ? 2 : 4;
+  if (layout.channels === 1) {
+    if (layout.format === 'float32') data.copy(Buffer.from(samples.buffer), 0, 0, frames * 4);
+    else for (let i = 0; i < frames; i++) samples[i] = read(i * 2);
+    return samples;
   }
-  return undefined;
+  for (let i = 0; i < frames; i++) {
+    const offset = i * layout.bytesPerFrame;
+    samples[i] = Math.fround(Math.fround(read(offset)) * STEREO_TO_MONO) + Math.fround(Math.fround(read(offset + width)) * STEREO_TO_MONO);
+  }
+  return samples;
 }
+
+/** swr's matrix weight of each of L and R in a mono downmix (measured: equal to ffmpeg's output to 5e-8). */
+const STEREO_TO_MONO = Math.fround(Math.SQRT1_2);
