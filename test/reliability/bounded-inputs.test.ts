@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '../support/process-system.ts';
 import { closeAll, createTestBucket, testServiceEnv, uniqueName } from '../harness/test-services.ts';
@@ -70,4 +73,119 @@ describe('metadata caps are enforced before a batch exists', () => {
     });
     expect(answer).toBe('413 PAYLOAD_TOO_LARGE');
   }, 30_000);
+});
+
+/**
+ * The caps set by environment (MAX_METADATA_BYTES, MAX_METADATA_DEPTH, MAX_ID_LENGTH,
+ * MAX_URL_LENGTH, MAX_VECTOR_DIM), the same on ingest and the vectors import, and an upload
+ * judged before its body is staged. Before: only the metadata caps existed, at fixed values
+ * and on ingest only; the vectors import took any metadata and any dimension for a new
+ * collection (a 1,000,000-wide vector fixed that collection's width); an upload for an unknown
+ * collection was written to scratch in full, then answered 404.
+ */
+describe('input caps from the environment, before anything is staged or recorded', () => {
+  const collection = uniqueName('caps');
+  const vectorCollection = uniqueName('caps-vectors');
+  let scratch: string;
+  let system: ProcessSystem;
+
+  beforeAll(async () => {
+    const { bucket } = await createTestBucket('reliability-caps');
+    // The API's own TMPDIR, so that whatever an upload stages can be seen.
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'reliability-caps-tmp-'));
+    system = await ProcessSystem.start({
+      services: testServiceEnv(),
+      bucket,
+      namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''),
+      workers: 0,
+      indexer: false,
+      env: { MAX_METADATA_BYTES: '1024', MAX_METADATA_DEPTH: '3', MAX_ID_LENGTH: '40', MAX_URL_LENGTH: '100', MAX_VECTOR_DIM: '64', MAX_K: '10', TMPDIR: scratch },
+    });
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await closeAll();
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const url = (length: number) => `https://archive.example/${'a'.repeat(length - 'https://archive.example/'.length)}`;
+  const id = (length: number) => 'i'.repeat(length);
+  const metadataOf = (bytes: number) => ({ pad: 'm'.repeat(bytes - 10) }); // {"pad":"…"} is 10 bytes around the string
+  const deep = { a: { b: { c: { d: 1 } } } }; // 4 levels
+  const vector = (dimensions: number) => Array.from({ length: dimensions }, (_, index) => Math.cos(index + 1));
+  const codeOf = (answer: { status: number; body: ErrorBody }) => `${answer.status} ${answer.body.error?.code ?? ''}`.trim();
+
+  it('ingest and the vectors import refuse the same over-cap id, URL and metadata with the same codes, and write nothing', async () => {
+    const ingest = (item: Record<string, unknown>) => system.call<ErrorBody>('POST', '/v1/ingest', { body: { collection, items: [{ url: url(60), ...item }] } });
+    const vectors = (item: Record<string, unknown>) =>
+      system.call<ErrorBody>('POST', `/v1/collections/${vectorCollection}/vectors`, { body: { model: 'elsewhere-64', items: [{ id: 'v', vector: vector(64), ...item }] } });
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['id of 41 characters', { id: id(41) }, '400 VALIDATION_FAILED'],
+      ['url of 101 characters', { url: url(101) }, '400 VALIDATION_FAILED'],
+      ['1025 bytes of metadata', { metadata: metadataOf(1025) }, '413 PAYLOAD_TOO_LARGE'],
+      ['metadata 4 levels deep', { metadata: deep }, '400 VALIDATION_FAILED'],
+    ];
+    const got: string[] = [];
+    for (const [name, item] of cases) {
+      got.push(`ingest, ${name}: ${codeOf(await ingest(item))}`);
+      got.push(`vectors, ${name}: ${codeOf(await vectors(item))}`);
+    }
+    got.push(`vectors, 65 dimensions: ${codeOf(await vectors({ vector: vector(65) }))}`);
+    got.push(`source url of 101 characters: ${codeOf(await system.call<ErrorBody>('POST', '/v1/ingest', { body: { collection, source: `s3://bucket-name/${'k'.repeat(101 - 17)}` } }))}`);
+    expect(got).toEqual([
+      ...cases.flatMap(([name, , expected]) => [`ingest, ${name}: ${expected}`, `vectors, ${name}: ${expected}`]),
+      'vectors, 65 dimensions: 400 BAD_VECTOR',
+      'source url of 101 characters: 400 VALIDATION_FAILED',
+    ]);
+    // Not a batch, a stream entry, a setting or a collection name: no key names either collection.
+    const written = [...(await system.redis.keys(`*${collection}*`)), ...(await system.redis.keys(`*${vectorCollection}*`))];
+    expect(written).toEqual([]);
+    expect(await system.redis.smembers(system.keys.collections)).toEqual([]);
+
+    // Exactly at the caps, both are accepted.
+    // ,"nest":{"two":{"three":1}} is 27 bytes and makes 3 levels.
+    const atCaps = { id: id(40), url: url(100), metadata: { ...metadataOf(1024 - 27), nest: { two: { three: 1 } } } };
+    expect(Buffer.byteLength(JSON.stringify(atCaps.metadata))).toBe(1024);
+    const ingested = await ingest(atCaps);
+    expect(ingested.status, JSON.stringify(ingested.body).slice(0, 300)).toBe(202);
+    const imported = await vectors({ ...atCaps, vector: vector(64) });
+    expect(imported.status, JSON.stringify(imported.body).slice(0, 300)).toBe(202);
+    expect(system.crashes()).toEqual([]);
+  }, 120_000);
+
+  /**
+   * Declares 1 MiB and sends 1 KiB, then waits: an answer now was given before the body was
+   * read. An API that stages first would only answer once the rest arrived (never, here) and
+   * hold a scratch file meanwhile.
+   */
+  const partialUpload = (query: string) =>
+    new Promise<string>((resolve, reject) => {
+      const request = http.request(new URL(`${system.apiUrl()}/v1/search/audio?${query}`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${system.key}`, 'content-type': 'audio/wav', 'content-length': 1024 * 1024 },
+      }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => {
+          clearTimeout(noAnswer);
+          request.destroy();
+          resolve(`${response.statusCode} ${(JSON.parse(text) as ErrorBody).error.code}`);
+        });
+      });
+      const noAnswer = setTimeout(() => {
+        const staged = fs.readdirSync(scratch).filter((name) => name.startsWith('audio-index-upload-'));
+        request.destroy();
+        resolve(`no answer while the body was incomplete (staged: ${staged.length} files)`);
+      }, 15_000);
+      request.on('error', (error) => (request.destroyed ? undefined : reject(error)));
+      request.write(Buffer.alloc(1024));
+    });
+
+  it('an upload for an unknown collection or with k over MAX_K is answered before its body is read, and nothing is staged', async () => {
+    expect(await partialUpload(`collection=${uniqueName('never-made')}`)).toBe('404 COLLECTION_NOT_FOUND');
+    expect(await partialUpload(`collection=${collection}&k=11`)).toBe('400 VALIDATION_FAILED');
+    expect(fs.readdirSync(scratch).filter((name) => name.startsWith('audio-index-upload-'))).toEqual([]);
+    expect(system.crashes()).toEqual([]);
+  }, 60_000);
 });

@@ -19,20 +19,21 @@ export function acceptRawAudioBodies(app: FastifyInstance): void {
 /**
  * Saves the uploaded audio (raw body or the first multipart file) to a scratch file, at most
  * `maxBytes` of it, runs `use` on it and removes it. ffmpeg decodes from the file, so a large
- * upload never sits in memory. `admit` runs first, before a byte is read: whatever would
- * refuse the upload anyway (an unknown collection, a bad `k`) answers without staging it.
+ * upload never sits in memory. Before a byte is read, a declared length over `maxBytes` is
+ * refused, then `admit` runs: whatever would refuse the upload anyway (an unknown collection,
+ * a bad `k`) answers without staging it.
  */
 export async function withUploadedAudio<T>(request: FastifyRequest, maxBytes: number, use: (filePath: string) => Promise<T>, admit?: () => Promise<unknown>): Promise<T> {
+  const multipart = request.isMultipart();
+  const declared = Number(request.headers['content-length']);
+  if (!multipart && declared > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes, declared } });
   await admit?.();
   let source: Readable;
-  if (request.isMultipart()) {
+  if (multipart) {
     const file = await request.file({ limits: { fileSize: maxBytes, files: 1 } });
     if (!file) throw new AppError('VALIDATION_FAILED', 'the multipart body holds no file');
     source = file.file;
   } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
-    // A body that says up front it is too large is refused before a byte is staged.
-    const declared = Number(request.headers['content-length']);
-    if (declared > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes, declared } });
     source = request.body as Readable;
   } else {
     throw new AppError('VALIDATION_FAILED', 'send the audio as the raw body (audio/* or application/octet-stream) or as a multipart file');
