@@ -3,6 +3,7 @@ import type { FetchLimits } from '@audio-index/audio-input';
 import { createEmbedder, ModelEmbedders } from '@audio-index/embedding';
 import {
   BatchLedger,
+  CollectionCatalog,
   IngestBackpressure,
   IngestProducer,
   CollectionCommands,
@@ -51,7 +52,8 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   });
   reportQueueErrors(queue, 'ingest queue', logger);
   reportQueueErrors(queueEvents, 'ingest queue events', logger);
-  const ledger = new BatchLedger(redis, keys);
+  const ledger = new BatchLedger(redis, keys, { retentionSeconds: config.BATCH_RETENTION_SECONDS });
+  const catalog = new CollectionCatalog(redis, keys);
   const backpressure = new IngestBackpressure(redis, keys, queue, { maxStreamBacklog: config.MAX_STREAM_BACKLOG, maxQueueBacklog: config.MAX_QUEUE_BACKLOG, maxCollections: config.MAX_COLLECTIONS });
   const embedder = await createEmbedder({ model: config.MODEL, executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
   const queryEmbedders = new ModelEmbedders(embedder, { executionProvider: config.EXECUTION_PROVIDER, threads: config.EMBED_THREADS });
@@ -70,7 +72,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   const metrics = new ApiMetrics({
     snapshots: () => registry.snapshots(),
     queues: [queue],
-    collections: () => redis.smembers(keys.collections),
+    collections: () => catalog.names(),
     pendingEntries: (collection) => collections.pendingEntries(collection),
   });
   metrics.countJobOutcomes(queue.name, queueEvents);

@@ -1,6 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis-keys.ts';
+import { CollectionCatalog, type CollectionAdmission } from './collection-catalog.ts';
+import { CollectionStream } from './collection-stream.ts';
 
 /**
  * Backpressure. The indexer deletes stream entries once a snapshot holding them is committed,
@@ -30,7 +32,7 @@ const ASSUMED_DRAIN_PER_SECOND = 5_000;
 const ASSUMED_JOBS_PER_SECOND = 50;
 
 export async function streamBacklog(redis: Redis, keys: RedisKeys, collection: string, limit: number): Promise<StreamBacklog> {
-  const entries = await redis.xlen(keys.stream(collection));
+  const entries = await new CollectionStream(redis, keys).length(collection);
   const overLimit = entries >= limit;
   const excess = Math.max(0, entries - Math.floor(limit * 0.9));
   return { entries, limit, overLimit, retryAfterSeconds: overLimit ? Math.min(60, Math.max(1, Math.ceil(excess / ASSUMED_DRAIN_PER_SECOND))) : 0 };
@@ -53,14 +55,7 @@ export async function queueBacklog(queue: Queue, limit: number): Promise<QueueBa
   return { jobs, limit, overLimit, retryAfterSeconds: overLimit ? Math.min(300, Math.max(1, Math.ceil(excess / ASSUMED_JOBS_PER_SECOND))) : 0 };
 }
 
-// 1: the collection exists or may be created; 0: the cap is reached; -1: it is being deleted.
-const ADMIT_COLLECTION = `
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return -1 end
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-return 1`;
-
-export type CollectionAdmission = 'admitted' | 'too-many' | 'deleting';
+export type { CollectionAdmission } from './collection-catalog.ts';
 
 /**
  * Whether items for `collection` may be accepted: an existing one always (unless it is being
@@ -70,6 +65,5 @@ export type CollectionAdmission = 'admitted' | 'too-many' | 'deleting';
  * by the number of such requests in flight; the indexer serves at most `MAX_COLLECTIONS`.
  */
 export async function admitCollection(redis: Redis, keys: RedisKeys, collection: string, maxCollections: number): Promise<CollectionAdmission> {
-  const answer = Number(await redis.eval(ADMIT_COLLECTION, 2, keys.collections, keys.collectionsDeleting, collection, maxCollections));
-  return answer === 1 ? 'admitted' : answer === 0 ? 'too-many' : 'deleting';
+  return new CollectionCatalog(redis, keys).admit(collection, maxCollections);
 }
