@@ -28,12 +28,12 @@ const excerpt = path.join(sampleDirectory, 'query-broadcast-excerpt.wav');
 await writeExcerpt(longRecording, excerpt, 27.5, 6);
 const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(1).padStart(4, '0')}`;
 
-const redis = await ensureRedis(apiConfig.REDIS_URL, 'data/redis');
+const redis = await ensureRedis(apiConfig.redis.url, 'data/redis');
 const indexer = await startIndexer(loadIndexerConfig(env));
 const worker = await startWorker(loadWorkerConfig(env));
 const api = await startApi(apiConfig);
 const headers: Record<string, string> = { 'content-type': 'application/json' };
-if (apiConfig.API_KEYS[0]) headers.authorization = `Bearer ${apiConfig.API_KEYS[0]}`;
+if (apiConfig.server.apiKeys[0]) headers.authorization = `Bearer ${apiConfig.server.apiKeys[0]}`;
 
 async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
   const response = await fetch(`${api.url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

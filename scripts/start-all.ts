@@ -12,22 +12,22 @@ import { ensureRedis } from './embedded-redis.ts';
 const API_DRAIN_BUDGET_MS = 5_000;
 
 const api = loadApiConfig();
-const logger = createLogger('all', api.LOG_LEVEL);
+const logger = createLogger('all', api.logLevel);
 dependencyHealth.useLogger(logger);
 // Steps are added as parts start, so a signal during start stops what is running; they run
 // api, worker, indexer, then the embedded Redis: nothing accepted is lost on the way down.
-const shutdown = new BoundedShutdown({ logger, graceMs: api.SHUTDOWN_GRACE_MS });
+const shutdown = new BoundedShutdown({ logger, graceMs: api.shutdownGraceMs });
 shutdown.installSignalHandlers();
 try {
-  const redis = await ensureRedis(api.REDIS_URL, 'data/redis');
+  const redis = await ensureRedis(api.redis.url, 'data/redis');
   shutdown.add({ name: 'embedded redis', run: redis.stop });
   const indexer = await startIndexer(loadIndexerConfig());
   shutdown.addFirst({ name: 'indexer', run: indexer.stop });
   const worker = await startWorker(loadWorkerConfig());
   shutdown.addFirst({ name: 'worker', run: worker.stop });
   const running = await startApi(api);
-  shutdown.addFirst({ name: 'api', run: running.stop, budgetMs: Math.min(api.SHUTDOWN_GRACE_MS, API_DRAIN_BUDGET_MS) });
-  console.log(`audio-index is up: API at ${running.url} (Redis ${api.REDIS_URL}${redis.started ? ', started here' : ''}; store ${api.STORE_URL})`);
+  shutdown.addFirst({ name: 'api', run: running.stop, budgetMs: Math.min(api.shutdownGraceMs, API_DRAIN_BUDGET_MS) });
+  console.log(`audio-index is up: API at ${running.url} (Redis ${api.redis.url}${redis.started ? ', started here' : ''}; store ${api.store.url})`);
 } catch (error) {
   exitOnStartFailure('audio-index', error);
 }

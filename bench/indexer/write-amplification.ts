@@ -30,7 +30,7 @@ export async function measureWriteAmplification(options: { redisUrl: string; sto
     RETENTION_GRACE_MS: '5000',
     RETENTION_INTERVAL_MS: '2000',
   });
-  const keys = createRedisKeys(config.REDIS_NAMESPACE);
+  const keys = createRedisKeys(config.redis.namespace);
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const streamWatcher = new StreamWatcher(new Redis(options.redisUrl, { maxRetriesPerRequest: null }), options.logger);
   const store = new CountingStore(new LocalDirectoryStore(options.storeDir));

@@ -18,7 +18,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalRedisServer } from '../../test/harness/local-redis-server.ts';
 import { serveDirectory } from '../../test/support/static-file-server.ts';
-import { segmentationFromEnv } from '@audio-index/shared';
 import { loadWorkerConfig } from '@audio-index/worker';
 import { copyRecordings } from './corpus.ts';
 import { buildLongRecordings } from './long-recordings.ts';
@@ -38,7 +37,7 @@ const overrides: Record<string, string> = Object.fromEntries(
 );
 const command = `npx tsx bench/ingest/run.ts --files ${FILES} --long ${LONG}${Object.entries(overrides).map(([name, value]) => ` --set ${name}=${value}`).join('')}`;
 /** The segmentation a new collection gets by default, which the loop must cut alike. */
-const DEFAULT_SEGMENTATION = segmentationFromEnv(loadWorkerConfig({}));
+const DEFAULT_SEGMENTATION = loadWorkerConfig({}).segmentation;
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').trim();
 
 interface Row {

@@ -115,7 +115,7 @@ await sleep(500);
 const rssBefore = process.memoryUsage().rss;
 fs.writeFileSync(path.join(storeRoot, snapshotLayout.latest(collection)), JSON.stringify({ version: 1 }));
 const redis = new Redis(redisUrl);
-const keys = createRedisKeys(config.REDIS_NAMESPACE);
+const keys = createRedisKeys(config.redis.namespace);
 await redis.sadd(keys.collections, collection);
 await redis.publish(keys.snapshotChannel, JSON.stringify({ collection, version: 1 }));
 
@@ -140,7 +140,7 @@ const rawBytes = rows * DIM * 4;
 const queries = unitRows(QUERIES, 99);
 // The same engine without HTTP: a pool of the API's size over the same shard file. Raw and
 // HTTP queries alternate, so both see the same machine state (load, caches, clock speed).
-const pool = await SearchThreadPool.start(config.SEARCH_THREADS, { blasDatabaseBlock: config.SEARCH_BLAS_DATABASE_BLOCK, blasQueryBlock: 0 });
+const pool = await SearchThreadPool.start(config.search.threads, { blasDatabaseBlock: config.search.blas.databaseBlock, blasQueryBlock: config.search.blas.queryBlock });
 const shard = await readShardIntoSharedMemory(shardPath, shardSha);
 pool.addShard('raw', DIM, shard.vectors);
 pool.addView('raw-view', [{ shardKey: 'raw', excluded: null }]);
@@ -175,7 +175,7 @@ for (let index = 0; index < QUERIES; index += 1) {
 }
 
 const lines = [
-  `### ${new Date().toISOString()} — ${rows} x ${DIM}, k=${K}, ${QUERIES} queries, raw and HTTP alternating, SEARCH_THREADS=${config.SEARCH_THREADS}, load ${os.loadavg()[0]!.toFixed(1)}`,
+  `### ${new Date().toISOString()} — ${rows} x ${DIM}, k=${K}, ${QUERIES} queries, raw and HTTP alternating, SEARCH_THREADS=${config.search.threads}, load ${os.loadavg()[0]!.toFixed(1)}`,
   '',
   '| measure | value |',
   '|---|---|',

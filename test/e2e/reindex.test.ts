@@ -51,7 +51,7 @@ describe('reindex over HTTP into a second model (api -> indexer -> worker -> ind
     system = await startSystem({ bucket, env: { REDIS_NAMESPACE: namespace } });
     const services = testServiceEnv();
     store = createObjectStore(
-      { STORE_URL: `s3://${bucket}/snapshots`, S3_ENDPOINT: services.S3_ENDPOINT, S3_REGION: services.S3_REGION, S3_FORCE_PATH_STYLE: true },
+      { url: `s3://${bucket}/snapshots`, endpoint: services.S3_ENDPOINT, region: services.S3_REGION, forcePathStyle: true },
       { accessKeyId: services.AWS_ACCESS_KEY_ID, secretAccessKey: services.AWS_SECRET_ACCESS_KEY },
     );
     queue = new Queue(jobCatalog.ingestItem.queue, { connection: connectTestRedis(), prefix: createRedisKeys(namespace).queuePrefix });

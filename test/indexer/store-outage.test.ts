@@ -26,7 +26,7 @@ describe('the S3 server stops for 20 s mid-ingest (real processes)', () => {
     const setup = await createIndexerTestSetup({ STORE_URL: `s3://${bucketName}/snapshots` }, s3.endpoint);
     const services = testServiceEnv();
     const store = createObjectStore(
-      { STORE_URL: `s3://${bucketName}/snapshots`, S3_ENDPOINT: s3.endpoint, S3_REGION: 'us-east-1', S3_FORCE_PATH_STYLE: true },
+      { url: `s3://${bucketName}/snapshots`, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
       { accessKeyId: services.AWS_ACCESS_KEY_ID, secretAccessKey: services.AWS_SECRET_ACCESS_KEY },
     );
     const redis = connectTestRedis();

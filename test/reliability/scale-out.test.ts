@@ -106,7 +106,7 @@ describe('scale-out: 2 API replicas and 3 workers on a 3-master Redis Cluster an
     const { bucket: singleBucket } = await createTestBucket('reliability-single');
     const single = await startSystem({ bucket: singleBucket, env: { ...env, LOG_LEVEL: 'warn' } });
     const singleStore = createObjectStore(
-      { STORE_URL: `s3://${singleBucket}/snapshots`, S3_ENDPOINT: testS3Config().endpoint, S3_REGION: testS3Config().region, S3_FORCE_PATH_STYLE: true },
+      { url: `s3://${singleBucket}/snapshots`, endpoint: testS3Config().endpoint, region: testS3Config().region, forcePathStyle: true },
       { accessKeyId: testS3Config().accessKeyId, secretAccessKey: testS3Config().secretAccessKey },
     );
     let singleResult: RunResult;

@@ -71,7 +71,7 @@ export class ProcessSystem {
       ...options.env,
     };
     this.store = createObjectStore(
-      { STORE_URL: this.env.STORE_URL!, S3_ENDPOINT: this.env.S3_ENDPOINT, S3_REGION: this.env.S3_REGION ?? 'us-east-1', S3_FORCE_PATH_STYLE: true },
+      { url: this.env.STORE_URL!, endpoint: this.env.S3_ENDPOINT, region: this.env.S3_REGION ?? 'us-east-1', forcePathStyle: true },
       { accessKeyId: this.env.AWS_ACCESS_KEY_ID ?? 'S3RVER', secretAccessKey: this.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER' },
     );
     this.keys = createRedisKeys(options.namespace);

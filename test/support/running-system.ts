@@ -39,7 +39,7 @@ export async function startSystem(options: { bucket: string; env?: Record<string
   const worker = await startWorker(loadWorkerConfig(env));
   const apiConfig = loadApiConfig(env);
   const api = await startApi(apiConfig);
-  const defaultKey = apiConfig.API_KEYS[0];
+  const defaultKey = apiConfig.server.apiKeys[0];
   return {
     api,
     async call(method, route, body, headers = {}) {

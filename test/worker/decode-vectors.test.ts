@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, decodeAudioFile, isDecodedInProcess } from '@audio-index/audio-input';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
-import { segmentationFromEnv } from '@audio-index/shared';
 import { loadWorkerConfig } from '@audio-index/worker';
 
 const PROMPTS = '/usr/share/asterisk/sounds/en_US_f_Allison';
@@ -19,7 +18,7 @@ const PROMPTS = '/usr/share/asterisk/sounds/en_US_f_Allison';
 describe('vectors of in-process decodes against ffmpeg decodes', () => {
   let directory: string;
   let embedder: Embedder;
-  const segmentation = segmentationFromEnv(loadWorkerConfig({}));
+  const segmentation = loadWorkerConfig({}).segmentation;
   const options = { sampleRate: 16_000, maxSeconds: 600, timeoutMs: 60_000 };
 
   beforeAll(async () => {

@@ -1,7 +1,25 @@
-import { backpressureEnvShape, batchRetentionEnvShape, commonEnvShape, envBoolean, inputLimitsEnvShape, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
+import {
+  backpressureEnvShape,
+  backpressureOptions,
+  batchRetentionEnvShape,
+  commonEnvShape,
+  commonOptions,
+  inputLimitsEnvShape,
+  inputLimitsFromEnv,
+  modelEnvShape,
+  modelOptions,
+  parseEnv,
+  segmentEnvShape,
+  segmentationFromEnv,
+  type BackpressureLimits,
+  type CommonOptions,
+  type InputLimits,
+  type ModelOptions,
+  type Segmentation,
+} from '@audio-index/shared';
 import os from 'node:os';
 import path from 'node:path';
-import { fetchAllowedNetworksEnv, s3AllowedBucketsEnv } from '@audio-index/audio-input';
+import { fetchGuardEnvShape, fetchLimitsFromEnv, type FetchLimits } from '@audio-index/audio-input';
 import { z } from 'zod';
 
 export const apiEnvSchema = z
@@ -27,13 +45,9 @@ export const apiEnvSchema = z
     SNAPSHOT_POLL_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
     /** Local copies of shard files, loaded by Faiss from disk. */
     SHARD_CACHE_DIR: z.string().default(path.resolve('data/shard-cache')),
-    // URL queries fetch audio in the API process with the same guards as the workers.
-    ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
-    FETCH_ALLOWED_NETWORKS: fetchAllowedNetworksEnv,
-    /** Buckets `s3://` items, sources, URL queries and item audio may name; unset: none (422 SOURCE_NOT_ALLOWED). */
-    S3_ALLOWED_BUCKETS: s3AllowedBucketsEnv,
+    // URL queries and item audio fetch in the API process with the same guards as the workers.
+    ...fetchGuardEnvShape,
     ...inputLimitsEnvShape,
-    FILE_ROOT: z.string().optional(),
     QUERY_FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
     QUERY_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     QUERY_MAX_AUDIO_SECONDS: z.coerce.number().positive().default(600),
@@ -80,8 +94,92 @@ export const apiEnvSchema = z
     }
   });
 
-export type ApiConfig = z.infer<typeof apiEnvSchema>;
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
+/** Redirects a URL query or item-audio fetch may follow. */
+const QUERY_FETCH_MAX_REDIRECTS = 5;
+/** A URL query's connect (and headers) deadline per hop: 10 s, or the whole fetch's when that is shorter. */
+const QUERY_FETCH_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Faiss's query block for batched search: 0 keeps Faiss's choice (a batch is at most the
+ * coalescer's few dozen queries, so only the database block was worth tuning).
+ */
+const SEARCH_BLAS_QUERY_BLOCK = 0;
+
+/** The API's configuration in the groups its parts take (start-api.ts passes each its own). */
+export interface ApiConfig extends CommonOptions {
+  /** The request connection's bound on each command (ms): past it a request answers 503 NOT_READY. */
+  redisCommandTimeoutMs: number;
+  /** The model URL and audio queries embed with, and the default of new collections. */
+  model: ModelOptions;
+  /** Segmentation of collections created without a request naming one. */
+  segmentation: Segmentation;
+  batches: { retentionSeconds: number };
+  backpressure: BackpressureLimits;
+  /** Caps on what one item may carry (ids, URLs, metadata, vector dimension). */
+  inputLimits: InputLimits;
+  server: {
+    port: number;
+    host: string;
+    apiKeys: readonly string[];
+    bodyLimitBytes: number;
+    rateLimitPerMinute: number;
+    /** Fastify's `requestTimeout`, `connectionTimeout`, `keepAliveTimeout` (ms). */
+    timeouts: { requestMs: number; connectionMs: number; keepAliveMs: number };
+  };
+  ingest: { maxItemsPerRequest: number; maxVectorsPerRequest: number };
+  search: {
+    maxK: number;
+    threads: number;
+    blas: { databaseBlock: number; queryBlock: number; threshold: number };
+    /** Audio queries embedded at once, and how long one waits for a slot (ms). */
+    embedSlots: { concurrency: number; waitMs: number };
+    uploadMaxBytes: number;
+    /** Longest audio a URL or upload query may be (s), and its decode deadline (ms). */
+    decode: { maxSeconds: number; timeoutMs: number };
+  };
+  snapshots: { cacheDirectory: string; pollIntervalMs: number };
+  /** URL queries and item audio: the workers' guard with the API's own budget. */
+  queryFetch: FetchLimits;
+}
+
+export function apiConfigFromEnv(env: ApiEnv): ApiConfig {
+  return {
+    ...commonOptions(env),
+    redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    model: modelOptions(env),
+    segmentation: segmentationFromEnv(env),
+    batches: { retentionSeconds: env.BATCH_RETENTION_SECONDS },
+    backpressure: backpressureOptions(env),
+    inputLimits: inputLimitsFromEnv(env),
+    server: {
+      port: env.PORT,
+      host: env.HOST,
+      apiKeys: env.API_KEYS,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      timeouts: { requestMs: env.REQUEST_TIMEOUT_MS, connectionMs: env.CONNECTION_TIMEOUT_MS, keepAliveMs: env.KEEP_ALIVE_TIMEOUT_MS },
+    },
+    ingest: { maxItemsPerRequest: env.MAX_ITEMS_PER_REQUEST, maxVectorsPerRequest: env.MAX_VECTORS_PER_REQUEST },
+    search: {
+      maxK: env.MAX_K,
+      threads: env.SEARCH_THREADS,
+      blas: { databaseBlock: env.SEARCH_BLAS_DATABASE_BLOCK, queryBlock: SEARCH_BLAS_QUERY_BLOCK, threshold: env.SEARCH_BLAS_THRESHOLD },
+      embedSlots: { concurrency: env.QUERY_EMBED_CONCURRENCY, waitMs: env.QUERY_EMBED_WAIT_MS },
+      uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+      decode: { maxSeconds: env.QUERY_MAX_AUDIO_SECONDS, timeoutMs: env.QUERY_FETCH_TIMEOUT_MS },
+    },
+    snapshots: { cacheDirectory: env.SHARD_CACHE_DIR, pollIntervalMs: env.SNAPSHOT_POLL_INTERVAL_MS },
+    queryFetch: fetchLimitsFromEnv(env, {
+      maxBytes: env.QUERY_FETCH_MAX_BYTES,
+      connectTimeoutMs: Math.min(QUERY_FETCH_CONNECT_TIMEOUT_MS, env.QUERY_FETCH_TIMEOUT_MS),
+      totalTimeoutMs: env.QUERY_FETCH_TIMEOUT_MS,
+      maxRedirects: QUERY_FETCH_MAX_REDIRECTS,
+    }),
+  };
+}
+
+/** Parses and shapes the API's variables once at boot: CONFIG_INVALID naming each bad one. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  return parseEnv(apiEnvSchema, env);
+  return apiConfigFromEnv(parseEnv(apiEnvSchema, env));
 }

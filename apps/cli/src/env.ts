@@ -1,4 +1,4 @@
-import { commonEnvShape, modelEnvShape } from '@audio-index/shared';
+import { commonEnvShape, commonOptions, modelEnvShape, modelOptions, type CommonOptions, type ModelOptions } from '@audio-index/shared';
 import { z } from 'zod';
 
 /** The CLI's defaults; flags override them. */
@@ -18,8 +18,12 @@ export function loadCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
 /** What `doctor` checks: the same variables the services read, so it sees what they will. */
 const doctorEnvSchema = z.object({ ...commonEnvShape, ...modelEnvShape });
 
-export type DoctorEnv = z.infer<typeof doctorEnvSchema>;
+/** The services' common groups and their model: what `doctor` checks. */
+export interface DoctorConfig extends CommonOptions {
+  model: ModelOptions;
+}
 
-export function loadDoctorEnv(env: NodeJS.ProcessEnv = process.env): DoctorEnv {
-  return doctorEnvSchema.parse(withoutEmpty(env));
+export function loadDoctorEnv(env: NodeJS.ProcessEnv = process.env): DoctorConfig {
+  const parsed = doctorEnvSchema.parse(withoutEmpty(env));
+  return { ...commonOptions(parsed), model: modelOptions(parsed) };
 }

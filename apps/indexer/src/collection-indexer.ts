@@ -5,7 +5,7 @@ import { AppliedEntries } from './applied-entries.ts';
 import { dropCollection } from './collection-drop.ts';
 import { CollectionMaintenance, type MergeTotals } from './collection-maintenance.ts';
 import { CollectionState } from './collection-state.ts';
-import type { IndexerConfig } from './env.ts';
+import type { CollectionIndexerOptions } from './env.ts';
 import type { IndexerMetrics } from './indexer-metrics.ts';
 import { pointLatestAt, repairLatest } from './latest-pointer.ts';
 import { LeaderLock } from './leader-lock.ts';
@@ -33,7 +33,7 @@ export interface CollectionIndexerDeps {
   redis: Redis;
   store: ObjectStore;
   keys: RedisKeys;
-  config: IndexerConfig;
+  config: CollectionIndexerOptions;
   logger: Logger;
   metrics?: IndexerMetrics;
 }
@@ -63,8 +63,8 @@ export class CollectionIndexer {
   private readonly mergeTotals: MergeTotals = { merges: 0, mergedVectors: 0, mergeBytesRead: 0, mergeBytesWritten: 0 };
 
   constructor(private readonly deps: CollectionIndexerDeps) {
-    this.lock = new LeaderLock(deps.redis, deps.keys.indexerLock(deps.collection), deps.keys.indexerFence(deps.collection), deps.config.LEADER_LOCK_TTL_MS);
-    this.commit = new SnapshotCommit(deps.redis, deps.keys, deps.collection, { batchRetentionSeconds: deps.config.BATCH_RETENTION_SECONDS });
+    this.lock = new LeaderLock(deps.redis, deps.keys.indexerLock(deps.collection), deps.keys.indexerFence(deps.collection), deps.config.leader.lockTtlMs);
+    this.commit = new SnapshotCommit(deps.redis, deps.keys, deps.collection, { batchRetentionSeconds: deps.config.batches.retentionSeconds });
     this.log = deps.logger.child({ collection: deps.collection });
     this.reindex = new ReindexCoordinator({ redis: deps.redis, store: deps.store, keys: deps.keys, logger: this.log });
     this.entries = new StreamEntryApplier(deps.store, this.reindex, this.log);
@@ -91,7 +91,7 @@ export class CollectionIndexer {
         return undefined;
       });
       if (fence === undefined) {
-        await sleep(Math.min(1000, this.deps.config.LEADER_LOCK_TTL_MS / 4));
+        await sleep(Math.min(1000, this.deps.config.leader.lockTtlMs / 4));
         continue;
       }
       this.fence = fence;
@@ -158,7 +158,7 @@ export class CollectionIndexer {
     let applied = new AppliedEntries();
     while (!this.stopped) {
       const waited = applied.firstAppliedAt === undefined ? 0 : Date.now() - applied.firstAppliedAt;
-      const blockMs = applied.size === 0 ? config.PUBLISH_INTERVAL_MS : Math.max(1, config.PUBLISH_INTERVAL_MS - waited);
+      const blockMs = applied.size === 0 ? config.publish.intervalMs : Math.max(1, config.publish.intervalMs - waited);
       // A build that is complete goes out before anything else is applied: a change read now
       // would reach the served generation but not the one about to replace it.
       const entries = state.build?.outcome ? [] : await reader.read(READ_PAGE, blockMs);
@@ -167,10 +167,10 @@ export class CollectionIndexer {
 
       const due =
         (applied.size > 0 &&
-          (state.pendingChangeCount >= config.PUBLISH_MAX_CHANGES ||
+          (state.pendingChangeCount >= config.publish.maxChanges ||
             // entries that change nothing (rejected, deletes of unknown ids) still hold memory
-            applied.size >= config.PUBLISH_MAX_CHANGES ||
-            Date.now() - (applied.firstAppliedAt ?? 0) >= config.PUBLISH_INTERVAL_MS)) ||
+            applied.size >= config.publish.maxChanges ||
+            Date.now() - (applied.firstAppliedAt ?? 0) >= config.publish.intervalMs)) ||
         (applied.size === 0 && state.hasPendingChanges);
       if (due) {
         try {
@@ -194,14 +194,9 @@ export class CollectionIndexer {
   private createMaintenance(): CollectionMaintenance {
     const { store, redis, keys, collection, config } = this.deps;
     const retention = new SnapshotRetention(
-      store, redis, keys, collection, { keepVersions: config.RETENTION_VERSIONS, graceMs: config.RETENTION_GRACE_MS }, this.log,
+      store, redis, keys, collection, config.retention, this.log,
     );
-    const compaction = {
-      targetShardBytes: config.COMPACTION_TARGET_SHARD_BYTES,
-      fanIn: config.COMPACTION_FAN_IN,
-      maxTombstoneRatio: config.COMPACTION_MAX_TOMBSTONE_RATIO,
-    };
-    return new CollectionMaintenance(this.mergeTotals, store, compaction, retention, config.RETENTION_INTERVAL_MS, this.log);
+    return new CollectionMaintenance(this.mergeTotals, store, config.compaction, retention, config.retention.intervalMs, this.log);
   }
 
   private async publishAndCommit(state: CollectionState, applied: AppliedEntries): Promise<void> {

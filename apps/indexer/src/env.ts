@@ -1,5 +1,7 @@
-import { backpressureEnvShape, batchRetentionEnvShape, collectionNameSchema, commonEnvShape, parseEnv } from '@audio-index/shared';
+import { backpressureEnvShape, batchRetentionEnvShape, collectionNameSchema, commonEnvShape, commonOptions, parseEnv, type CommonOptions } from '@audio-index/shared';
 import { z } from 'zod';
+import type { CompactionPolicy } from './compaction-plan.ts';
+import type { ReindexScheduleConfig } from './reindex/reindex-schedule.ts';
 
 export const indexerEnvSchema = z.object({
   ...commonEnvShape,
@@ -55,8 +57,44 @@ export const indexerEnvSchema = z.object({
     .transform((value) => value?.trim() || undefined),
 });
 
-export type IndexerConfig = z.infer<typeof indexerEnvSchema>;
+export type IndexerEnv = z.infer<typeof indexerEnvSchema>;
 
+/** What one collection's leader loop takes (collection-indexer.ts). */
+export interface CollectionIndexerOptions {
+  /** Publish every `intervalMs` while changes are pending, or once `maxChanges` are. */
+  publish: { intervalMs: number; maxChanges: number };
+  /** The leader lock's lifetime (ms). */
+  leader: { lockTtlMs: number };
+  compaction: CompactionPolicy;
+  /** Versions kept for rollback, how long unreferenced objects wait (ms), and how often retention runs (ms). */
+  retention: { keepVersions: number; graceMs: number; intervalMs: number };
+  batches: { retentionSeconds: number };
+}
+
+/** The indexer's configuration in the groups its parts take (start-indexer.ts passes each its own). */
+export interface IndexerConfig extends CommonOptions, CollectionIndexerOptions {
+  /** How often new collections are looked for (ms), and how many are served at most. */
+  discovery: { intervalMs: number; maxCollections: number };
+  reindexSchedule: ReindexScheduleConfig;
+  /** `GET /metrics`; port unset: none. */
+  metrics: { port: number | undefined; host: string };
+}
+
+export function indexerConfigFromEnv(env: IndexerEnv): IndexerConfig {
+  return {
+    ...commonOptions(env),
+    publish: { intervalMs: env.PUBLISH_INTERVAL_MS, maxChanges: env.PUBLISH_MAX_CHANGES },
+    leader: { lockTtlMs: env.LEADER_LOCK_TTL_MS },
+    compaction: { targetShardBytes: env.COMPACTION_TARGET_SHARD_BYTES, fanIn: env.COMPACTION_FAN_IN, maxTombstoneRatio: env.COMPACTION_MAX_TOMBSTONE_RATIO },
+    retention: { keepVersions: env.RETENTION_VERSIONS, graceMs: env.RETENTION_GRACE_MS, intervalMs: env.RETENTION_INTERVAL_MS },
+    batches: { retentionSeconds: env.BATCH_RETENTION_SECONDS },
+    discovery: { intervalMs: env.COLLECTION_DISCOVERY_INTERVAL_MS, maxCollections: env.MAX_COLLECTIONS },
+    reindexSchedule: { cron: env.REINDEX_CRON, mode: env.REINDEX_CRON_MODE, collections: env.REINDEX_CRON_COLLECTIONS, model: env.REINDEX_CRON_MODEL },
+    metrics: { port: env.INDEXER_METRICS_PORT, host: env.INDEXER_METRICS_HOST },
+  };
+}
+
+/** Parses and shapes the indexer's variables once at boot: CONFIG_INVALID naming each bad one. */
 export function loadIndexerConfig(env: NodeJS.ProcessEnv = process.env): IndexerConfig {
-  return parseEnv(indexerEnvSchema, env);
+  return indexerConfigFromEnv(parseEnv(indexerEnvSchema, env));
 }

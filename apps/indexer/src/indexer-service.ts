@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { CollectionCatalog, createRedisConnection, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
 import { CollectionIndexer } from './collection-indexer.ts';
-import type { IndexerConfig } from './env.ts';
+import type { CollectionIndexerOptions, IndexerConfig } from './env.ts';
 import type { IndexerMetrics } from './indexer-metrics.ts';
 import { StreamWatcher } from './stream-watcher.ts';
 
@@ -34,14 +34,15 @@ export class IndexerService {
   private readonly watcher: StreamWatcher;
 
   constructor(
-    private readonly config: IndexerConfig,
+    /** Its own groups, and each collection's loop's. */
+    private readonly config: Pick<IndexerConfig, 'redis' | 'discovery'> & CollectionIndexerOptions,
     private readonly redis: Redis,
     private readonly store: ObjectStore,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
     private readonly metrics?: IndexerMetrics,
   ) {
-    this.watcher = new StreamWatcher(createRedisConnection(config.REDIS_URL, `${keys.namespace}-indexer-watch`), logger);
+    this.watcher = new StreamWatcher(createRedisConnection(config.redis.url, `${keys.namespace}-indexer-watch`), logger);
   }
 
   start(): void {
@@ -60,7 +61,7 @@ export class IndexerService {
       } catch (error) {
         this.logger.error({ err: error }, 'collection discovery failed');
       }
-      await sleep(this.config.COLLECTION_DISCOVERY_INTERVAL_MS);
+      await sleep(this.config.discovery.intervalMs);
     }
   }
 
@@ -72,7 +73,7 @@ export class IndexerService {
       if (!known.has(collection)) entry.indexer.stop(); // deleted (by another indexer's leader, or here)
     }
     // Sorted: with more names than the cap (set by hand, or an older API), every indexer serves the same ones.
-    for (const collection of [...known].sort().slice(0, this.config.MAX_COLLECTIONS)) {
+    for (const collection of [...known].sort().slice(0, this.config.discovery.maxCollections)) {
       if (!this.running.has(collection)) this.startCollection(collection);
     }
     for (const collection of deleting) this.running.get(collection)?.indexer.requestDrop();

@@ -14,21 +14,21 @@ export interface RunningIndexer {
 }
 
 export async function startIndexer(config: IndexerConfig): Promise<RunningIndexer> {
-  const logger = createLogger('indexer', config.LOG_LEVEL);
+  const logger = createLogger('indexer', config.logLevel);
   const metrics = new IndexerMetrics();
   // First, so a taken port fails the start before anything is published (the caller exits on it).
   const metricsEndpoint: MetricsEndpoint | undefined =
-    config.INDEXER_METRICS_PORT === undefined ? undefined : await serveMetrics(metrics.registry, config.INDEXER_METRICS_PORT, config.INDEXER_METRICS_HOST);
-  const redis = createRedisConnection(config.REDIS_URL, 'indexer');
-  const store = createObjectStore(config);
-  const keys = createRedisKeys(config.REDIS_NAMESPACE);
+    config.metrics.port === undefined ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
+  const redis = createRedisConnection(config.redis.url, 'indexer');
+  const store = createObjectStore(config.store);
+  const keys = createRedisKeys(config.redis.namespace);
   let schedule: ReindexSchedule;
   try {
     schedule = await ReindexSchedule.start(
-      config.REDIS_URL,
+      config.redis.url,
       redis,
       keys,
-      { cron: config.REINDEX_CRON, mode: config.REINDEX_CRON_MODE, collections: config.REINDEX_CRON_COLLECTIONS, model: config.REINDEX_CRON_MODEL },
+      config.reindexSchedule,
       logger,
     );
   } catch (error) {

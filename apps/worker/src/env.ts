@@ -1,5 +1,17 @@
-import { batchRetentionEnvShape, commonEnvShape, envBoolean, modelEnvShape, parseEnv, segmentEnvShape } from '@audio-index/shared';
-import { fetchAllowedNetworksEnv, s3AllowedBucketsEnv } from '@audio-index/audio-input';
+import {
+  batchRetentionEnvShape,
+  commonEnvShape,
+  commonOptions,
+  modelEnvShape,
+  modelOptions,
+  parseEnv,
+  segmentEnvShape,
+  segmentationFromEnv,
+  type CommonOptions,
+  type ModelOptions,
+  type Segmentation,
+} from '@audio-index/shared';
+import { fetchGuardEnvShape, fetchLimitsFromEnv, type FetchLimits } from '@audio-index/audio-input';
 import os from 'node:os';
 import { z } from 'zod';
 
@@ -38,12 +50,7 @@ export const workerEnvSchema = z.object({
   LISTING_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
   /** Listing a source pauses while more item jobs than this wait in the queue. */
   LISTING_MAX_WAITING_ITEMS: z.coerce.number().int().min(1).default(50_000),
-  ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
-  /** Comma-separated CIDRs fetchable although private, e.g. an internal archive's subnet. */
-  FETCH_ALLOWED_NETWORKS: fetchAllowedNetworksEnv,
-  /** Comma-separated buckets `s3://` items and sources may name; unset: none (SOURCE_NOT_ALLOWED). */
-  S3_ALLOWED_BUCKETS: s3AllowedBucketsEnv,
-  FILE_ROOT: z.string().optional(),
+  ...fetchGuardEnvShape,
   FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(200 * 1024 * 1024),
   FETCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   FETCH_TOTAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
@@ -53,8 +60,48 @@ export const workerEnvSchema = z.object({
   DECODE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
 });
 
-export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
+/** The worker's configuration in the groups its parts take (start-worker.ts passes each its own). */
+export interface WorkerConfig extends CommonOptions {
+  /** The model new collections embed with (others load on first use, with the same options). */
+  model: ModelOptions;
+  /** How inference threads batch windows across concurrent jobs. */
+  batching: { batchSize: number; batchMaxWaitMs: number };
+  /** Segmentation of collections written before settings existed. */
+  segmentation: Segmentation;
+  batches: { retentionSeconds: number };
+  /** BullMQ worker: jobs in flight, and the job lock (ms) that also paces stall checks. */
+  jobs: { concurrency: number; lockDurationMs: number };
+  fetch: FetchLimits;
+  /** Longest audio accepted (s) and the decode deadline (ms). */
+  decode: { maxSeconds: number; timeoutMs: number };
+  listing: { pageSize: number; maxWaitingItems: number };
+  /** `GET /metrics`; port unset: none. */
+  metrics: { port: number | undefined; host: string };
+}
+
+export function workerConfigFromEnv(env: WorkerEnv): WorkerConfig {
+  return {
+    ...commonOptions(env),
+    model: modelOptions(env),
+    batching: { batchSize: env.EMBED_BATCH_SIZE, batchMaxWaitMs: env.EMBED_BATCH_MAX_WAIT_MS },
+    segmentation: segmentationFromEnv(env),
+    batches: { retentionSeconds: env.BATCH_RETENTION_SECONDS },
+    jobs: { concurrency: env.WORKER_CONCURRENCY, lockDurationMs: env.WORKER_LOCK_DURATION_MS },
+    fetch: fetchLimitsFromEnv(env, {
+      maxBytes: env.FETCH_MAX_BYTES,
+      connectTimeoutMs: env.FETCH_CONNECT_TIMEOUT_MS,
+      totalTimeoutMs: env.FETCH_TOTAL_TIMEOUT_MS,
+      maxRedirects: env.FETCH_MAX_REDIRECTS,
+    }),
+    decode: { maxSeconds: env.MAX_AUDIO_SECONDS, timeoutMs: env.DECODE_TIMEOUT_MS },
+    listing: { pageSize: env.LISTING_PAGE_SIZE, maxWaitingItems: env.LISTING_MAX_WAITING_ITEMS },
+    metrics: { port: env.WORKER_METRICS_PORT, host: env.WORKER_METRICS_HOST },
+  };
+}
+
+/** Parses and shapes the worker's variables once at boot: CONFIG_INVALID naming each bad one. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return parseEnv(workerEnvSchema, env);
+  return workerConfigFromEnv(parseEnv(workerEnvSchema, env));
 }

@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { createEmbedder, ModelEmbedders, type Embedder } from '@audio-index/embedding';
-import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRedisConnection, createRedisKeys, jobCatalog, reportQueueErrors, segmentationFromEnv } from '@audio-index/shared';
+import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRedisConnection, createRedisKeys, jobCatalog, reportQueueErrors } from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
 import { CollectionModels } from './collection-models.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
@@ -28,47 +28,33 @@ const MAX_STALLS = 1;
 const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
 
 export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
-  const logger = createLogger('worker', config.LOG_LEVEL);
+  const logger = createLogger('worker', config.logLevel);
   const metrics = new IngestMetrics();
   // First, so a taken port fails the start before any job can run (the caller exits on it).
   const metricsEndpoint: MetricsEndpoint | undefined =
-    config.WORKER_METRICS_PORT === undefined ? undefined : await serveMetrics(metrics.registry, config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST);
+    config.metrics.port === undefined ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
   // Fails here, at start, when the model or the execution provider is unusable.
-  const embedderOptions = {
-    executionProvider: config.EXECUTION_PROVIDER,
-    threads: config.EMBED_THREADS,
-    batchSize: config.EMBED_BATCH_SIZE,
-    batchMaxWaitMs: config.EMBED_BATCH_MAX_WAIT_MS,
-  };
-  const embedder = await createEmbedder({ model: config.MODEL, ...embedderOptions });
-  const redis = createRedisConnection(config.REDIS_URL, 'worker-ledger');
-  const keys = createRedisKeys(config.REDIS_NAMESPACE);
-  const ledger = new BatchLedger(redis, keys, { retentionSeconds: config.BATCH_RETENTION_SECONDS });
+  const embedderOptions = { executionProvider: config.model.executionProvider, threads: config.model.threads, ...config.batching };
+  const embedder = await createEmbedder({ model: config.model.model, ...embedderOptions });
+  const redis = createRedisConnection(config.redis.url, 'worker-ledger');
+  const keys = createRedisKeys(config.redis.namespace);
+  const ledger = new BatchLedger(redis, keys, config.batches);
   // Other models (a reindex's, or a collection's after one) start on first use.
   const collectionModels = new CollectionModels(redis, keys);
   const embedders = new ModelEmbedders(embedder, embedderOptions, { modelOfCollection: (collection) => collectionModels.modelOf(collection), logger });
   // Credentials come from the standard AWS chain (env, profile, instance role).
-  const s3 = createS3Client({ region: config.S3_REGION, endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const s3 = createS3Client({ region: config.store.region, endpoint: config.store.endpoint, forcePathStyle: config.store.forcePathStyle });
   const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
   const processor = routeJobsByName({
     ingestItem: createIngestProcessor({
       embedders,
       ledger,
-      settings: new CollectionSettings(redis, keys, segmentationFromEnv(config)),
+      settings: new CollectionSettings(redis, keys, config.segmentation),
       logger,
       metrics,
       audio: {
-        fetch: {
-          maxBytes: config.FETCH_MAX_BYTES,
-          connectTimeoutMs: config.FETCH_CONNECT_TIMEOUT_MS,
-          totalTimeoutMs: config.FETCH_TOTAL_TIMEOUT_MS,
-          maxRedirects: config.FETCH_MAX_REDIRECTS,
-          allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
-          allowedNetworks: config.FETCH_ALLOWED_NETWORKS,
-          fileRoot: config.FILE_ROOT,
-          allowedS3Buckets: config.S3_ALLOWED_BUCKETS,
-        },
-        decode: { sampleRate: embedder.sampleRate, maxSeconds: config.MAX_AUDIO_SECONDS, timeoutMs: config.DECODE_TIMEOUT_MS },
+        fetch: config.fetch,
+        decode: { sampleRate: embedder.sampleRate, ...config.decode },
         sources: { s3 },
       },
     }),
@@ -76,19 +62,19 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       queue,
       ledger,
       logger,
-      pageSize: config.LISTING_PAGE_SIZE,
-      maxWaitingItems: config.LISTING_MAX_WAITING_ITEMS,
-      listing: { s3, fileRoot: config.FILE_ROOT, allowedS3Buckets: config.S3_ALLOWED_BUCKETS },
+      pageSize: config.listing.pageSize,
+      maxWaitingItems: config.listing.maxWaitingItems,
+      listing: { s3, fileRoot: config.fetch.fileRoot, allowedS3Buckets: config.fetch.allowedS3Buckets },
     }),
   }, { ledger, logger, maxStalls: MAX_STALLS });
-  const queueConnection = createRedisConnection(config.REDIS_URL, 'worker-queue');
+  const queueConnection = createRedisConnection(config.redis.url, 'worker-queue');
   const worker = new Worker(jobCatalog.ingestItem.queue, processor, {
     connection: queueConnection,
     prefix: keys.queuePrefix,
-    concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    concurrency: config.jobs.concurrency,
+    lockDuration: config.jobs.lockDurationMs,
     // A job whose lock lapsed (its worker died) is noticed within one lock duration.
-    stalledInterval: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.jobs.lockDurationMs,
     // Out of reach on purpose: at BullMQ's limit a stalled job is failed without its processor
     // running, so nothing records it and its batch stays running forever. The router applies
     // MAX_STALLS instead and records the failure (job-router.ts).
@@ -98,14 +84,14 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   reportQueueErrors(worker, 'worker', logger);
   reportQueueErrors(queue, 'ingest queue', logger);
   logger.info(
-    { model: embedder.modelId, dim: embedder.dim, concurrency: config.WORKER_CONCURRENCY, threads: config.EMBED_THREADS, metricsPort: metricsEndpoint?.port },
+    { model: embedder.modelId, dim: embedder.dim, concurrency: config.jobs.concurrency, threads: config.model.threads, metricsPort: metricsEndpoint?.port },
     'worker started',
   );
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     const closing = worker.close();
-    const finished = await settlesWithin(closing, config.SHUTDOWN_GRACE_MS);
-    if (!finished) logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'active jobs outlived the grace period; releasing them for retry');
+    const finished = await settlesWithin(closing, config.shutdownGraceMs);
+    if (!finished) logger.warn({ graceMs: config.shutdownGraceMs }, 'active jobs outlived the grace period; releasing them for retry');
     await embedders.close();
     // Released jobs end quickly once their embeds fail; one still fetching or decoding is
     // left to BullMQ's stalled-job check, which hands it to another worker after its lock lapses.

@@ -1,5 +1,7 @@
+import { envBoolean } from '@audio-index/shared';
 import { z } from 'zod';
 import { parseNetworks } from './address-policy.ts';
+import type { FetchLimits } from './fetch-limits.ts';
 
 /**
  * `FETCH_ALLOWED_NETWORKS`: comma-separated CIDRs fetchable although private (an internal
@@ -29,3 +31,39 @@ export const s3AllowedBucketsEnv = z
   .optional()
   .transform((value) => (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'S3_ALLOWED_BUCKETS holds bucket names (3-63 of a-z 0-9 . -), comma-separated')));
+
+/**
+ * What may be fetched, the same in every process that fetches (workers for ingest and
+ * listings, the API for URL queries and item audio), so a URL one accepts the others reach.
+ */
+export const fetchGuardEnvShape = {
+  /** Let fetches reach loopback, private and link-local addresses. */
+  ALLOW_PRIVATE_NETWORKS: envBoolean.default(false),
+  /** Comma-separated CIDRs fetchable although private, e.g. an internal archive's subnet. */
+  FETCH_ALLOWED_NETWORKS: fetchAllowedNetworksEnv,
+  /** Buckets `s3://` items, sources, URL queries and item audio may name; unset: none (SOURCE_NOT_ALLOWED). */
+  S3_ALLOWED_BUCKETS: s3AllowedBucketsEnv,
+  /** Directory `file://` URLs may read; unset: `file://` is refused. */
+  FILE_ROOT: z.string().optional(),
+};
+
+export type FetchGuardEnv = z.infer<z.ZodObject<typeof fetchGuardEnvShape>>;
+
+/** How much one kind of fetch may take: the part each process sets for itself. */
+export interface FetchBudget {
+  maxBytes: number;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxRedirects: number;
+}
+
+/** The one builder of FetchLimits from configuration: the shared guard plus the caller's budget. */
+export function fetchLimitsFromEnv(guard: FetchGuardEnv, budget: FetchBudget): FetchLimits {
+  return {
+    ...budget,
+    allowPrivateNetworks: guard.ALLOW_PRIVATE_NETWORKS,
+    allowedNetworks: guard.FETCH_ALLOWED_NETWORKS,
+    allowedS3Buckets: guard.S3_ALLOWED_BUCKETS,
+    fileRoot: guard.FILE_ROOT,
+  };
+}

@@ -35,7 +35,7 @@ export async function startApiUnderTest(bucket: string, env: Record<string, stri
     ...env,
   });
   const { accessKeyId, secretAccessKey } = testS3Config();
-  const store = createObjectStore(config, { accessKeyId, secretAccessKey });
+  const store = createObjectStore(config.store, { accessKeyId, secretAccessKey });
   const api = await startApi(config);
   return {
     api,

@@ -29,7 +29,7 @@ export async function createIndexerTestSetup(overrides: Record<string, string> =
     ...overrides,
   };
   const store = createObjectStore(
-    { STORE_URL: env.STORE_URL!, S3_ENDPOINT: env.S3_ENDPOINT, S3_REGION: services.S3_REGION, S3_FORCE_PATH_STYLE: true },
+    { url: env.STORE_URL!, endpoint: env.S3_ENDPOINT, region: services.S3_REGION, forcePathStyle: true },
     { accessKeyId: services.AWS_ACCESS_KEY_ID, secretAccessKey: services.AWS_SECRET_ACCESS_KEY },
   );
   return { collection: uniqueName('col'), namespace, keys: createRedisKeys(namespace), bucket, store, env };

@@ -43,7 +43,7 @@ export function workerTestEnv(overrides: Record<string, string> = {}): Record<st
 export async function startWorkerUnderTest(env: Record<string, string>): Promise<WorkerUnderTest> {
   const config = loadWorkerConfig(env);
   const worker = await startWorker(config);
-  const keys = createRedisKeys(config.REDIS_NAMESPACE);
+  const keys = createRedisKeys(config.redis.namespace);
   const redis = connectTestRedis();
   const ledger = new BatchLedger(redis, keys);
   const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });

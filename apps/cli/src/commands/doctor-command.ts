@@ -3,7 +3,7 @@ import { checkModel } from '../doctor/model-check.ts';
 import type { CheckResult } from '../doctor/doctor-check.ts';
 import { checkApi, checkRedis, checkStore } from '../doctor/service-checks.ts';
 import { checkBlas, checkCuda, checkFaiss, checkFfmpeg, checkNode } from '../doctor/system-checks.ts';
-import type { DoctorEnv } from '../env.ts';
+import type { DoctorConfig } from '../env.ts';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.ts';
 
 export interface DoctorOptions {
@@ -16,11 +16,11 @@ export interface DoctorOptions {
  * them: the runtime, then Redis and the store, the local parts (ffmpeg, model, Faiss, BLAS,
  * CUDA), the API last (it needs the others). Exit 7 when any check fails.
  */
-export async function doctorCommand(api: ApiClient, config: DoctorEnv, options: DoctorOptions): Promise<ExitCodeValue> {
+export async function doctorCommand(api: ApiClient, config: DoctorConfig, options: DoctorOptions): Promise<ExitCodeValue> {
   const checks: CheckResult[] = [checkNode()];
   // Independent of each other: run together so a dead dependency costs one timeout, not several.
-  const [redis, store, ffmpeg] = await Promise.all([checkRedis(config.REDIS_URL), checkStore(config), checkFfmpeg()]);
-  checks.push(redis, store, ffmpeg, await checkModel(config.MODEL, config.EXECUTION_PROVIDER), checkFaiss(), await checkBlas(), await checkCuda(config.EXECUTION_PROVIDER));
+  const [redis, store, ffmpeg] = await Promise.all([checkRedis(config.redis.url), checkStore(config.store), checkFfmpeg()]);
+  checks.push(redis, store, ffmpeg, await checkModel(config.model.model, config.model.executionProvider), checkFaiss(), await checkBlas(), await checkCuda(config.model.executionProvider));
   checks.push(await checkApi(api.baseUrl, options.apiKey));
   const failed = checks.filter((check) => check.status === 'fail').length;
   if (options.json) console.log(JSON.stringify({ ok: failed === 0, checks }));

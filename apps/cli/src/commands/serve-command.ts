@@ -18,16 +18,16 @@ export async function serveCommand(role: ServeRole): Promise<never> {
     import('@audio-index/worker'),
   ]);
   const config = role === 'indexer' ? loadIndexerConfig() : role === 'worker' ? loadWorkerConfig() : loadApiConfig();
-  const logger = createLogger(role === 'all' ? 'all' : role, config.LOG_LEVEL);
+  const logger = createLogger(role === 'all' ? 'all' : role, config.logLevel);
   dependencyHealth.useLogger(logger);
-  const shutdown = new BoundedShutdown({ logger, graceMs: config.SHUTDOWN_GRACE_MS });
+  const shutdown = new BoundedShutdown({ logger, graceMs: config.shutdownGraceMs });
   shutdown.installSignalHandlers();
   if (role === 'indexer' || role === 'all') shutdown.addFirst({ name: 'indexer', run: (await startIndexer(loadIndexerConfig())).stop });
   if (role === 'worker' || role === 'all') shutdown.addFirst({ name: 'worker', run: (await startWorker(loadWorkerConfig())).stop });
   if (role === 'api' || role === 'all') {
     const api = await startApi(loadApiConfig());
     console.error(`audio-index ${role}: API listening at ${api.url}`);
-    shutdown.addFirst({ name: 'api', run: api.stop, ...(role === 'all' ? { budgetMs: Math.min(config.SHUTDOWN_GRACE_MS, API_DRAIN_BUDGET_MS) } : {}) });
+    shutdown.addFirst({ name: 'api', run: api.stop, ...(role === 'all' ? { budgetMs: Math.min(config.shutdownGraceMs, API_DRAIN_BUDGET_MS) } : {}) });
   } else console.error(`audio-index ${role}: running`);
   // Never resolves: the shutdown ends the process.
   return new Promise<never>(() => undefined);

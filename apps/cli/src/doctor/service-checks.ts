@@ -63,11 +63,11 @@ export async function checkStore(config: ObjectStoreConfig): Promise<CheckResult
     return { name: 'store', status: 'ok', detail: `${store.location}: write, read, list, delete` };
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'NoSuchBucket') return { name: 'store', status: 'fail', detail: `${store.location}: the bucket does not exist`, fix: `create it (aws s3 mb s3://${new URL(config.STORE_URL).hostname}), or fix STORE_URL` };
+    if (name === 'NoSuchBucket') return { name: 'store', status: 'fail', detail: `${store.location}: the bucket does not exist`, fix: `create it (aws s3 mb s3://${new URL(config.url).hostname}), or fix STORE_URL` };
     if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
       return { name: 'store', status: 'fail', detail: `${store.location}: ${step} refused (${name})`, fix: 'give these credentials s3:GetObject, PutObject, DeleteObject and ListBucket on the prefix' };
     }
-    const fix = config.STORE_URL.startsWith('s3:') ? 'check S3_ENDPOINT, credentials and that the server is up' : 'check the directory exists and this user may write it';
+    const fix = config.url.startsWith('s3:') ? 'check S3_ENDPOINT, credentials and that the server is up' : 'check the directory exists and this user may write it';
     return { name: 'store', status: 'fail', detail: `${store.location}: ${step} failed (${reasonOf(error)})`, fix };
   } finally {
     await store.close().catch(() => undefined);

@@ -31,12 +31,59 @@ export const commonEnvShape = {
 export const commonEnvSchema = z.object(commonEnvShape);
 export type CommonEnv = z.infer<typeof commonEnvSchema>;
 
+export type LogLevel = CommonEnv['LOG_LEVEL'];
+
+export interface RedisOptions {
+  url: string;
+  /** Prefix of every key and queue (createRedisKeys). */
+  namespace: string;
+}
+
+/** Where snapshots live (createObjectStore): `file:///abs/dir` or `s3://bucket/prefix`, and how S3 is reached. */
+export interface StoreOptions {
+  url: string;
+  endpoint?: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+/** What every process takes from the common variables. */
+export interface CommonOptions {
+  logLevel: LogLevel;
+  /** In-flight work's time to finish on stop (ms); see SHUTDOWN_GRACE_MS. */
+  shutdownGraceMs: number;
+  redis: RedisOptions;
+  store: StoreOptions;
+}
+
+export function commonOptions(env: CommonEnv): CommonOptions {
+  return {
+    logLevel: env.LOG_LEVEL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    redis: { url: env.REDIS_URL, namespace: env.REDIS_NAMESPACE },
+    store: { url: env.STORE_URL, endpoint: env.S3_ENDPOINT, region: env.S3_REGION, forcePathStyle: env.S3_FORCE_PATH_STYLE },
+  };
+}
+
 export const modelEnvShape = {
   MODEL: z.string().default('default'),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   /** Inference threads (one ONNX session each). */
   EMBED_THREADS: z.coerce.number().int().min(1).max(64).default(1),
 };
+
+/** The embedding model a process loads (createEmbedder's options). */
+export interface ModelOptions {
+  /** A built-in name or a model card path. */
+  model: string;
+  executionProvider: 'cpu' | 'cuda';
+  /** Inference threads (one ONNX session each). */
+  threads: number;
+}
+
+export function modelOptions(env: { MODEL: string; EXECUTION_PROVIDER: 'cpu' | 'cuda'; EMBED_THREADS: number }): ModelOptions {
+  return { model: env.MODEL, executionProvider: env.EXECUTION_PROVIDER, threads: env.EMBED_THREADS };
+}
 
 /**
  * Segmentation of collections created without a request naming one (docs/segments.md):
@@ -48,7 +95,10 @@ export const segmentEnvShape = {
   SEGMENT_HOP_SECONDS: z.coerce.number().positive().max(600).default(DEFAULT_SEGMENTATION.hopSeconds),
 };
 
-/** The segmentation the segment variables describe; a hop longer than the segment is refused. */
+/**
+ * The segmentation the segment variables describe; a hop longer than the segment is refused
+ * with CONFIG_INVALID. Apps call it while shaping their config, so the refusal comes at boot.
+ */
 export function segmentationFromEnv(config: { SEGMENT_SECONDS: number; SEGMENT_HOP_SECONDS: number }): Segmentation {
   const parsed = segmentationSchema.safeParse({ segmentSeconds: config.SEGMENT_SECONDS, hopSeconds: config.SEGMENT_HOP_SECONDS });
   if (!parsed.success) throw new AppError('CONFIG_INVALID', `SEGMENT_HOP_SECONDS (${config.SEGMENT_HOP_SECONDS}) must not exceed SEGMENT_SECONDS (${config.SEGMENT_SECONDS})`);

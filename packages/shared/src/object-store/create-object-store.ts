@@ -4,15 +4,12 @@ import { LocalDirectoryStore } from './local-directory-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 
-export interface ObjectStoreConfig {
-  STORE_URL: string;
-  S3_ENDPOINT?: string | undefined;
-  S3_REGION: string;
-  S3_FORCE_PATH_STYLE: boolean;
-}
+import type { StoreOptions } from '../config/common-env.ts';
+
+export type ObjectStoreConfig = StoreOptions;
 
 /**
- * Builds the store named by `STORE_URL`: `file:///abs/dir` or `s3://bucket/prefix`. Its calls
+ * Builds the store named by `url` (STORE_URL): `file:///abs/dir` or `s3://bucket/prefix`. Its calls
  * report to the process's dependency registry, so an outage shows in logs, `/readyz` and
  * the `audio_index_dependency_up{dependency="store"}` gauge.
  */
@@ -24,15 +21,15 @@ export function createObjectStore(
 }
 
 function createBareObjectStore(config: ObjectStoreConfig, credentials?: { accessKeyId: string; secretAccessKey: string }): ObjectStore {
-  const url = new URL(config.STORE_URL);
+  const url = new URL(config.url);
   if (url.protocol === 'file:') return new LocalDirectoryStore(fileURLToPath(url));
   if (url.protocol === 's3:') {
     return new S3ObjectStore({
       bucket: url.hostname,
       prefix: url.pathname.replace(/^\/+|\/+$/g, ''),
-      endpoint: config.S3_ENDPOINT,
-      region: config.S3_REGION,
-      forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      endpoint: config.endpoint,
+      region: config.region,
+      forcePathStyle: config.forcePathStyle,
       credentials,
     });
   }
