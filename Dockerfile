@@ -32,6 +32,8 @@ COPY apps/api/native/flat-ip-search.cc apps/api/native/
 # the image runs on any x86-64 CPU.
 RUN bash scripts/build-faiss-node.sh && bash scripts/build-faiss-search-addon.sh
 COPY tsconfig.json ./
+# Whole directories: the Lua scripts beside their owners (packages/shared/src/queue/lua,
+# apps/indexer/src/lua, read at run time from import.meta.url) come along with the code.
 COPY packages packages
 COPY apps apps
 COPY models models
