@@ -25,9 +25,7 @@ export function groupUploadRows(items: VectorUpload['items'], dim: number): Uplo
     const ordered = [...indexes].sort((a, b) => (items[a]!.start ?? 0) - (items[b]!.start ?? 0));
     for (let position = 1; position < ordered.length; position += 1) {
       if (items[ordered[position]!]!.start === items[ordered[position - 1]!]!.start) {
-        throw new AppError('DUPLICATE_ITEM_ID', `items ${ordered[position - 1]} and ${ordered[position]} are segments of ${JSON.stringify(id)} with the same start`, {
-          details: { id, indexes: [ordered[position - 1], ordered[position]] },
-        });
+        throw duplicateItemId(id, [ordered[position - 1]!, ordered[position]!], 'segments of one recording need distinct starts');
       }
     }
     const vectors = new Float32Array(ordered.length * dim);
