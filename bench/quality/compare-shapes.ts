@@ -7,12 +7,13 @@
  *   npx tsx bench/quality/run.ts --corpus a --no-excerpts --dump /tmp/dump
  *   npx tsx bench/quality/compare-shapes.ts --dump /tmp/dump/a
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEmbedder } from '@audio-index/embedding';
 import { DEFAULT_SHAPE, writeDefaultModel, type ModelShape } from '../../models/build-default-model.ts';
+import { readCorpusDump } from './dump.ts';
 import { categoryPrecision, queryOutcome, stackVectors, summarise } from './metrics.ts';
 
 const { values: options } = parseArgs({ options: { dump: { type: 'string' }, shapes: { type: 'string' } } });
@@ -31,17 +32,8 @@ const CANDIDATES: Record<string, ModelShape> = options.shapes
       'motion 1.5, smooth 1': { ...DEFAULT_SHAPE, weights: { ...DEFAULT_SHAPE.weights, motion: 1.5 }, bandSmoothing: 1 },
     };
 
-const names = JSON.parse(readFileSync(join(dumpDirectory, 'names.json'), 'utf8')) as {
-  recordings: string[];
-  categories: string[];
-  alterations: { directory: string; name: string }[];
-};
-const load = (path: string) => {
-  const bytes = readFileSync(join(dumpDirectory, `${path}.f32`));
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-};
-const originals = names.recordings.map((name) => load(`original/${name}`));
-const altered = names.alterations.map(({ directory }) => names.recordings.map((name) => load(`${directory}/${name}`)));
+const names = readCorpusDump(dumpDirectory);
+const { originals, altered } = names;
 
 const workDirectory = mkdtempSync(join(tmpdir(), 'compare-shapes-'));
 try {
