@@ -94,9 +94,13 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     logger,
     redis,
     ledger,
-    ingest: new IngestProducer(queue, ledger, config.ingest.maxItemsPerRequest, backpressure, new CollectionSettings(redis, keys, config.segmentation), undefined, {
-      inputLimits,
-      allowedS3Buckets: config.queryFetch.allowedS3Buckets,
+    ingest: new IngestProducer({
+      queue,
+      ledger,
+      maxItemsPerRequest: config.ingest.maxItemsPerRequest,
+      backpressure,
+      settings: new CollectionSettings(redis, keys, config.segmentation),
+      admission: { inputLimits, allowedS3Buckets: config.queryFetch.allowedS3Buckets },
     }),
     search,
     collections,

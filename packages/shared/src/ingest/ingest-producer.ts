@@ -69,6 +69,23 @@ export interface IngestProducerConnection {
   segmentation?: Segmentation;
 }
 
+/** What a producer is built from (the API builds them from its config; `connect` from a connection). */
+export interface IngestProducerParts {
+  /** The ingest queue. */
+  queue: Queue;
+  ledger: BatchLedger;
+  /** Largest item list one request takes. */
+  maxItemsPerRequest: number;
+  /** Refuses items while the queue or the collection's stream is over its limit. */
+  backpressure: IngestBackpressure;
+  /** Fixes a new collection's segmentation before its first item is queued. */
+  settings: CollectionSettings;
+  /** Input caps and allowed buckets, checked before anything is recorded. */
+  admission?: ProducerAdmission | undefined;
+  /** The connection `close` ends; unset: the parts belong to whoever built them. */
+  ownedConnection?: Redis | undefined;
+}
+
 /**
  * Puts audio on the `ingest` queue and follows its batch: the one implementation behind
  * `POST /v1/ingest`, and the typed producer for Node services that feed the queue directly
@@ -83,17 +100,23 @@ export interface IngestProducerConnection {
  * ```
  */
 export class IngestProducer {
-  constructor(
-    private readonly queue: Queue,
-    private readonly ledger: BatchLedger,
-    private readonly maxItemsPerRequest: number,
-    /** Refuses items while the queue or the collection's stream is over its limit. */
-    private readonly backpressure: IngestBackpressure,
-    /** Fixes a new collection's segmentation before its first item is queued. */
-    private readonly settings: CollectionSettings,
-    private readonly ownedConnection?: Redis,
-    private readonly admission: ProducerAdmission = {},
-  ) {}
+  private readonly queue: Queue;
+  private readonly ledger: BatchLedger;
+  private readonly maxItemsPerRequest: number;
+  private readonly backpressure: IngestBackpressure;
+  private readonly settings: CollectionSettings;
+  private readonly ownedConnection: Redis | undefined;
+  private readonly admission: ProducerAdmission;
+
+  constructor(parts: IngestProducerParts) {
+    this.queue = parts.queue;
+    this.ledger = parts.ledger;
+    this.maxItemsPerRequest = parts.maxItemsPerRequest;
+    this.backpressure = parts.backpressure;
+    this.settings = parts.settings;
+    this.ownedConnection = parts.ownedConnection;
+    this.admission = parts.admission ?? {};
+  }
 
   static connect(connection: IngestProducerConnection): IngestProducer {
     const redis = createRedisConnection(connection.redisUrl, 'ingest-producer');
@@ -103,7 +126,8 @@ export class IngestProducer {
     const settings = new CollectionSettings(redis, keys, connection.segmentation);
     const backpressure = new IngestBackpressure(redis, keys, queue, connection.backpressure);
     const admission = { inputLimits: connection.inputLimits, allowedS3Buckets: connection.allowedS3Buckets };
-    return new IngestProducer(queue, new BatchLedger(redis, keys), connection.maxItemsPerRequest ?? 10_000, backpressure, settings, redis, admission);
+    const ledger = new BatchLedger(redis, keys);
+    return new IngestProducer({ queue, ledger, maxItemsPerRequest: connection.maxItemsPerRequest ?? 10_000, backpressure, settings, admission, ownedConnection: redis });
   }
 
   /** Validates like the API (VALIDATION_FAILED with each issue), then accepts. */
