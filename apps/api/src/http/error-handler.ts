@@ -5,7 +5,7 @@ import { httpStatusOf } from './error-status.ts';
 import { redisUnavailable } from './request-redis.ts';
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: ErrorCode; message: string; details?: unknown };
 }
 
 /**

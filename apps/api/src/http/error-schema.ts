@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { ErrorCodes } from '@audio-index/shared';
 
 export const errorBodySchema = z.object({
-  error: z.object({ code: z.string().describe('stable error code'), message: z.string(), details: z.unknown().optional() }),
+  error: z.object({ code: z.enum(ErrorCodes).describe('stable error code'), message: z.string(), details: z.unknown().optional() }),
 });
 
 /** The error answers every v1 route can give, for the OpenAPI document. */
