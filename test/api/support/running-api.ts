@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { loadApiConfig, startApi, type RunningApi } from '@audio-index/api';
+import { startApi, type RunningApi } from '@audio-index/api';
 import { createObjectStore, type ObjectStore } from '@audio-index/shared';
-import { testServiceEnv, testS3Config, uniqueName } from '../../harness/test-services.ts';
+import { testS3Config } from '../../harness/test-services.ts';
+import { apiTestConfig } from './api-test-config.ts';
 
 export interface ApiUnderTest {
   api: RunningApi;
@@ -17,23 +15,7 @@ export interface ApiUnderTest {
 
 /** The API alone (no worker, no indexer) against the harness's Redis and S3, with a bearer key. */
 export async function startApiUnderTest(bucket: string, env: Record<string, string> = {}): Promise<ApiUnderTest> {
-  const services = testServiceEnv();
-  process.env.AWS_ACCESS_KEY_ID = services.AWS_ACCESS_KEY_ID;
-  process.env.AWS_SECRET_ACCESS_KEY = services.AWS_SECRET_ACCESS_KEY;
-  const namespace = uniqueName('ns').slice(0, 32).replace(/-+$/, '');
-  const key = `key-${uniqueName('k')}`;
-  const config = loadApiConfig({
-    ...services,
-    STORE_URL: `s3://${bucket}/snapshots`,
-    REDIS_NAMESPACE: namespace,
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    API_KEYS: `${key},second-key`,
-    SNAPSHOT_POLL_INTERVAL_MS: '60000',
-    SEARCH_THREADS: '2',
-    SHARD_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'shard-cache-')),
-    ...env,
-  });
+  const { config, namespace, key } = apiTestConfig(bucket, env);
   const { accessKeyId, secretAccessKey } = testS3Config();
   const store = createObjectStore(config.store, { accessKeyId, secretAccessKey });
   const api = await startApi(config);

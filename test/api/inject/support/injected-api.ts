@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { composeApi, loadApiConfig } from '@audio-index/api';
-import { testServiceEnv, uniqueName } from '../../../harness/test-services.ts';
+import { composeApi } from '@audio-index/api';
+import { apiTestConfig } from '../../support/api-test-config.ts';
 
 export interface InjectedApi {
   /** Not listening: requests go through `inject`, Fastify's in-process request. */
@@ -21,22 +18,8 @@ export interface InjectedApi {
  * instance still takes them.
  */
 export async function injectedApi(bucket: string, env: Record<string, string> = {}, beforeReady?: (app: FastifyInstance) => void): Promise<InjectedApi> {
-  const services = testServiceEnv();
-  process.env.AWS_ACCESS_KEY_ID = services.AWS_ACCESS_KEY_ID;
-  process.env.AWS_SECRET_ACCESS_KEY = services.AWS_SECRET_ACCESS_KEY;
-  const namespace = uniqueName('ns').slice(0, 32).replace(/-+$/, '');
-  const key = `key-${uniqueName('k')}`;
-  const config = loadApiConfig({
-    ...services,
-    STORE_URL: `s3://${bucket}/snapshots`,
-    REDIS_NAMESPACE: namespace,
-    LOG_LEVEL: 'silent',
-    API_KEYS: `${key},second-key`,
-    SNAPSHOT_POLL_INTERVAL_MS: '60000',
-    SEARCH_THREADS: '1',
-    SHARD_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'inject-shards-')),
-    ...env,
-  });
+  // Quiet: the error tests make the API log every INTERNAL; one search thread is enough in process.
+  const { config, namespace, key } = apiTestConfig(bucket, { LOG_LEVEL: 'silent', SEARCH_THREADS: '1', ...env });
   const api = await composeApi(config);
   beforeReady?.(api.app);
   await api.app.ready();
