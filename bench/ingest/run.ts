@@ -30,6 +30,14 @@ function argument(name: string, fallback: number): number {
 }
 
 const FILES = argument('files', 300);
+/** `--out FILE`: where the tables go (default RESULTS.md beside this file), so trial runs leave the record alone. */
+const outIndex = process.argv.indexOf('--out');
+const OUT = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1]!) : path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
+/** `--layouts npm-start,1,2`: only these system rows (npm start, N worker processes), for a quick A/B. */
+const layoutsIndex = process.argv.indexOf('--layouts');
+const LAYOUTS = layoutsIndex >= 0 ? process.argv[layoutsIndex + 1]!.split(',') : undefined;
+/** Hand-written A/B notes below this heading survive a rewrite of the tables. */
+const KEPT_HEADING = '## Levers weighed';
 const LONG = argument('long', 4);
 /** `--set NAME=value` (repeatable): a setting for every system process, to weigh a default against another. */
 const overrides: Record<string, string> = Object.fromEntries(
@@ -101,7 +109,9 @@ How to read it:
   step, served = stream append to LATEST, per item). Stages overlap across concurrent jobs, so they
   do not add up to the wall time; for the loop they do (its faiss_add is shown as stream_append).
 `;
-fs.writeFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md'), results);
+const previous = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
+const kept = previous.includes(KEPT_HEADING) ? `\n${previous.slice(previous.indexOf(KEPT_HEADING))}` : '';
+fs.writeFileSync(OUT, results + kept);
 console.log(results);
 
 async function corpus(title: string, directory: string, names: string[]): Promise<string> {
@@ -118,7 +128,7 @@ async function corpus(title: string, directory: string, names: string[]): Promis
       ['api + indexer + 1 worker process', { kind: 'processes', workers: 1 }],
       ['api + indexer + 2 worker processes', { kind: 'processes', workers: 2 }],
     ];
-    for (const [setup, layout] of layouts) {
+    for (const [setup, layout] of layouts.filter(([, layout]) => !LAYOUTS || LAYOUTS.includes(layout.kind === 'npm-start' ? 'npm-start' : String(layout.workers)))) {
       const load = loadavg();
       rows.push(systemRow(setup, load, await systemRun(layout, urls, { redisUrl: redis.connection, scratch, env: overrides, tag: `b${++runNumber}${Date.now().toString(36)}` }), reference));
     }

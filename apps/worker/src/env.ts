@@ -40,10 +40,10 @@ export const workerEnvSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
   /**
    * Most windows in one model call, across the clips of concurrent jobs. The lever for a
-   * GPU (try 32-64 with cuda); on CPU larger batches measured no faster than 1 with the
-   * default model, so the default stays small.
+   * GPU (try 32-64 with cuda). On CPU the default model runs a window alone fastest: 2 threads
+   * embedded 5 min of audio in 695-940 ms at 1 and 992-1570 ms at 4 (bench/ingest/embed-batching.ts).
    */
-  EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
+  EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(1024).default(1),
   /** How long an idle inference thread waits for more clips to fill a batch (0: only what is already queued). */
   EMBED_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** Objects listed per listing job of a bulk source (S3 returns at most 1000). */
