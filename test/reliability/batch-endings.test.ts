@@ -134,11 +134,13 @@ describe('every job ends its batch, whatever kills it', () => {
     /**
      * A Redis user that may write the namespace's batch keys but not its queue keys: the batch
      * record is made, then every addBulk is refused (NOPERM), as a queue that fails mid-accept.
+     * It may read the queue's keys (and use BullMQ's counting script, whose one declared key is
+     * the queue's prefix), so the backlog check before the record passes.
      */
     async function producerThatCannotQueue(extraRules: string[] = []): Promise<IngestProducer> {
       const user = uniqueName('half').replace(/-/g, '_');
       users.push(user);
-      await admin().call('ACL', 'SETUSER', user, 'on', '>secret', `~${namespace}:*`, '&*', '+@all', ...extraRules);
+      await admin().call('ACL', 'SETUSER', user, 'on', '>secret', `~${namespace}:*`, `%R~{${namespace}.queue}:*`, `%RW~{${namespace}.queue}:*:`, '&*', '+@all', ...extraRules);
       const url = new URL(testRedisUrl());
       url.username = user;
       url.password = 'secret';

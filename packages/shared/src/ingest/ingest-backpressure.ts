@@ -45,6 +45,17 @@ export class IngestBackpressure {
   }
 
   async admit(collection: string): Promise<void> {
+    try {
+      await this.check(collection);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      // A Redis refusal or outage while counting: nothing was recorded yet, so the caller may
+      // retry as it would for any other unavailable dependency.
+      throw new AppError('NOT_READY', 'cannot check the ingest backlog; retry the request', { cause: error });
+    }
+  }
+
+  private async check(collection: string): Promise<void> {
     const { maxCollections, maxQueueBacklog, maxStreamBacklog } = this.limits;
     const admission = await admitCollection(this.redis, this.keys, collection, maxCollections);
     if (admission === 'deleting') throw new AppError('COLLECTION_DELETING', `collection ${collection} is being deleted; the name can be used again once that ends`);
