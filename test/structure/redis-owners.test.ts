@@ -38,8 +38,6 @@ export const REDIS_OWNERS: Record<string, string> = {
 
 /** Files still holding direct calls while another change moves them to the owners above. */
 export const REDIS_CALLS_PENDING: Record<string, string> = {
-  'apps/indexer/src/collection-indexer.ts': 'being split (issue 14 item 3): SISMEMBER of the collections set (CollectionCatalog.has), PUBLISH of the snapshot notice (SnapshotNotices.publish)',
-  'apps/indexer/src/reindex/reindex-schedule.ts': 'being split (issue 14 item 3): SMEMBERS of the collections set (CollectionCatalog.names)',
 };
 
 /** Connection lifecycle: on the command prototype, but no key family's business. */

@@ -1,6 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { compareStreamIds, readLatestVersion, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
+import {
+  CollectionCatalog,
+  compareStreamIds,
+  isStoreOutage,
+  readLatestVersion,
+  SnapshotNotices,
+  type Logger,
+  type ObjectStore,
+  type RedisKeys,
+} from '@audio-index/shared';
 import { AppliedEntries } from './applied-entries.ts';
 import { dropCollection } from './collection-drop.ts';
 import { CollectionMaintenance, type MergeTotals } from './collection-maintenance.ts';
@@ -60,6 +69,8 @@ export class CollectionIndexer {
   private latestBehind = false;
   private readonly reindex: ReindexCoordinator;
   private readonly entries: StreamEntryApplier;
+  private readonly catalog: CollectionCatalog;
+  private readonly notices: SnapshotNotices;
   private readonly mergeTotals: MergeTotals = { merges: 0, mergedVectors: 0, mergeBytesRead: 0, mergeBytesWritten: 0 };
 
   constructor(private readonly deps: CollectionIndexerDeps) {
@@ -68,6 +79,8 @@ export class CollectionIndexer {
     this.log = deps.logger.child({ collection: deps.collection });
     this.reindex = new ReindexCoordinator({ redis: deps.redis, store: deps.store, keys: deps.keys, logger: this.log });
     this.entries = new StreamEntryApplier(deps.store, this.reindex, this.log);
+    this.catalog = new CollectionCatalog(deps.redis, deps.keys);
+    this.notices = new SnapshotNotices(deps.redis, deps.keys);
   }
 
   /** What compaction did so far (benchmarks, metrics). */
@@ -131,7 +144,7 @@ export class CollectionIndexer {
     const { store, collection, keys } = this.deps;
     if (this.dropRequested) throw new DropRequested();
     // A standby that won the lock just after a drop finished must not bring the stream back.
-    if ((await this.deps.redis.sismember(keys.collections, collection)) === 0) {
+    if (!(await this.catalog.has(collection))) {
       this.stopped = true;
       return;
     }
@@ -179,7 +192,9 @@ export class CollectionIndexer {
         } catch (error) {
           if (error instanceof LostLeadershipError) throw error;
           // The store may be down: keep the changes unacked, keep serving the old snapshot, retry.
-          this.log.error({ err: error }, 'publish failed; will retry');
+          // A store outage is reported once (and its end) by the dependency registry; a stack per retry says nothing more.
+          if (isStoreOutage(error)) this.log.debug({ err: error }, 'publish failed (store unreachable); will retry');
+          else this.log.error({ err: error }, 'publish failed; will retry');
           await sleep(PUBLISH_RETRY_MS);
         }
       }
@@ -200,7 +215,7 @@ export class CollectionIndexer {
   }
 
   private async publishAndCommit(state: CollectionState, applied: AppliedEntries): Promise<void> {
-    const { redis, store, collection, keys } = this.deps;
+    const { store, collection } = this.deps;
     const lockToken = this.lock.heldToken;
     if (!lockToken) throw new LostLeadershipError();
     const started = Date.now();
@@ -225,7 +240,7 @@ export class CollectionIndexer {
       { version: state.version, count: written.manifest.count, shards: written.manifest.shards.length, ms: Date.now() - started },
       'published snapshot',
     );
-    await redis.publish(keys.snapshotChannel, JSON.stringify({ collection, version: state.version }));
+    await this.notices.publish({ collection, version: state.version });
     // One line per item at debug, so one item can be followed from accept to served.
     if (this.log.isLevelEnabled('debug')) {
       for (const item of applied.items) this.log.debug({ ...item, version: state.version }, 'served');
@@ -262,7 +277,8 @@ export class CollectionIndexer {
     } catch (error) {
       if (error instanceof LostLeadershipError) throw error;
       // Committed already; LATEST catches up once the store answers again.
-      this.log.error({ err: error }, 'writing LATEST failed; will retry');
+      if (isStoreOutage(error)) this.log.debug({ err: error }, 'writing LATEST failed (store unreachable); will retry');
+      else this.log.error({ err: error }, 'writing LATEST failed; will retry');
     }
   }
 }

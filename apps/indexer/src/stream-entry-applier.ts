@@ -1,4 +1,4 @@
-import { compareStreamIds, decodeStreamFields, readManifest, type Logger, type ObjectStore, type StreamOperation } from '@audio-index/shared';
+import { compareStreamIds, decodeStreamFields, encodeCollectionModel, readManifest, type Logger, type ObjectStore, type StreamOperation } from '@audio-index/shared';
 import type { AppliedEntries } from './applied-entries.ts';
 import type { CollectionState } from './collection-state.ts';
 import type { ReindexCoordinator } from './reindex/reindex-coordinator.ts';
@@ -82,7 +82,7 @@ export class StreamEntryApplier {
       await state.activate(this.store, manifest);
       if (modelBefore !== manifest.model.id) {
         // Back across a reindex: new items are embedded with the model of that version again.
-        applied.extras.collectionModel = manifest.modelRef ? JSON.stringify({ id: manifest.model.id, ref: manifest.modelRef }) : null;
+        applied.extras.collectionModel = manifest.modelRef ? encodeCollectionModel({ id: manifest.model.id, ref: manifest.modelRef }) : null;
       }
       this.log.info({ version }, 'activating an earlier version');
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { BatchLedger, decodeShardRows, snapshotLayout, type ItemFailure, type Logger, type ObjectStore, type RedisKeys, type StreamOperation } from '@audio-index/shared';
+import { BatchLedger, decodeShardRows, encodeCollectionModel, snapshotLayout, type ItemFailure, type Logger, type ObjectStore, type RedisKeys, type StreamOperation } from '@audio-index/shared';
 import type { AppliedEntries } from '../applied-entries.ts';
 import type { CollectionState } from '../collection-state.ts';
 import type { GenerationRows } from '../generation-rows.ts';
@@ -129,7 +129,7 @@ export class ReindexCoordinator {
       return;
     }
     build.finish('swap');
-    applied.extras.collectionModel = build.modelRef ? JSON.stringify({ id: build.rows.model.id, ref: build.modelRef }) : null;
+    applied.extras.collectionModel = build.modelRef ? encodeCollectionModel({ id: build.rows.model.id, ref: build.modelRef }) : null;
   }
 
   /** Ends the build before completion (a rollback replaced what it was re-embedding). */

@@ -1,6 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  CollectionCatalog,
   CollectionCommands,
   createRedisConnection,
   isAppError,
@@ -59,11 +60,12 @@ export class ReindexSchedule {
       throw new Error(`REINDEX_CRON ${JSON.stringify(config.cron)} is not a usable cron expression: ${(error as Error).message}`, { cause: error });
     }
     const commands = new CollectionCommands(redis, keys);
+    const catalog = new CollectionCatalog(redis, keys);
     const workerConnection = createRedisConnection(redisUrl, 'indexer-reindex-schedule');
     const worker = new Worker(
       REINDEX_SCHEDULE_QUEUE,
       async (job: Job<ScheduledReindex>) => {
-        const known = new Set(await redis.smembers(keys.collections));
+        const known = new Set(await catalog.names());
         const collections = job.data.collections.length > 0 ? job.data.collections : [...known];
         const started: string[] = [];
         for (const collection of collections) {
