@@ -22,7 +22,7 @@ export interface Alteration {
   readonly name: string;
   /** For the results table: what exactly was done. */
   readonly description: string;
-  /** Whether DESIGN/issue 3 sets the >= 0.95 Recall@1 target on it. */
+  /** Whether issue 3 sets the >= 0.95 Recall@1 target on it. */
   readonly target: boolean;
   make(context: AlterationContext): Promise<AlteredCopy>;
 }

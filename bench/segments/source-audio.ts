@@ -90,7 +90,7 @@ export function licenseSentences(): string[] {
   return [...sentences];
 }
 
-/** Mono float32 at SAMPLE_RATE, the worker's ffmpeg command line (NOTES.md, Audio). */
+/** Mono float32 at SAMPLE_RATE, the worker's ffmpeg command line (packages/audio-input/src/decode-audio.ts). */
 export function decodeToSamples(file: string, range?: { from: number; to: number }): Promise<Float32Array> {
   const trim = range ? ['-ss', String(range.from), '-to', String(range.to)] : [];
   const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, ...trim, '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', 'pipe:1'];

@@ -248,7 +248,7 @@ export class CollectionIndexer {
   }
 
   /**
-   * Batch counters follow what is served (DESIGN §4: `indexed` counts items visible in the
+   * Batch counters follow what is served (docs/architecture.md §1, "Batch state": `indexed` counts items visible in the
    * served snapshot): a commit queues its credits, applied here once LATEST names its version.
    */
   private async creditServed(state: CollectionState): Promise<void> {

@@ -75,7 +75,7 @@ export function createRedisKeys(namespace = 'ai') {
     snapshotLastCommit: (collection: string) => `${collectionTag(collection)}:snapshot-last-commit`,
     /**
      * List of JSON `{version, credits}`: batch counters of committed entries, applied once
-     * LATEST names `version` (DESIGN §4: `indexed` counts what a served snapshot shows).
+     * LATEST names `version` (docs/architecture.md §1, "Batch state": `indexed` counts what a served snapshot shows).
      */
     servedCredits: (collection: string) => `${collectionTag(collection)}:served-credits`,
     /** Hands out snapshot version numbers, so two leaders never write the same manifest key. */

@@ -41,7 +41,7 @@ export interface FixtureShard {
   vectors: Float32Array;
 }
 
-/** Writes a shard the way the indexer does (DESIGN §3), ids `${prefix}-${row}`. */
+/** Writes a shard the way the indexer does (docs/architecture.md §3), ids `${prefix}-${row}`. */
 export async function writeShard(store: ObjectStore, collection: string, shardId: string, vectors: Float32Array, dim: number, prefix: string): Promise<FixtureShard> {
   const count = vectors.length / dim;
   const rows = Array.from({ length: count }, (_, row) => ({ id: `${prefix}-${row}`, url: `https://example.org/${prefix}/${row}.wav`, metadata: { row } }));

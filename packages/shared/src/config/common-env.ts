@@ -6,7 +6,7 @@ import { segmentationSchema, type Segmentation } from '../snapshot/manifest.ts';
 import { envBoolean } from './env-parsing.ts';
 
 /**
- * Variables every process reads (DESIGN.md §6). Apps extend this in their own
+ * Variables every process reads (README, "Configuration"). Apps extend this in their own
  * `src/env.ts`; nothing below the app's entry point reads `process.env`.
  */
 export const commonEnvShape = {

@@ -1,5 +1,5 @@
 /**
- * Object-store paths of a collection's snapshots (DESIGN.md §3), relative to the store root.
+ * Object-store paths of a collection's snapshots (docs/architecture.md §3), relative to the store root.
  * Versions are zero-padded so that a lexicographic listing is also numeric order.
  */
 const VERSION_DIGITS = 12;
