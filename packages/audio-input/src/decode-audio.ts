@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { AppError } from '@audio-index/shared';
 import { ffmpegInputArgs, ffmpegInputUrl, refusedFormatOf } from './ffmpeg-input-policy.ts';
 
@@ -14,18 +18,39 @@ export interface DecodeOptions {
 
 /**
  * Decodes a single-file audio container (ffmpeg-input-policy.ts: no playlists, no concat
- * scripts, nothing that opens another input) to mono float32 at `sampleRate`, streamed from an ffmpeg
- * child process. The child is killed on timeout or once the duration cap is exceeded.
+ * scripts, nothing that opens another input) to mono float32 at `sampleRate` with an ffmpeg
+ * child process. ffmpeg writes the samples into a scratch file of its own, not into a pipe
+ * the event loop must drain 64 KB at a time: in `npm start` the loop also serves the API and
+ * the indexer, and a pipe left full while it runs their work stalls ffmpeg. The duration cap
+ * is ffmpeg's own `-fs` (it stops writing once past the cap); the child is killed on timeout
+ * or abort.
  */
-export function decodeAudioFile(filePath: string, options: DecodeOptions): Promise<Float32Array> {
-  const maxSamples = Math.ceil(options.maxSeconds * options.sampleRate);
+export async function decodeAudioFile(filePath: string, options: DecodeOptions): Promise<Float32Array> {
+  if (options.signal?.aborted) throw new AppError('REQUEST_ABORTED', 'the request was abandoned by its client');
+  const maxBytes = Math.ceil(options.maxSeconds * options.sampleRate) * 4;
+  const outputPath = path.join(os.tmpdir(), `audio-index-decoded-${randomUUID()}.f32`);
+  const output = await fs.open(outputPath, 'wx+', 0o600);
+  try {
+    const stderr = await runFfmpeg(filePath, output.fd, maxBytes, options);
+    const bytes = (await output.stat()).size;
+    if (bytes === 0) throw notAudio(stderr, 0, filePath);
+    if (bytes > maxBytes) throw new AppError('TOO_LONG', `audio is longer than ${options.maxSeconds} s`);
+    const samples = new Float32Array(Math.floor(bytes / 4));
+    await output.read(new Uint8Array(samples.buffer), 0, samples.byteLength, 0);
+    return samples;
+  } finally {
+    await output.close();
+    await fs.rm(outputPath, { force: true });
+  }
+}
+
+/** Runs ffmpeg into `outputFd`; resolves with its stderr once it exited 0. */
+function runFfmpeg(filePath: string, outputFd: number, maxBytes: number, options: DecodeOptions): Promise<string> {
   const input = ffmpegInputUrl(filePath);
-  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...ffmpegInputArgs(), '-i', input, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-f', 'f32le', 'pipe:1'];
+  // -fs: ffmpeg stops once the output passes the cap, so a file longer than maxSeconds is never decoded whole.
+  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...ffmpegInputArgs(), '-i', input, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-fs', String(maxBytes + 4), '-f', 'f32le', 'pipe:1'];
   return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) return reject(new AppError('REQUEST_ABORTED', 'the request was abandoned by its client'));
-    const child = spawn(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let bytes = 0;
+    const child = spawn(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', outputFd, 'pipe'] });
     let stderr = '';
     let failure: AppError | undefined;
     const fail = (error: AppError) => {
@@ -35,12 +60,7 @@ export function decodeAudioFile(filePath: string, options: DecodeOptions): Promi
     const timer = setTimeout(() => fail(new AppError('FETCH_FAILED', `decoding took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
     const onAbort = () => fail(new AppError('REQUEST_ABORTED', 'the request was abandoned by its client'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > maxSamples * 4) fail(new AppError('TOO_LONG', `audio is longer than ${options.maxSeconds} s`));
-      else chunks.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       if (stderr.length < 4000) stderr += chunk.toString();
     });
     child.once('error', (error) => {
@@ -52,16 +72,16 @@ export function decodeAudioFile(filePath: string, options: DecodeOptions): Promi
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (failure) return reject(failure);
-      if (code !== 0 || bytes === 0) {
-        const refused = refusedFormatOf(stderr);
-        if (refused) return reject(new AppError('NOT_AUDIO', `not a plain audio file: the content is a ${refused} input, which may open other files`));
-        // ffmpeg prefixes the input path, a scratch file name that means nothing to the caller.
-        const reason = (stderr.trim().split('\n').at(-1) || `ffmpeg exited with ${code}`).replace(`${input}: `, '');
-        return reject(new AppError('NOT_AUDIO', `not decodable audio: ${reason}`));
-      }
-      const samples = new Float32Array(Math.floor(bytes / 4));
-      Buffer.concat(chunks, bytes).copy(Buffer.from(samples.buffer), 0, 0, samples.byteLength);
-      resolve(samples);
+      if (code !== 0) return reject(notAudio(stderr, code, filePath));
+      resolve(stderr);
     });
   });
+}
+
+function notAudio(stderr: string, code: number | null, filePath: string): AppError {
+  const refused = refusedFormatOf(stderr);
+  if (refused) return new AppError('NOT_AUDIO', `not a plain audio file: the content is a ${refused} input, which may open other files`);
+  // ffmpeg prefixes the input path, a scratch file name that means nothing to the caller.
+  const reason = (stderr.trim().split('\n').at(-1) || `ffmpeg exited with ${code}`).replace(`${ffmpegInputUrl(filePath)}: `, '');
+  return new AppError('NOT_AUDIO', `not decodable audio: ${reason}`);
 }
