@@ -12,6 +12,8 @@ export interface DecodeOptions {
   maxSeconds: number;
   timeoutMs: number;
   ffmpegPath?: string;
+  /** Where ffmpeg's output file goes (the fetch's scratch space); the OS temp dir by default. */
+  scratchDirectory?: string;
   /** The caller's abort (a query whose client went away): ffmpeg is killed, REQUEST_ABORTED. */
   signal?: AbortSignal | undefined;
 }
@@ -28,8 +30,10 @@ export interface DecodeOptions {
 export async function decodeAudioFile(filePath: string, options: DecodeOptions): Promise<Float32Array> {
   if (options.signal?.aborted) throw new AppError('REQUEST_ABORTED', 'the request was abandoned by its client');
   const maxBytes = Math.ceil(options.maxSeconds * options.sampleRate) * 4;
-  const outputPath = path.join(os.tmpdir(), `audio-index-decoded-${randomUUID()}.f32`);
-  const output = await fs.open(outputPath, 'wx+', 0o600);
+  const outputPath = path.join(options.scratchDirectory ?? os.tmpdir(), `audio-index-decoded-${randomUUID()}.f32`);
+  const output = await fs.open(outputPath, 'wx+', 0o600).catch((error: unknown) => {
+    throw scratchFailure(error);
+  });
   try {
     const stderr = await runFfmpeg(filePath, output.fd, maxBytes, options);
     const bytes = (await output.stat()).size;
@@ -72,10 +76,21 @@ function runFfmpeg(filePath: string, outputFd: number, maxBytes: number, options
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (failure) return reject(failure);
-      if (code !== 0) return reject(notAudio(stderr, code, filePath));
+      if (code !== 0) return reject(ffmpegFailure(stderr, code, filePath));
       resolve(stderr);
     });
   });
+}
+
+/** ffmpeg's words when writing its output (`pipe:1`) failed: the scratch space, not the input. */
+const OUTPUT_WRITE_FAILED = /pipe:1|av_interleaved_write_frame/;
+
+const scratchFailure = (cause: unknown) =>
+  new AppError('SCRATCH_WRITE_FAILED', "the decoded audio could not be written to this process's scratch space", { cause });
+
+/** Exported for tests: the error for ffmpeg's exit `code` with `stderr`. */
+export function ffmpegFailure(stderr: string, code: number | null, filePath: string): AppError {
+  return OUTPUT_WRITE_FAILED.test(stderr) ? scratchFailure(new Error(stderr.trim())) : notAudio(stderr, code, filePath);
 }
 
 function notAudio(stderr: string, code: number | null, filePath: string): AppError {
