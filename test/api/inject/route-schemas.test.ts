@@ -29,6 +29,7 @@ describe('route schemas, in process: bad bodies, params and queries are 400 VALI
       { name: 'ingest: not an object', method: 'POST', url: '/v1/ingest', body: '[1,2]', paths: [''] },
       { name: 'search: k 0 and no query', method: 'POST', url: '/v1/search', body: { k: 0 }, paths: ['k', 'query'] },
       { name: 'search: segments with groupBy segment', method: 'POST', url: '/v1/search', body: { groupBy: 'segment', segments: 2, query: { vector: [1] } }, paths: ['segments'] },
+      { name: 'search: query url over 4096 chars', method: 'POST', url: '/v1/search', body: { query: { url: `https://example.com/a.wav?${'q'.repeat(4096)}` } }, paths: ['query.url'] },
       { name: 'search audio: k in the query', method: 'POST', url: '/v1/search/audio?k=zero', paths: ['k'] },
       { name: 'collection param', method: 'GET', url: '/v1/collections/Bad%20Name', paths: ['collection'] },
       { name: 'snapshot version param', method: 'POST', url: '/v1/collections/music/snapshots/-1/activate', paths: ['version'] },

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema } from '@audio-index/shared';
+import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema, URL_LENGTH_CEILING } from '@audio-index/shared';
 
 // JSON cannot carry NaN or Infinity, but a number past float32's range becomes Infinity
 // once stored; the service checks finiteness after the conversion (BAD_VECTOR).
 export const searchQuerySchema = z.union([
   z.object({ vector: z.array(z.number()).min(1).describe('query embedding; normalised to unit length') }).strict(),
-  z.object({ url: z.string().url().describe('audio to fetch and embed (cut into segments with the collection\'s segmentation)') }).strict(),
+  z.object({ url: z.string().max(URL_LENGTH_CEILING).url().describe('audio to fetch and embed (cut into segments with the collection\'s segmentation)') }).strict(),
   z.object({ id: itemIdSchema.describe('an indexed item; its stored segments are the query') }).strict(),
 ]);
 
