@@ -16,13 +16,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultModelCard } from './build-default-model.ts';
-import { bandStatistics, logMelFrontEnd, MEL_BANDS } from './log-mel-front-end.ts';
-import { encodeModel, floatTensor, floatValueInfo, node } from './onnx-builders.ts';
+import { BASELINE_STATISTICS, baselineStatistics } from './baseline-statistics.ts';
+import { logMelFrontEnd } from './log-mel-front-end.ts';
+import { encodeModel, floatValueInfo, node } from './onnx-builders.ts';
 
-/** librosa `power_to_db`: values below 1e-10 are clamped, and everything below max - 80 dB. */
-const AMIN = 1e-10;
-const TOP_DB = 80;
-export const BASELINE_DIM = 2 * MEL_BANDS;
+export const BASELINE_DIM = BASELINE_STATISTICS;
 
 export const baselineModelCard = {
   ...defaultModelCard,
@@ -34,23 +32,9 @@ export const baselineModelCard = {
 
 export function buildBaselineModel(): Uint8Array {
   const frontEnd = logMelFrontEnd();
-  const initializers = [
-    ...frontEnd.initializers,
-    floatTensor('amin', [], [AMIN]),
-    // top_db in natural-log units: 80 dB is a power ratio of 10^8.
-    floatTensor('top_range', [], [(TOP_DB / 10) * Math.log(10)]),
-  ];
-  const nodes = [
-    ...frontEnd.nodes,
-    node('Max', ['mel_power', 'amin'], ['clamped_mel']),
-    node('Log', ['clamped_mel'], ['log_mel_unfloored']),
-    node('ReduceMax', ['log_mel_unfloored'], ['log_peak'], { axes: [1, 2], keepdims: 1 }),
-    node('Sub', ['log_peak', 'top_range'], ['log_floor']),
-    node('Max', ['log_mel_unfloored', 'log_floor'], ['log_mel']),
-    ...bandStatistics('log_mel', 'band_mean', 'band_std'),
-    node('Concat', ['band_mean', 'band_std'], ['statistics'], { axis: 2 }),
-    node('Flatten', ['statistics'], ['embedding'], { axis: 1 }),
-  ];
+  const statistics = baselineStatistics('', 'statistics');
+  const initializers = [...frontEnd.initializers, ...statistics.initializers];
+  const nodes = [...frontEnd.nodes, ...statistics.nodes, node('Flatten', ['statistics'], ['embedding'], { axis: 1 })];
   return encodeModel({
     graphName: baselineModelCard.id,
     docString: baselineModelCard.description,

@@ -91,6 +91,22 @@ export const defaultModelCard = {
 } as const;
 
 export function buildDefaultModel(shape: ModelShape = DEFAULT_SHAPE): Uint8Array {
+  return encodeModel({
+    graphName: defaultModelCard.id,
+    docString: defaultModelCard.description,
+    ...defaultModelGraph(shape, 'embedding'),
+    inputs: [floatValueInfo('audio', ['batch', 'samples'])],
+    outputs: [floatValueInfo('embedding', ['batch', EMBEDDING_DIM])],
+    opsetVersion: 17,
+  });
+}
+
+/**
+ * The model's nodes and initializers, from `audio` to `output` [B, 258]; also `mel_power`
+ * and `audible` ([B, 1, 1], 0 for digital silence) for models that build on it
+ * (models/build-projected-model.ts).
+ */
+export function defaultModelGraph(shape: ModelShape, output: string) {
   const frontEnd = logMelFrontEnd();
   const smooth = shape.bandSmoothing > 0;
   const initializers = [
@@ -171,18 +187,9 @@ export function buildDefaultModel(shape: ModelShape = DEFAULT_SHAPE): Uint8Array
     node('ReduceMean', ['delta_std'], ['level_of_change'], { axes: [2], keepdims: 1 }),
     node('Concat', ['shape', 'spread', 'change', 'motion', 'level_of_shape', 'level_of_spread', 'level_of_change'], ['statistics'], { axis: 2 }),
     node('Flatten', ['statistics'], ['unweighted'], { axis: 1 }),
-    node('Mul', ['unweighted', 'group_weights'], ['embedding']),
+    node('Mul', ['unweighted', 'group_weights'], [output]),
   ];
-
-  return encodeModel({
-    graphName: defaultModelCard.id,
-    docString: defaultModelCard.description,
-    nodes,
-    initializers,
-    inputs: [floatValueInfo('audio', ['batch', 'samples'])],
-    outputs: [floatValueInfo('embedding', ['batch', EMBEDDING_DIM])],
-    opsetVersion: 17,
-  });
+  return { nodes, initializers };
 }
 
 /** `input` [B, 1, bands] minus its mean over bands. */
