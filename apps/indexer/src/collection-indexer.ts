@@ -12,6 +12,7 @@ import {
 } from '@audio-index/shared';
 import { AppliedEntries } from './applied-entries.ts';
 import { dropCollection } from './collection-drop.ts';
+import { FailureBackoff } from './failure-backoff.ts';
 import { CollectionMaintenance, type MergeTotals } from './collection-maintenance.ts';
 import { CollectionState } from './collection-state.ts';
 import type { CollectionIndexerOptions } from './env.ts';
@@ -67,6 +68,7 @@ export class CollectionIndexer {
   private fence = 0;
   private latestCheckedAt = 0;
   private latestBehind = false;
+  private readonly failures = new FailureBackoff(PUBLISH_RETRY_MS);
   private readonly reindex: ReindexCoordinator;
   private readonly entries: StreamEntryApplier;
   private readonly catalog: CollectionCatalog;
@@ -92,6 +94,13 @@ export class CollectionIndexer {
     this.stopped = true;
   }
 
+  private backOffAfterFailure(error: unknown, ledMs: number): number {
+    const { attempt, retryInMs, loud } = this.failures.next(ledMs);
+    if (loud) this.log.error({ err: error, attempt, retryInMs }, 'indexer leader loop failed; retrying');
+    else this.log.debug({ err: error, attempt, retryInMs }, 'indexer leader loop failed again; retrying');
+    return retryInMs;
+  }
+
   /** `DELETE /v1/collections/:c`: the leader drops the collection at its next turn (collection-drop.ts). */
   requestDrop(): void {
     this.dropRequested = true;
@@ -109,6 +118,7 @@ export class CollectionIndexer {
       }
       this.fence = fence;
       this.log.info({ fence }, 'became indexer leader');
+      const ledSince = Date.now();
       try {
         await this.lead();
       } catch (error) {
@@ -117,9 +127,12 @@ export class CollectionIndexer {
           continue;
         }
         if (this.stopped) break; // stop() closes the watcher under the loop
-        if (error instanceof LostLeadershipError) this.log.warn('lost indexer leadership');
-        else this.log.error({ err: error }, 'indexer leader loop failed; retrying');
-        await sleep(PUBLISH_RETRY_MS);
+        if (error instanceof LostLeadershipError) {
+          this.log.warn('lost indexer leadership');
+          await sleep(PUBLISH_RETRY_MS);
+        } else {
+          await sleep(this.backOffAfterFailure(error, Date.now() - ledSince));
+        }
       } finally {
         await this.lock.release();
       }
