@@ -23,7 +23,19 @@ try {
   });
   await checkModelAgainstCard(session);
   post({ type: 'ready' });
-  port.on('message', (request: EmbedBatchRequest) => void embedBatch(request));
+  // The pool may send the next batch while one runs; they run one after another, in order.
+  let running: Promise<void> = Promise.resolve();
+  port.on('message', (request: EmbedBatchRequest) => {
+    running = running
+      .then(() => embedBatch(request))
+      .catch((error: unknown) => {
+        // Unexpected (embedClips reports a clip's failure in its result): crash the thread as an
+        // unawaited rejection did, so the pool fails its batches and starts a new one.
+        setImmediate(() => {
+          throw error;
+        });
+      });
+  });
 } catch (error) {
   post({ type: 'start-failed', failure: serialize(error, 'MODEL_LOAD_FAILED') });
 }
