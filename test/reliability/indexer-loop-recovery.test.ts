@@ -56,6 +56,8 @@ describe('one collection failing in the indexer does not stop it or the others',
 
     // The healthy collection is published as usual while the broken one's loop fails.
     await system.waitForBatch(await importVector(healthy, 'second'), 60_000);
+    // The API learns of the new version by notice or by its poll, a moment after the batch reads done.
+    for (let waited = 0; (await served(healthy)).count < 2 && waited < 30_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
     expect((await served(healthy)).count).toBe(2);
     for (let waited = 0; failuresOf(broken).length < 3 && waited < 60_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
     expect(failuresOf(broken).length).toBeGreaterThanOrEqual(3);
@@ -67,6 +69,7 @@ describe('one collection failing in the indexer does not stop it or the others',
     await system.store.put(manifestKey, manifest!);
     const done = await system.waitForBatch(waiting, 60_000);
     expect(done).toMatchObject({ total: 1, indexed: 1, failed: 0 });
+    for (let waited = 0; (await served(broken)).count < 2 && waited < 30_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
     expect((await served(broken)).count).toBe(2);
     expect(system.crashes()).toEqual([]);
   }, 240_000);

@@ -69,6 +69,7 @@ export class CollectionIndexer {
   private latestCheckedAt = 0;
   private latestBehind = false;
   private readonly failures = new FailureBackoff(PUBLISH_RETRY_MS);
+  private readonly stopping = new AbortController();
   private readonly reindex: ReindexCoordinator;
   private readonly entries: StreamEntryApplier;
   private readonly catalog: CollectionCatalog;
@@ -92,13 +93,7 @@ export class CollectionIndexer {
 
   stop(): void {
     this.stopped = true;
-  }
-
-  private backOffAfterFailure(error: unknown, ledMs: number): number {
-    const { attempt, retryInMs, loud } = this.failures.next(ledMs);
-    if (loud) this.log.error({ err: error, attempt, retryInMs }, 'indexer leader loop failed; retrying');
-    else this.log.debug({ err: error, attempt, retryInMs }, 'indexer leader loop failed again; retrying');
-    return retryInMs;
+    this.stopping.abort();
   }
 
   /** `DELETE /v1/collections/:c`: the leader drops the collection at its next turn (collection-drop.ts). */
@@ -119,6 +114,7 @@ export class CollectionIndexer {
       this.fence = fence;
       this.log.info({ fence }, 'became indexer leader');
       const ledSince = Date.now();
+      let retryInMs = 0;
       try {
         await this.lead();
       } catch (error) {
@@ -129,13 +125,17 @@ export class CollectionIndexer {
         if (this.stopped) break; // stop() closes the watcher under the loop
         if (error instanceof LostLeadershipError) {
           this.log.warn('lost indexer leadership');
-          await sleep(PUBLISH_RETRY_MS);
+          retryInMs = PUBLISH_RETRY_MS;
         } else {
-          await sleep(this.backOffAfterFailure(error, Date.now() - ledSince));
+          const { attempt, retryInMs: backoff, loud } = this.failures.next(Date.now() - ledSince);
+          this.log[loud ? 'error' : 'debug']({ err: error, attempt, retryInMs: backoff }, 'indexer leader loop failed; retrying');
+          retryInMs = backoff;
         }
       } finally {
         await this.lock.release();
       }
+      // Without the lock, so a standby may take over meanwhile; stop() cuts the wait short.
+      if (retryInMs > 0) await sleep(retryInMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
     await this.reindex.close();
   }
