@@ -3,13 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globalSetup: ['test/harness/global-setup.ts'],
-    include: [
-      'apps/**/*.test.ts',
-      'packages/**/*.test.ts',
-      'test/**/*.test.ts',
-      'scripts/**/*.test.ts',
-      'models/**/*.test.ts',
-    ],
+    include: ['apps/**/*.test.ts', 'packages/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'models/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     testTimeout: 60_000,
     // Hooks start workers, load ONNX models and build Faiss indexes; that outlasts a test.

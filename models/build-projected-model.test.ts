@@ -34,7 +34,10 @@ describe('projected candidate model', () => {
     const relative = unit(baseline.map((value, k) => (k < MEL_BANDS ? value - bandAverage : value)));
     model.forEach((value, k) => expect(features[k]!, `model ${k}`).toBeCloseTo(value, 5));
     relative.forEach((value, k) => expect(features[EMBEDDING_DIM + k]!, `baseline ${k}`).toBeCloseTo(BASELINE_WEIGHT * value, 5));
-    const quieter = await run(buildProjectedModel('features'), chord.map((value) => value * 0.1));
+    const quieter = await run(
+      buildProjectedModel('features'),
+      chord.map((value) => value * 0.1),
+    );
     features.forEach((value, k) => expect(quieter[k]!, `gain, value ${k}`).toBeCloseTo(value, 4));
   });
 

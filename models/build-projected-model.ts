@@ -29,7 +29,9 @@ export const projectedModelCard = {
 export function buildProjectedModel(projection: LearnedProjection | 'features'): Uint8Array {
   const learned = projection === 'features' ? undefined : projection;
   if (learned && (learned.inputDim !== FEATURES_DIM || learned.baselineWeight !== BASELINE_WEIGHT)) {
-    throw new Error(`the head takes ${learned.inputDim} values at baseline weight ${learned.baselineWeight}; this model gives ${FEATURES_DIM} at ${BASELINE_WEIGHT}`);
+    throw new Error(
+      `the head takes ${learned.inputDim} values at baseline weight ${learned.baselineWeight}; this model gives ${FEATURES_DIM} at ${BASELINE_WEIGHT}`,
+    );
   }
   const statistics = defaultModelGraph(DEFAULT_SHAPE, 'weighted_statistics');
   const baseline = baselineStatistics('baseline_', 'baseline_statistics');

@@ -55,6 +55,9 @@ describe('fitProjection', () => {
     const cut = fitProjection(sets, categories, { ...settings, outputDim: 2 }, [0, 1, 2, 6, 7, 8]);
     expect(cut.matrix).toHaveLength(8);
     expect(applyProjection(cut, originals[0]!)).toHaveLength(2);
-    expect(cut.mean[1]).toBeCloseTo((originals[0]![1]! + originals[1]![1]! + originals[2]![1]! + originals[6]![1]! + originals[7]![1]! + originals[8]![1]!) / 6, 12);
+    expect(cut.mean[1]).toBeCloseTo(
+      (originals[0]![1]! + originals[1]![1]! + originals[2]![1]! + originals[6]![1]! + originals[7]![1]! + originals[8]![1]!) / 6,
+      12,
+    );
   });
 });

@@ -42,7 +42,12 @@ export interface FittedProjection {
  * `sets[s][i]`: recording i's vector, unaltered (s = 0) or under alteration s; `categories[i]`
  * its category. Only the recordings listed in `rows` are used (all when omitted).
  */
-export function fitProjection(sets: readonly (readonly ArrayLike<number>[])[], categories: readonly string[], settings: ProjectionSettings, rows?: readonly number[]): FittedProjection {
+export function fitProjection(
+  sets: readonly (readonly ArrayLike<number>[])[],
+  categories: readonly string[],
+  settings: ProjectionSettings,
+  rows?: readonly number[],
+): FittedProjection {
   const used = rows ?? [...categories.keys()];
   const d = sets[0]![0]!.length;
   const recordingMeans = used.map((i) => {

@@ -57,9 +57,7 @@ function attribute(name: string, value: AttributeValue | FloatAttribute): onnxPr
   }
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
   const list = value as readonly number[];
-  return list.every(Number.isInteger)
-    ? { name, type: AttributeType.INTS, ints: [...list] }
-    : { name, type: AttributeType.FLOATS, floats: [...list] };
+  return list.every(Number.isInteger) ? { name, type: AttributeType.INTS, ints: [...list] } : { name, type: AttributeType.FLOATS, floats: [...list] };
 }
 
 /** A float32 tensor value; strings in `dims` are symbolic (dynamic) dimensions. */

@@ -73,18 +73,19 @@ try {
     { label: 'tone-440 (the clip itself)', url: pathToFileURL(clips.find((clip) => clip.name === 'tone-440')!.file).href },
     { label: 'noise-pink (the clip itself)', url: pathToFileURL(clips.find((clip) => clip.name === 'noise-pink')!.file).href },
     { label: 'speech-weather at -6 dB (a copy not in the index)', url: pathToFileURL(quieterCopy).href },
-    { label: `6 s of long-broadcast from ${clock(27.5)} (pieces ${pieces.find((piece) => piece.start === 24)!.name}, ${pieces.find((piece) => piece.start === 30)!.name})`, url: pathToFileURL(excerpt).href },
+    {
+      label: `6 s of long-broadcast from ${clock(27.5)} (pieces ${pieces.find((piece) => piece.start === 24)!.name}, ${pieces.find((piece) => piece.start === 30)!.name})`,
+      url: pathToFileURL(excerpt).href,
+    },
   ];
   for (const query of queries) {
     const answer = await call<{
       snapshot: { version: number; count: number; recordings?: number };
       results: { id: string; score: number; match?: { start: number; end: number | null }; metadata?: { kind?: string } }[];
-    }>(
-      'POST',
-      '/v1/search',
-      { collection, k: 5, query: { url: query.url } },
+    }>('POST', '/v1/search', { collection, k: 5, query: { url: query.url } });
+    console.log(
+      `\nquery: ${query.label}   (snapshot v${answer.snapshot.version}: ${answer.snapshot.recordings ?? answer.snapshot.count} recordings, ${answer.snapshot.count} segments)`,
     );
-    console.log(`\nquery: ${query.label}   (snapshot v${answer.snapshot.version}: ${answer.snapshot.recordings ?? answer.snapshot.count} recordings, ${answer.snapshot.count} segments)`);
     answer.results.forEach((result, rank) => {
       const where = result.match && result.match.end !== null ? `${clock(result.match.start)}-${clock(result.match.end)}` : '';
       console.log(`  ${String(rank + 1).padStart(2)}. ${result.score.toFixed(4)}  ${result.id.padEnd(18)} ${where.padEnd(14)} ${result.metadata?.kind ?? ''}`);

@@ -39,7 +39,20 @@ export async function ensureRedis(url: string, dataDirectory: string): Promise<E
   fs.mkdirSync(dataDirectory, { recursive: true });
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', parsed.port || '6379', '--bind', '127.0.0.1', '--dir', path.resolve(dataDirectory), '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''],
+    [
+      '--port',
+      parsed.port || '6379',
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      path.resolve(dataDirectory),
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+    ],
     { stdio: 'ignore' },
   );
   for (let attempt = 0; attempt < 100; attempt += 1) {

@@ -11,9 +11,7 @@ import type * as FaissNode from 'faiss-node';
 
 const require = createRequire(import.meta.url);
 // faiss-node is a CommonJS addon (module.exports = native object): load it with require.
-const faiss = require(
-  require.resolve('faiss-node', { paths: [process.cwd(), join(import.meta.dirname, '..', 'apps', 'api')] }),
-) as typeof FaissNode;
+const faiss = require(require.resolve('faiss-node', { paths: [process.cwd(), join(import.meta.dirname, '..', 'apps', 'api')] })) as typeof FaissNode;
 
 const D = 4;
 // Small integers: every inner product is exact in float32, and distinct per query
@@ -111,7 +109,7 @@ print(json.dumps({"ntotal": int(index.ntotal), "d": int(index.d), "metric": int(
   });
 });
 
-describe('scripts/node-headers.sh finds Node\'s headers wherever Node is installed', () => {
+describe("scripts/node-headers.sh finds Node's headers wherever Node is installed", () => {
   const repo = join(import.meta.dirname, '..');
   // A Node laid out like the release tarball in a fresh prefix: a copy of the running binary
   // (process.execPath is the real file, so a symlink would report the original prefix).

@@ -10,6 +10,8 @@ bash scripts/setup.sh --quiet || exit 1
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 npx tsc -p tsconfig.json --noEmit || { echo "tests: 0 passed, 1 failed (type check)"; exit 1; }
 npx eslint . || { echo "tests: 0 passed, 1 failed (lint)"; exit 1; }
+# Formatting is checked, not fixed, here: `npm run format` rewrites the tree.
+npx prettier --check --log-level warn . || { echo "tests: 0 passed, 1 failed (formatting: run npm run format)"; exit 1; }
 rm -f test-results/vitest.json
 npx vitest run "$@"
 status=$?

@@ -44,7 +44,13 @@ const synthetic: Recipe[] = [
 const speech: Recipe[] = [
   { name: 'speech-weather', kind: 'speech', source: 'The weather today is cloudy with a chance of rain in the afternoon.', extension: 'wav', voice: 'en' },
   { name: 'speech-numbers', kind: 'speech', source: 'One two three four five six seven eight nine ten.', extension: 'mp3', voice: 'en-us' },
-  { name: 'speech-archive', kind: 'speech', source: 'Welcome to the sound archive. Please hold while we find your recording.', extension: 'flac', voice: 'en+f3' },
+  {
+    name: 'speech-archive',
+    kind: 'speech',
+    source: 'Welcome to the sound archive. Please hold while we find your recording.',
+    extension: 'flac',
+    voice: 'en+f3',
+  },
   { name: 'speech-german', kind: 'speech', source: 'Guten Morgen, das ist eine Aufnahme aus dem Archiv.', extension: 'ogg', voice: 'de' },
 ];
 

@@ -55,7 +55,14 @@ async function becomeLeader(redis: Redis, keys: RedisKeys, collection: string): 
 }
 
 /** Applies `count` new vectors to the state and times the publish exactly as the leader does it. */
-async function timedPublish(store: ObjectStore, leader: Leader, state: CollectionState, firstId: number, seed: number, replaceExisting = false): Promise<number> {
+async function timedPublish(
+  store: ObjectStore,
+  leader: Leader,
+  state: CollectionState,
+  firstId: number,
+  seed: number,
+  replaceExisting = false,
+): Promise<number> {
   const rows = randomRows(PUBLISH_BATCH, DIM, seed);
   state.setModelIfUnset({ id: 'bench-model', dim: DIM });
   for (let index = 0; index < PUBLISH_BATCH; index += 1) {
@@ -63,7 +70,16 @@ async function timedPublish(store: ObjectStore, leader: Leader, state: Collectio
     state.upsert(id, { vectors: rows.slice(index * DIM, (index + 1) * DIM) });
   }
   const started = performance.now();
-  await publishAndCommit({ store, commit: leader.commit, state, lockToken: leader.token, fence: leader.fence, streamOffset: `${seed + 10}-0`, entryIds: [], credits: new Map() });
+  await publishAndCommit({
+    store,
+    commit: leader.commit,
+    state,
+    lockToken: leader.token,
+    fence: leader.fence,
+    streamOffset: `${seed + 10}-0`,
+    entryIds: [],
+    credits: new Map(),
+  });
   await pointLatestAt(store, state.collection, state.version);
   return performance.now() - started;
 }
@@ -103,7 +119,10 @@ async function main(): Promise<void> {
     record('ratio large / empty (target <= 2)', (median(largeTimes) / median(emptyTimes)).toFixed(2));
     const upsertTimes: number[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat += 1) upsertTimes.push(await timedPublish(store, leader, large, repeat * 7919, 200 + repeat, true));
-    record(`publish ${PUBLISH_BATCH} upserts replacing existing rows in ${COLLECTION_SIZE.toLocaleString('en')} (median)`, `${median(upsertTimes).toFixed(1)} ms`);
+    record(
+      `publish ${PUBLISH_BATCH} upserts replacing existing rows in ${COLLECTION_SIZE.toLocaleString('en')} (median)`,
+      `${median(upsertTimes).toFixed(1)} ms`,
+    );
 
     // 2. Merge rate: 8 shards of 12.5k rows into one, as compaction does it.
     const mergeSources = [];
@@ -123,8 +142,17 @@ async function main(): Promise<void> {
     );
 
     // 3. Write amplification of the real leader loop under continuous ingest with compaction.
-    const amplification = await measureWriteAmplification({ redisUrl: redisServer.connection, storeDir: path.join(workDir, 'wa-store'), vectors: INGEST, dim: DIM, logger: createLogger('bench', 'warn') });
-    record(`continuous ingest of ${INGEST.toLocaleString('en')} vectors, publishes of <= ${PUBLISH_BATCH}, fan-in 8`, `${amplification.publishes} publishes, ${amplification.merges} merges, ${amplification.finalShards} shards at the end`);
+    const amplification = await measureWriteAmplification({
+      redisUrl: redisServer.connection,
+      storeDir: path.join(workDir, 'wa-store'),
+      vectors: INGEST,
+      dim: DIM,
+      logger: createLogger('bench', 'warn'),
+    });
+    record(
+      `continuous ingest of ${INGEST.toLocaleString('en')} vectors, publishes of <= ${PUBLISH_BATCH}, fan-in 8`,
+      `${amplification.publishes} publishes, ${amplification.merges} merges, ${amplification.finalShards} shards at the end`,
+    );
     record('write amplification (all bytes written / vector bytes)', amplification.ratio.toFixed(2));
     record('  of which merges', amplification.mergeRatio.toFixed(2));
     record('ingest throughput through the leader loop', `${amplification.vectorsPerSecond.toFixed(0)} vectors/s`);
@@ -143,7 +171,7 @@ async function writeResults(rows: [string, string][]): Promise<void> {
     '# Indexer benchmark',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version},`,
-    'a local redis-server and the local directory store (fsync on every object). Other engineers\' test runs shared',
+    "a local redis-server and the local directory store (fsync on every object). Other engineers' test runs shared",
     'the 2 cores (see the load averages): wall times are upper bounds; the CPU time of the merge is the steadier figure.',
     '',
     '```sh',

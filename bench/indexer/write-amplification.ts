@@ -20,7 +20,13 @@ export interface WriteAmplification {
  * Streams `vectors` into a collection while the real leader loop (with compaction) runs,
  * then divides all bytes it wrote to the store by the bytes of the vectors themselves.
  */
-export async function measureWriteAmplification(options: { redisUrl: string; storeDir: string; vectors: number; dim: number; logger: Logger }): Promise<WriteAmplification> {
+export async function measureWriteAmplification(options: {
+  redisUrl: string;
+  storeDir: string;
+  vectors: number;
+  dim: number;
+  logger: Logger;
+}): Promise<WriteAmplification> {
   const config = loadIndexerConfig({
     REDIS_URL: options.redisUrl,
     REDIS_NAMESPACE: 'bench-wa',
@@ -49,7 +55,11 @@ export async function measureWriteAmplification(options: { redisUrl: string; sto
     const pipeline = redis.pipeline();
     for (let index = 0; index < 1000 && first + index < options.vectors; index += 1) {
       const vector = rows.slice(index * options.dim, (index + 1) * options.dim);
-      pipeline.xaddBuffer(streamKey, '*', ...encodeStreamFields({ op: 'upsert', id: `v-${first + index}`, modelId: 'bench-model', vectors: vector, dim: vector.length }));
+      pipeline.xaddBuffer(
+        streamKey,
+        '*',
+        ...encodeStreamFields({ op: 'upsert', id: `v-${first + index}`, modelId: 'bench-model', vectors: vector, dim: vector.length }),
+      );
     }
     await pipeline.exec();
   }

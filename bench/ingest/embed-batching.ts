@@ -16,7 +16,12 @@ import { createEmbedder, createInferenceSession, embedClips, loadModelCard, plan
 import { loadWorkerConfig } from '@audio-index/worker';
 
 const PROMPT = '/usr/share/asterisk/sounds/en_US_f_Allison/conf-invalidpin.wav';
-const SETTINGS: [threads: number, batchSize: number][] = [[2, 4], [2, 1], [1, 1], [3, 1]];
+const SETTINGS: [threads: number, batchSize: number][] = [
+  [2, 4],
+  [2, 1],
+  [1, 1],
+  [3, 1],
+];
 const segmentation = loadWorkerConfig({}).segmentation;
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').trim();
 

@@ -33,9 +33,24 @@ export function buildLongRecordings(directory: string, count: number): string[] 
     // Looped when longer than one pass; each starts elsewhere so no two are the same audio.
     const start = (index * 97) % Math.max(1, total - 1);
     execFileSync('ffmpeg', [
-      '-nostdin', '-loglevel', 'error', '-y', '-stream_loop', '-1', '-ss', String(start), '-i', all, '-t', String(seconds),
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-stream_loop',
+      '-1',
+      '-ss',
+      String(start),
+      '-i',
+      all,
+      '-t',
+      String(seconds),
       ...(format === 'wav' ? ['-c:a', 'pcm_s16le'] : format === 'ogg' ? ['-c:a', 'libvorbis'] : []),
-      '-ar', '16000', '-ac', '1', path.join(directory, name),
+      '-ar',
+      '16000',
+      '-ac',
+      '1',
+      path.join(directory, name),
     ]);
     return name;
   });

@@ -43,7 +43,9 @@ const LONG = argument('long', 4);
 const overrides: Record<string, string> = Object.fromEntries(
   process.argv.flatMap((value, index) => (process.argv[index - 1] === '--set' ? [value.split(/=(.*)/s).slice(0, 2) as [string, string]] : [])),
 );
-const command = `npx tsx bench/ingest/run.ts --files ${FILES} --long ${LONG}${Object.entries(overrides).map(([name, value]) => ` --set ${name}=${value}`).join('')}`;
+const command = `npx tsx bench/ingest/run.ts --files ${FILES} --long ${LONG}${Object.entries(overrides)
+  .map(([name, value]) => ` --set ${name}=${value}`)
+  .join('')}`;
 /** The segmentation a new collection gets by default, which the loop must cut alike. */
 const DEFAULT_SEGMENTATION = loadWorkerConfig({}).segmentation;
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').trim();
@@ -66,10 +68,19 @@ let runNumber = 0;
 
 try {
   const shortNames = FILES > 0 ? copyRecordings(path.join(scratch, 'short'), FILES) : [];
-  if (FILES > 0) sections.push(await corpus(`Short clips: ${shortNames.length} real recordings (sound-theme-freedesktop OGG, Asterisk 8 kHz WAV prompts)`, path.join(scratch, 'short'), shortNames));
+  if (FILES > 0)
+    sections.push(
+      await corpus(
+        `Short clips: ${shortNames.length} real recordings (sound-theme-freedesktop OGG, Asterisk 8 kHz WAV prompts)`,
+        path.join(scratch, 'short'),
+        shortNames,
+      ),
+    );
   if (LONG > 0) {
     const longNames = buildLongRecordings(path.join(scratch, 'long'), LONG);
-    sections.push(await corpus(`Long recordings: ${longNames.join(', ')} (Asterisk prompts read one after another, 16 kHz)`, path.join(scratch, 'long'), longNames));
+    sections.push(
+      await corpus(`Long recordings: ${longNames.join(', ')} (Asterisk prompts read one after another, 16 kHz)`, path.join(scratch, 'long'), longNames),
+    );
   }
 } finally {
   await redis.stop();
@@ -128,9 +139,18 @@ async function corpus(title: string, directory: string, names: string[]): Promis
       ['api + indexer + 1 worker process', { kind: 'processes', workers: 1 }],
       ['api + indexer + 2 worker processes', { kind: 'processes', workers: 2 }],
     ];
-    for (const [setup, layout] of layouts.filter(([, layout]) => !LAYOUTS || LAYOUTS.includes(layout.kind === 'npm-start' ? 'npm-start' : String(layout.workers)))) {
+    for (const [setup, layout] of layouts.filter(
+      ([, layout]) => !LAYOUTS || LAYOUTS.includes(layout.kind === 'npm-start' ? 'npm-start' : String(layout.workers)),
+    )) {
       const load = loadavg();
-      rows.push(systemRow(setup, load, await systemRun(layout, urls, { redisUrl: redis.connection, scratch, env: overrides, tag: `b${++runNumber}${Date.now().toString(36)}` }), reference));
+      rows.push(
+        systemRow(
+          setup,
+          load,
+          await systemRun(layout, urls, { redisUrl: redis.connection, scratch, env: overrides, tag: `b${++runNumber}${Date.now().toString(36)}` }),
+          reference,
+        ),
+      );
     }
     const again = reference.setup.endsWith('1') ? 1 : 2;
     rows.push(loopRow(`plain loop, intra-op ${again}, again`, loadavg(), await plainLoop(urls, DEFAULT_SEGMENTATION, again)));
@@ -143,7 +163,15 @@ async function corpus(title: string, directory: string, names: string[]): Promis
 function loopRow(setup: string, load: string, outcome: LoopOutcome): Row {
   console.log(setup, outcome.seconds.toFixed(1), 's');
   const { faiss_add, ...stages } = outcome.stages;
-  return { setup, loadavg: load, seconds: outcome.seconds, items: outcome.items, failed: outcome.failed, audioSeconds: outcome.audioSeconds, stages: { ...stages, stream_append: faiss_add } };
+  return {
+    setup,
+    loadavg: load,
+    seconds: outcome.seconds,
+    items: outcome.items,
+    failed: outcome.failed,
+    audioSeconds: outcome.audioSeconds,
+    stages: { ...stages, stream_append: faiss_add },
+  };
 }
 
 function systemRow(setup: string, load: string, outcome: SystemOutcome, reference: Row): Row {

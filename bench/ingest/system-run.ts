@@ -35,7 +35,11 @@ interface Running {
  * Only what the bench must set is set: Redis, namespace, store, ports, private addresses
  * (the files are served on 127.0.0.1), and the metrics ports.
  */
-export async function systemRun(layout: Layout, urls: readonly string[], base: { redisUrl: string; scratch: string; tag: string; env?: Record<string, string> }): Promise<SystemOutcome> {
+export async function systemRun(
+  layout: Layout,
+  urls: readonly string[],
+  base: { redisUrl: string; scratch: string; tag: string; env?: Record<string, string> },
+): Promise<SystemOutcome> {
   const store = path.join(base.scratch, `store-${base.tag}`);
   fs.mkdirSync(store, { recursive: true });
   const env: Record<string, string> = {

@@ -49,7 +49,11 @@ try {
   const started = Date.now();
   const batches: string[] = [];
   for (let start = 0; start < ITEMS; start += PER_REQUEST) {
-    const items = Array.from({ length: Math.min(PER_REQUEST, ITEMS - start) }, (_, offset) => ({ id: `item-${start + offset}`, url: tones.urlOf(start + offset), metadata: { n: start + offset } }));
+    const items = Array.from({ length: Math.min(PER_REQUEST, ITEMS - start) }, (_, offset) => ({
+      id: `item-${start + offset}`,
+      url: tones.urlOf(start + offset),
+      metadata: { n: start + offset },
+    }));
     const answer = await system.call<{ batchId: string }>('POST', '/v1/ingest', { body: { collection, items }, timeoutMs: 120_000 });
     if (answer.status !== 202) throw new Error(`refused: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
     batches.push(answer.body.batchId);
@@ -62,7 +66,10 @@ try {
     const counters = await Promise.all(batches.map((batchId) => system.redis.hmget(system.keys.batch(collection, batchId), 'total', 'indexed', 'failed')));
     done = counters.every(([total, indexed, failed]) => Number(indexed) + Number(failed) === Number(total));
     const last = samples.at(-1)!;
-    if (samples.length % 30 === 0) console.log(`${last.t.toFixed(0)} s: used_memory ${(last.bytes / 2 ** 20).toFixed(1)} MiB, stream ${last.streamLength}, indexed ${counters.map((c) => c[1]).join('+')}`);
+    if (samples.length % 30 === 0)
+      console.log(
+        `${last.t.toFixed(0)} s: used_memory ${(last.bytes / 2 ** 20).toFixed(1)} MiB, stream ${last.streamLength}, indexed ${counters.map((c) => c[1]).join('+')}`,
+      );
     await sleep(1_000);
   }
   const finished = Date.now();
@@ -75,10 +82,19 @@ try {
   const peakStream = Math.max(...samples.map((sample) => sample.streamLength));
   const missing = Array.from({ length: ITEMS }, (_, n) => `item-${n}`).filter((id) => !audit.rowsById.has(id));
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  console.log(`accepted ${ITEMS} in ${((accepted - started) / 1000).toFixed(1)} s; all done in ${((finished - started) / 1000).toFixed(0)} s (${(ITEMS / ((finished - started) / 1000)).toFixed(1)} items/s)`);
+  console.log(
+    `accepted ${ITEMS} in ${((accepted - started) / 1000).toFixed(1)} s; all done in ${((finished - started) / 1000).toFixed(0)} s (${(ITEMS / ((finished - started) / 1000)).toFixed(1)} items/s)`,
+  );
   console.log(`redis used_memory: baseline ${mib(baseline)}, peak ${mib(peak)}, after ${mib(after)}; peak stream length ${peakStream}; keys after ${dbsize}`);
-  console.log(`snapshot: v${audit.manifest?.version}, ${audit.manifest?.count} vectors in ${audit.manifest?.shards.length} shards; missing ${missing.length}, doubled ${audit.doubled.length}, failed ${statuses.reduce((sum, status) => sum + status.failed, 0)}`);
-  console.log(`memory samples (s, MiB): ${samples.filter((_, index) => index % 20 === 0).map((sample) => `${sample.t.toFixed(0)}:${(sample.bytes / 2 ** 20).toFixed(0)}`).join(' ')}`);
+  console.log(
+    `snapshot: v${audit.manifest?.version}, ${audit.manifest?.count} vectors in ${audit.manifest?.shards.length} shards; missing ${missing.length}, doubled ${audit.doubled.length}, failed ${statuses.reduce((sum, status) => sum + status.failed, 0)}`,
+  );
+  console.log(
+    `memory samples (s, MiB): ${samples
+      .filter((_, index) => index % 20 === 0)
+      .map((sample) => `${sample.t.toFixed(0)}:${(sample.bytes / 2 ** 20).toFixed(0)}`)
+      .join(' ')}`,
+  );
   console.log(`crashes: ${system.crashes().length}`);
 } finally {
   await system.stop();

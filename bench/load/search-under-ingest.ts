@@ -130,7 +130,9 @@ try {
     }),
   );
   const counters = await system.redis.hmget(system.keys.batch(collection, batchId), 'embedded', 'indexed');
-  console.log(`search: ${latencies.length + errors.length} requests in ${SECONDS} s from ${CLIENTS} clients, ${errors.length} errors; p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, ${(latencies.length / SECONDS).toFixed(0)} req/s; during it the batch went to embedded=${counters[0]} indexed=${counters[1]}`);
+  console.log(
+    `search: ${latencies.length + errors.length} requests in ${SECONDS} s from ${CLIENTS} clients, ${errors.length} errors; p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, ${(latencies.length / SECONDS).toFixed(0)} req/s; during it the batch went to embedded=${counters[0]} indexed=${counters[1]}`,
+  );
   if (errors.length > 0) console.log(`first errors: ${errors.slice(0, 5).join(' | ')}`);
 
   const status = await system.waitForBatch(batchId, 1_800_000);
@@ -157,11 +159,14 @@ try {
       publishToServe.push(Math.max(0, served - published));
     }
   }
-  const p = (values: number[]) => `p50 ${(percentile(values, 0.5) / 1000).toFixed(2)} s, p95 ${(percentile(values, 0.95) / 1000).toFixed(2)} s (${values.length})`;
+  const p = (values: number[]) =>
+    `p50 ${(percentile(values, 0.5) / 1000).toFixed(2)} s, p95 ${(percentile(values, 0.95) / 1000).toFixed(2)} s (${values.length})`;
   console.log(`freshness of items completed during the search load: ${p(underLoad)}; after it: ${p(afterLoad)}`);
   console.log(`split: job completed -> manifest createdAt ${p(toPublish)}; manifest createdAt -> served by the API ${p(publishToServe)}`);
   console.log(`ingest: ${ITEMS} items in ${ingestSeconds.toFixed(0)} s (${(ITEMS / ingestSeconds).toFixed(1)} items/s), failed ${status.failed}`);
-  console.log(`freshness (job completed -> served by the API), ${freshness.length} items: p50 ${(percentile(freshness, 0.5) / 1000).toFixed(2)} s, p95 ${(percentile(freshness, 0.95) / 1000).toFixed(2)} s, max ${(Math.max(...freshness) / 1000).toFixed(2)} s`);
+  console.log(
+    `freshness (job completed -> served by the API), ${freshness.length} items: p50 ${(percentile(freshness, 0.5) / 1000).toFixed(2)} s, p95 ${(percentile(freshness, 0.95) / 1000).toFixed(2)} s, max ${(Math.max(...freshness) / 1000).toFixed(2)} s`,
+  );
   console.log(`crashes: ${system.crashes().length}`);
   // When the API loaded each version, and how long the load took (its own log lines).
   const loads = system.apis[0]!.keptLines().filter((line) => JSON.parse(line).time >= ingestStarted);
@@ -178,9 +183,20 @@ try {
     byLog.push(Math.max(0, load.time - done));
     if (done < deadline) byLogUnderLoad.push(Math.max(0, load.time - done));
   }
-  console.log(`freshness by the API's log (job completed -> version holding it loaded): ${p(byLog)}; items completed during the search load: ${p(byLogUnderLoad)}`);
-  console.log(`api snapshot loads (time, version, ms): ${loads.map((line) => { const entry = JSON.parse(line) as { time: number; version: number; ms: number }; return `${((entry.time - ingestStarted) / 1000).toFixed(1)}s v${entry.version} ${entry.ms}ms`; }).join(', ')}`);
-  console.log(`search load ran from ${((deadline - SECONDS * 1000 - ingestStarted) / 1000).toFixed(1)} s to ${((deadline - ingestStarted) / 1000).toFixed(1)} s after the ingest started`);
+  console.log(
+    `freshness by the API's log (job completed -> version holding it loaded): ${p(byLog)}; items completed during the search load: ${p(byLogUnderLoad)}`,
+  );
+  console.log(
+    `api snapshot loads (time, version, ms): ${loads
+      .map((line) => {
+        const entry = JSON.parse(line) as { time: number; version: number; ms: number };
+        return `${((entry.time - ingestStarted) / 1000).toFixed(1)}s v${entry.version} ${entry.ms}ms`;
+      })
+      .join(', ')}`,
+  );
+  console.log(
+    `search load ran from ${((deadline - SECONDS * 1000 - ingestStarted) / 1000).toFixed(1)} s to ${((deadline - ingestStarted) / 1000).toFixed(1)} s after the ingest started`,
+  );
 } finally {
   await system.stop();
   await tones.close();

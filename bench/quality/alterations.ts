@@ -53,13 +53,13 @@ export const ALTERATIONS: readonly Alteration[] = [
   },
   {
     name: 'white noise 20 dB SNR',
-    description: 'Gaussian white noise (seeded) added to the decoded 16 kHz samples at 1/100 of the clip\'s mean power',
+    description: "Gaussian white noise (seeded) added to the decoded 16 kHz samples at 1/100 of the clip's mean power",
     target: true,
     make: async (context) => ({ samples: addWhiteNoise(context.samples, 20, context.seedText) }),
   },
   {
     name: 'MP3 64 kbps',
-    description: 'ffmpeg libmp3lame `-b:a 64k`, mono, at the original\'s sample rate',
+    description: "ffmpeg libmp3lame `-b:a 64k`, mono, at the original's sample rate",
     target: true,
     make: async (context) => {
       const file = `${context.outputStem}.mp3`;

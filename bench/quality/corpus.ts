@@ -50,7 +50,8 @@ export async function ensureDebianPackages(log: (line: string) => void): Promise
     throw new Error(`missing Debian packages: ${missing.join(' ')} (run: sudo apt-get install -y ${missing.join(' ')})`);
   }
   log(`installing ${missing.join(' ')} with apt-get`);
-  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const install = () =>
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   try {
     await install();
   } catch {
@@ -104,13 +105,21 @@ export async function buildCorpus(corpus: CorpusName, workDirectory: string): Pr
   const seen = new Set<string>();
   const themeFiles =
     spec.theme.source === 'freedesktop'
-      ? readdirSync(FREEDESKTOP_DIRECTORY).sort().map((file) => join(FREEDESKTOP_DIRECTORY, file))
-      : readdirSync(OXYGEN_DIRECTORY).filter((file) => file.startsWith('Oxygen-')).sort().map((file) => join(OXYGEN_DIRECTORY, file));
+      ? readdirSync(FREEDESKTOP_DIRECTORY)
+          .sort()
+          .map((file) => join(FREEDESKTOP_DIRECTORY, file))
+      : readdirSync(OXYGEN_DIRECTORY)
+          .filter((file) => file.startsWith('Oxygen-'))
+          .sort()
+          .map((file) => join(OXYGEN_DIRECTORY, file));
   for (const path of themeFiles) {
     const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
     if (seen.has(digest)) continue;
     seen.add(digest);
-    const stem = basename(path).replace(/\.[^.]+$/, '').replace(/^Oxygen-/, '').toLowerCase();
+    const stem = basename(path)
+      .replace(/\.[^.]+$/, '')
+      .replace(/^Oxygen-/, '')
+      .toLowerCase();
     recordings.push({ name: `${spec.theme.source}-${stem}`, source: spec.theme.source, category: spec.theme.category, file: path });
   }
   for (const prompts of spec.asterisk) {
@@ -118,7 +127,9 @@ export async function buildCorpus(corpus: CorpusName, workDirectory: string): Pr
       .filter((path) => !relative(prompts.directory, path).startsWith('silence/'))
       .filter((_, index) => index % prompts.stride === prompts.offset)
       .forEach((path) => {
-        const name = relative(prompts.directory, path).replace(/\.wav$/, '').replace(/\//g, '-');
+        const name = relative(prompts.directory, path)
+          .replace(/\.wav$/, '')
+          .replace(/\//g, '-');
         recordings.push({ name: `${prompts.source}-${name}`, source: prompts.source, category: prompts.category, file: path });
       });
   }

@@ -87,7 +87,8 @@ function row(label: string, scores: Scores): string {
 }
 
 const emptyScores = (): Scores => ({ hits: dump.alterations.map(() => 0), precisionByCategory: new Map() });
-const project = (sets: Float32Array[][], fitted: ReturnType<typeof fitProjection>) => sets.map((set) => set.map((x) => l2Normalise(Float32Array.from(applyProjection(fitted, x)))));
+const project = (sets: Float32Array[][], fitted: ReturnType<typeof fitProjection>) =>
+  sets.map((set) => set.map((x) => l2Normalise(Float32Array.from(applyProjection(fitted, x)))));
 const all = [...Array(recordings).keys()];
 
 const workDirectory = mkdtempSync(join(tmpdir(), 'learn-projection-'));
@@ -95,23 +96,39 @@ try {
   writeProjectedModel(join(workDirectory, 'features'), 'features', 'learn-projection-features');
   // The embedder returns unit vectors; the head sees the two unit-length parts side by side.
   const features = await embedAll(join(workDirectory, 'features'), Math.sqrt(1 + BASELINE_WEIGHT ** 2));
-  console.log(`| vectors | ${dump.alterations.map((alteration) => `R@1 ${alteration.name}`).join(' | ')} | category precision | ${[...new Set(dump.categories)].join(' / ')} |`);
+  console.log(
+    `| vectors | ${dump.alterations.map((alteration) => `R@1 ${alteration.name}`).join(' | ')} | category precision | ${[...new Set(dump.categories)].join(' / ')} |`,
+  );
   console.log(`|---|${dump.alterations.map(() => '---').join('|')}|---|---|`);
   const asIs = emptyScores();
-  scoreRows(features.map((set) => set.map((x) => l2Normalise(Float32Array.from(x)))), all, asIs);
+  scoreRows(
+    features.map((set) => set.map((x) => l2Normalise(Float32Array.from(x)))),
+    all,
+    asIs,
+  );
   console.log(row('head input, no head', asIs));
 
   const folds = foldOf();
   const crossValidated = emptyScores();
   for (let fold = 0; fold < FOLDS; fold++) {
-    const fitted = fitProjection(features, dump.categories, SHIPPED_SETTINGS, all.filter((i) => folds[i] !== fold));
-    scoreRows(project(features, fitted), all.filter((i) => folds[i] === fold), crossValidated);
+    const fitted = fitProjection(
+      features,
+      dump.categories,
+      SHIPPED_SETTINGS,
+      all.filter((i) => folds[i] !== fold),
+    );
+    scoreRows(
+      project(features, fitted),
+      all.filter((i) => folds[i] === fold),
+      crossValidated,
+    );
   }
   console.log(row(`head fitted without the recording (${FOLDS} folds)`, crossValidated));
 
   const fitted = fitProjection(features, dump.categories, SHIPPED_SETTINGS);
   const learned: LearnedProjectionFile = {
-    description: 'Linear head of the default model: (features - mean) x matrix, fitted by models/fit-projection.ts on bench/quality corpus A (originals and their altered copies, by recording and category).',
+    description:
+      'Linear head of the default model: (features - mean) x matrix, fitted by models/fit-projection.ts on bench/quality corpus A (originals and their altered copies, by recording and category).',
     command: COMMAND,
     baselineWeight: BASELINE_WEIGHT,
     settings: SHIPPED_SETTINGS,

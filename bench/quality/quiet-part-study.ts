@@ -83,7 +83,10 @@ function gainInvariantBlock(raw: Float32Array, offset: number): Float32Array {
 function concatenate(model: Float32Array, block: Float32Array, weight: number): Float32Array {
   const joined = new Float32Array(model.length + block.length);
   joined.set(model);
-  joined.set(block.map((value) => value * weight), model.length);
+  joined.set(
+    block.map((value) => value * weight),
+    model.length,
+  );
   return l2Normalise(joined);
 }
 
@@ -101,7 +104,10 @@ try {
   for (const rangeDb of RANGES_DB) {
     const directory = join(workDirectory, `${rangeDb}db`);
     writeRawStatisticsModel(directory, rangeDb);
-    rawByRange.set(rangeDb, (await embedAll(directory)).map((set) => set.map(rawStatistics)));
+    rawByRange.set(
+      rangeDb,
+      (await embedAll(directory)).map((set) => set.map(rawStatistics)),
+    );
   }
 
   console.log(`Categories: ${categoryNames}.\n\n1. The baseline's statistics, gain-invariant, by clamp range and offset K\n`);

@@ -68,7 +68,11 @@ async function main(): Promise<void> {
   }
   const models: ModelUnderTest[] = [
     { role: 'model', argument: options.model, embedder: await createEmbedder({ model: options.model, executionProvider: 'cpu' }) },
-    { role: 'baseline', argument: options.baseline ?? 'models/build-baseline-model.ts', embedder: await createEmbedder({ model: baselineArgument, executionProvider: 'cpu' }) },
+    {
+      role: 'baseline',
+      argument: options.baseline ?? 'models/build-baseline-model.ts',
+      embedder: await createEmbedder({ model: baselineArgument, executionProvider: 'cpu' }),
+    },
   ];
   const sampleRate = models[0]!.embedder.sampleRate;
   if (models.some(({ embedder }) => embedder.sampleRate !== sampleRate)) throw new Error('the model and the baseline must share a sample rate');
@@ -143,10 +147,19 @@ async function measureCorpus(corpusName: CorpusName, models: readonly ModelUnder
         .filter((miss) => miss.rank > 0);
       return { alteration, summary: summarise(byQuery), misses };
     }),
-    categories: categoryPrecision(indexes[m]!, corpus.map((recording) => recording.category)),
+    categories: categoryPrecision(
+      indexes[m]!,
+      corpus.map((recording) => recording.category),
+    ),
     pairwise: pairwiseCosines(indexes[m]!),
   }));
-  const report: CorpusReport = { name: corpusName, corpus, durations: originals.map((samples) => samples.length / sampleRate), results, loadAverage: loadAverage() };
+  const report: CorpusReport = {
+    name: corpusName,
+    corpus,
+    durations: originals.map((samples) => samples.length / sampleRate),
+    results,
+    loadAverage: loadAverage(),
+  };
   const long = corpus.flatMap((recording, i) => (originals[i]!.length / sampleRate >= LONG_RECORDING_SECONDS ? [{ recording, samples: originals[i]! }] : []));
   return { report, long };
 }
@@ -159,14 +172,23 @@ async function measureExcerpts(
 ): Promise<ExcerptReport> {
   const recordings = long.map(({ recording }) => recording);
   const samples = long.map((entry) => entry.samples);
-  const excerpts = planExcerpts(recordings, samples.map((clip) => clip.length / sampleRate));
+  const excerpts = planExcerpts(
+    recordings,
+    samples.map((clip) => clip.length / sampleRate),
+  );
   const indexes: SegmentIndex[] = [];
   for (const { embedder } of models) indexes.push(await indexSegments(embedder, samples));
   log(`excerpts: ${excerpts.length} from ${recordings.length} recordings, ${indexes[0]!.owner.length} segments`);
   const results = [];
   for (const [alterationIndex, alteration] of ALTERATIONS.entries()) {
     const perQuery = await mapWithConcurrency(excerpts, CONCURRENCY, async (excerpt, e) => {
-      const context = excerptContext(samples[excerpt.recording]!, sampleRate, excerpt, join(workDirectory, `excerpt${e}.alt${alterationIndex}`), alteration.name);
+      const context = excerptContext(
+        samples[excerpt.recording]!,
+        sampleRate,
+        excerpt,
+        join(workDirectory, `excerpt${e}.alt${alterationIndex}`),
+        alteration.name,
+      );
       const copy = await alteration.make(context);
       const query = 'file' in copy ? await decode(copy.file, sampleRate) : copy.samples;
       return Promise.all(models.map(async ({ embedder }, m) => excerptOutcome(indexes[m]!, await embedder.embed(query), excerpt)));

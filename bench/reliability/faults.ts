@@ -47,7 +47,10 @@ batch stayed running.`);
 const ITEMS = Number(values.items);
 const HANGING = Number(values.hanging);
 
-type Scenario = { name: string; run: (system: ProcessSystem, counters: () => Promise<{ embedded: number; indexed: number }>, watcher: ReturnType<typeof watchLatest>) => Promise<string> };
+type Scenario = {
+  name: string;
+  run: (system: ProcessSystem, counters: () => Promise<{ embedded: number; indexed: number }>, watcher: ReturnType<typeof watchLatest>) => Promise<string>;
+};
 
 const scenarios: Scenario[] = [
   {
@@ -159,7 +162,14 @@ const system = await ProcessSystem.start({
   bucket: 'bench-faults',
   namespace: 'bench-faults',
   // The long fetch timeouts (the connect one runs until the response starts) keep stall-twice's hanging items mid-fetch until the kills end them.
-  env: { WORKER_CONCURRENCY: '8', EMBED_BATCH_SIZE: '16', EMBED_BATCH_MAX_WAIT_MS: '5', LOG_LEVEL: 'warn', FETCH_TOTAL_TIMEOUT_MS: '600000', FETCH_CONNECT_TIMEOUT_MS: '600000' },
+  env: {
+    WORKER_CONCURRENCY: '8',
+    EMBED_BATCH_SIZE: '16',
+    EMBED_BATCH_MAX_WAIT_MS: '5',
+    LOG_LEVEL: 'warn',
+    FETCH_TOTAL_TIMEOUT_MS: '600000',
+    FETCH_CONNECT_TIMEOUT_MS: '600000',
+  },
   workers: 2,
 });
 const rows: string[] = [];
@@ -168,7 +178,8 @@ try {
     const collection = `faults-${scenario.name}`;
     const items = names.map((name, index) => ({ id: `${scenario.name}-${index}`, url: files.urlOf(name) }));
     // First in the batch, so they are mid-fetch from the start (jobs are taken oldest first).
-    if (scenario.name === 'stall-twice') items.unshift(...Array.from({ length: HANGING }, (_, index) => ({ id: `${scenario.name}-hang-${index}`, url: `${hang.url}/hang-${index}.wav` })));
+    if (scenario.name === 'stall-twice')
+      items.unshift(...Array.from({ length: HANGING }, (_, index) => ({ id: `${scenario.name}-hang-${index}`, url: `${hang.url}/hang-${index}.wav` })));
     const started = Date.now();
     const accepted = await system.call<{ batchId: string }>('POST', '/v1/ingest', { body: { collection, items } });
     if (accepted.status !== 202) throw new Error(`ingest refused: ${JSON.stringify(accepted.body)}`);
@@ -188,8 +199,17 @@ try {
     }
     await watcher.stop();
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    const failed = Object.entries(report.failureCodes).map(([code, count]) => `${count} ${code}`).join(', ') || '0';
-    const ok = report.lost.length === 0 && report.doubled.length === 0 && report.failedButIndexed.length === 0 && report.counterMismatches.length === 0 && report.brokenShards.length === 0 && watcher.problems.length === 0;
+    const failed =
+      Object.entries(report.failureCodes)
+        .map(([code, count]) => `${count} ${code}`)
+        .join(', ') || '0';
+    const ok =
+      report.lost.length === 0 &&
+      report.doubled.length === 0 &&
+      report.failedButIndexed.length === 0 &&
+      report.counterMismatches.length === 0 &&
+      report.brokenShards.length === 0 &&
+      watcher.problems.length === 0;
     const row = `| ${what} | ${report.accepted} | ${report.indexed} | ${failed} | ${report.lost.length} | ${report.doubled.length} | ${report.counterMismatches.length === 0 ? 'yes' : report.counterMismatches.join('; ')} | ${watcher.problems.length === 0 ? `yes (${watcher.readings} reads)` : watcher.problems.slice(0, 3).join('; ')} | ${seconds} s | ${ok ? 'pass' : 'FAIL'} |`;
     console.log(row);
     rows.push(row);

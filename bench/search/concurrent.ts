@@ -73,8 +73,12 @@ for (const batchQueries of [false, true]) {
   await pool.close();
 }
 const loadAverage = fs.readFileSync('/proc/loadavg', 'utf8').trim();
-console.log(`${rows} x ${DIM}, k=${K}, ${threads} search threads, Faiss ${loadFlatIPAddon().variant()}; ${seconds} s per cell; load average at the end: ${loadAverage}`);
-console.log(`one query alone: ${single.alone.toFixed(1)} ms unbatched pool, ${single.batched.toFixed(1)} ms batching pool (idle: no added latency); one call of 64 queries: ${batch64.toFixed(1)} ms`);
+console.log(
+  `${rows} x ${DIM}, k=${K}, ${threads} search threads, Faiss ${loadFlatIPAddon().variant()}; ${seconds} s per cell; load average at the end: ${loadAverage}`,
+);
+console.log(
+  `one query alone: ${single.alone.toFixed(1)} ms unbatched pool, ${single.batched.toFixed(1)} ms batching pool (idle: no added latency); one call of 64 queries: ${batch64.toFixed(1)} ms`,
+);
 console.log('| clients | one scan per query: QPS, p50, p99 | batched: QPS, p50, p99 | QPS ratio |');
 console.log('|---|---|---|---|');
 for (const clients of [1, 8, 64]) {

@@ -13,7 +13,9 @@ export function randomUnit(count: number, seed: number): Float32Array {
   const out = new Float32Array(count * DIM);
   let state = seed >>> 0 || 1;
   for (let index = 0; index < out.length; index += 1) {
-    state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
     out[index] = (state >>> 0) / 0xffffffff - 0.5;
   }
   for (let row = 0; row < count; row += 1) {

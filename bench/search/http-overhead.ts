@@ -140,7 +140,10 @@ const rawBytes = rows * DIM * 4;
 const queries = unitRows(QUERIES, 99);
 // The same engine without HTTP: a pool of the API's size over the same shard file. Raw and
 // HTTP queries alternate, so both see the same machine state (load, caches, clock speed).
-const pool = await SearchThreadPool.start(config.search.threads, { blasDatabaseBlock: config.search.blas.databaseBlock, blasQueryBlock: config.search.blas.queryBlock });
+const pool = await SearchThreadPool.start(config.search.threads, {
+  blasDatabaseBlock: config.search.blas.databaseBlock,
+  blasQueryBlock: config.search.blas.queryBlock,
+});
 const shard = await readShardIntoSharedMemory(shardPath, shardSha);
 pool.addShard('raw', DIM, shard.vectors);
 pool.addView('raw-view', [{ shardKey: 'raw', excluded: null }]);

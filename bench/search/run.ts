@@ -47,7 +47,9 @@ for (const rows of sizes.length ? sizes : [100_000, 1_000_000]) {
   }
   pool.dropView(key);
   pool.dropShard(key);
-  const python = JSON.parse(execFileSync('/usr/bin/python3', [path.resolve('bench/search/python-side.py'), file, String(DIM), String(K)], { encoding: 'utf8' })) as Record<string, number>;
+  const python = JSON.parse(
+    execFileSync('/usr/bin/python3', [path.resolve('bench/search/python-side.py'), file, String(DIM), String(K)], { encoding: 'utf8' }),
+  ) as Record<string, number>;
   const bytes = rows * DIM * 4;
   const flops64 = 2 * 64 * DIM * rows;
   lines.push(

@@ -49,7 +49,16 @@ const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
  * mean ~40 min), each with a url and the metadata a catalogue keeps.
  */
 function planArchive(random: SeededRandom): { id: string; seconds: number; url: string; metadata: Record<string, unknown> }[] {
-  const series = ['Morning Programme', 'Evening News', 'Farming Today', 'Oral History Project', 'Concert Hall', 'Regional Report', 'Science Hour', 'Listener Phone-In'];
+  const series = [
+    'Morning Programme',
+    'Evening News',
+    'Farming Today',
+    'Oral History Project',
+    'Concert Hall',
+    'Regional Report',
+    'Science Hour',
+    'Listener Phone-In',
+  ];
   const archive = [];
   let total = 0;
   for (let index = 0; total < hours * 3600; index += 1) {
@@ -62,7 +71,14 @@ function planArchive(random: SeededRandom): { id: string; seconds: number; url: 
       id,
       seconds,
       url: `https://archive.example.org/audio/${year}/${name.toLowerCase().replace(/[^a-z]+/g, '-')}/${date}-${id}.flac`,
-      metadata: { title: `${name}, ${date}`, series: name, date, language: random.next() < 0.8 ? 'en' : 'fr', durationSeconds: seconds, catalogue: `AX/${year}/${random.integer(1000, 99999)}` },
+      metadata: {
+        title: `${name}, ${date}`,
+        series: name,
+        date,
+        language: random.next() < 0.8 ? 'en' : 'fr',
+        durationSeconds: seconds,
+        catalogue: `AX/${year}/${random.integer(1000, 99999)}`,
+      },
     });
     total += seconds;
   }
@@ -140,7 +156,10 @@ for (const [index, shard] of written.entries()) {
   residentBytes += loaded.vectors.byteLength;
   pool.addShard(`cost/${index}`, dim, loaded.vectors);
 }
-pool.addView(viewKey, written.map((_, index) => ({ shardKey: `cost/${index}`, excluded: null })));
+pool.addView(
+  viewKey,
+  written.map((_, index) => ({ shardKey: `cost/${index}`, excluded: null })),
+);
 const rowsAsked = Number(options.rows);
 const querySegments30 = planSegments(30 * SAMPLE_RATE, SAMPLE_RATE, settings).length;
 const querySegments5 = planSegments(5 * SAMPLE_RATE, SAMPLE_RATE, settings).length;
@@ -167,16 +186,36 @@ const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(v
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const perHour = (value: number) => value / hours;
 console.log('```sh');
-console.log(`npx tsx bench/segments/cost.ts --segment ${settings.segmentSeconds} --hop ${settings.hopSeconds} --hours ${hours} --model ${options.model}${options['blas-threshold'] === '0' ? '' : ` --blas-threshold ${options['blas-threshold']}`}`);
+console.log(
+  `npx tsx bench/segments/cost.ts --segment ${settings.segmentSeconds} --hop ${settings.hopSeconds} --hours ${hours} --model ${options.model}${options['blas-threshold'] === '0' ? '' : ` --blas-threshold ${options['blas-threshold']}`}`,
+);
 console.log('```');
 console.log('');
-console.log(`Model ${model.description}: d = ${dim}. ${archive.length} recordings of 5-120 min (log-uniform), ${hours} h in all; ${shards.length} shards of at most ${rowsPerShard} rows (${mib(Number(options['shard-bytes']))}, COMPACTION_TARGET_SHARD_BYTES); ${threads} search threads (${cpus()[0]?.model ?? 'CPU'}), addon as the API loads it; ${rowsAsked} rows asked per query segment (what the API asks for k = 10); p50 of ${options.repeat} searches after one warm-up.`);
+console.log(
+  `Model ${model.description}: d = ${dim}. ${archive.length} recordings of 5-120 min (log-uniform), ${hours} h in all; ${shards.length} shards of at most ${rowsPerShard} rows (${mib(Number(options['shard-bytes']))}, COMPACTION_TARGET_SHARD_BYTES); ${threads} search threads (${cpus()[0]?.model ?? 'CPU'}), addon as the API loads it; ${rowsAsked} rows asked per query segment (what the API asks for k = 10); p50 of ${options.repeat} searches after one warm-up.`,
+);
 console.log(`\`cat /proc/loadavg\` before: ${loadBefore}; after: ${readFileSync('/proc/loadavg', 'utf8').trim()}.`);
 console.log('');
-console.log(`| segment / hop | rows | shard bytes | ids.jsonl bytes (url + metadata on a run's first row) | ids.jsonl if every row were full | resident vectors | ${Object.keys(timings).map((label) => `search p50, ${label}`).join(' | ')} |`);
-console.log(`|---|---|---|---|---|---|${Object.keys(timings).map(() => '---|').join('')}`);
 console.log(
-  `| ${settings.segmentSeconds} / ${settings.hopSeconds} | ${totalRows.toLocaleString('en-US')} | ${mib(shardBytes)} | ${mib(idsBytes)} | ${mib(idsBytesEveryRowFull)} | ${mib(residentBytes)} | ${Object.values(timings).map((list) => `${p50(list).toFixed(1)} ms`).join(' | ')} |`,
+  `| segment / hop | rows | shard bytes | ids.jsonl bytes (url + metadata on a run's first row) | ids.jsonl if every row were full | resident vectors | ${Object.keys(
+    timings,
+  )
+    .map((label) => `search p50, ${label}`)
+    .join(' | ')} |`,
+);
+console.log(
+  `|---|---|---|---|---|---|${Object.keys(timings)
+    .map(() => '---|')
+    .join('')}`,
+);
+console.log(
+  `| ${settings.segmentSeconds} / ${settings.hopSeconds} | ${totalRows.toLocaleString('en-US')} | ${mib(shardBytes)} | ${mib(idsBytes)} | ${mib(idsBytesEveryRowFull)} | ${mib(residentBytes)} | ${Object.values(
+    timings,
+  )
+    .map((list) => `${p50(list).toFixed(1)} ms`)
+    .join(' | ')} |`,
 );
 console.log('');
-console.log(`Per hour of audio: ${perHour(totalRows).toFixed(0)} rows, ${(perHour(shardBytes) / 2 ** 20).toFixed(2)} MiB of shard, ${(perHour(idsBytes) / 2 ** 10).toFixed(0)} KiB of ids.`);
+console.log(
+  `Per hour of audio: ${perHour(totalRows).toFixed(0)} rows, ${(perHour(shardBytes) / 2 ** 20).toFixed(2)} MiB of shard, ${(perHour(idsBytes) / 2 ** 10).toFixed(0)} KiB of ids.`,
+);

@@ -63,7 +63,22 @@ export async function ensureExcerptQueries(set: LongRecordingSet, plan: QueryPla
         writeWav(file('noise.wav'), addWhiteNoise(clean, 20, `${set.key}/${stem}`), set.sampleRate);
         const gain = clean.map((value) => value * 10 ** (-6 / 20));
         writeWav(file('gain.wav'), gain, set.sampleRate);
-        await run('ffmpeg', ['-nostdin', '-y', '-hide_banner', '-loglevel', 'error', '-i', file('clean.wav'), '-ac', '1', '-c:a', 'libmp3lame', '-b:a', '64k', file('mp3.mp3')]);
+        await run('ffmpeg', [
+          '-nostdin',
+          '-y',
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-i',
+          file('clean.wav'),
+          '-ac',
+          '1',
+          '-c:a',
+          'libmp3lame',
+          '-b:a',
+          '64k',
+          file('mp3.mp3'),
+        ]);
         const files: Record<Variant, [string, string]> = {
           clean: ['clean.wav', 'audio/wav'],
           'noise 20 dB': ['noise.wav', 'audio/wav'],
@@ -72,7 +87,15 @@ export async function ensureExcerptQueries(set: LongRecordingSet, plan: QueryPla
         };
         for (const variant of VARIANTS) {
           const [suffix, contentType] = files[variant];
-          queries.push({ name: `${stem}/${variant}`, recording: recording.id, offset, seconds, variant, file: join(directory, `${stem}-${suffix}`), contentType });
+          queries.push({
+            name: `${stem}/${variant}`,
+            recording: recording.id,
+            offset,
+            seconds,
+            variant,
+            file: join(directory, `${stem}-${suffix}`),
+            contentType,
+          });
         }
       }
     }

@@ -59,7 +59,38 @@ type PieceSpec =
   | { readonly source: 'percussion'; readonly seed: string; readonly seconds: number };
 
 const LANGUAGES = ['en', 'en-us', 'en-gb-scotland', 'en-gb-x-rp', 'en-029', 'en-us-nyc', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd'] as const;
-const VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'f1', 'f2', 'f3', 'f4', 'f5', 'klatt', 'klatt2', 'klatt3', 'Alex', 'Andy', 'announcer', 'Gene', 'john', 'linda', 'max', 'michel', 'norbert', 'paul', 'grandpa', 'aunty', 'edward', 'iven', 'Storm'] as const;
+const VARIANTS = [
+  'm1',
+  'm2',
+  'm3',
+  'm4',
+  'm5',
+  'm6',
+  'm7',
+  'f1',
+  'f2',
+  'f3',
+  'f4',
+  'f5',
+  'klatt',
+  'klatt2',
+  'klatt3',
+  'Alex',
+  'Andy',
+  'announcer',
+  'Gene',
+  'john',
+  'linda',
+  'max',
+  'michel',
+  'norbert',
+  'paul',
+  'grandpa',
+  'aunty',
+  'edward',
+  'iven',
+  'Storm',
+] as const;
 
 /** Builds the set under `cacheDirectory` unless a complete copy for the same key is there. */
 export async function ensureLongRecordingSet(cacheDirectory: string, options: SetOptions, log: (line: string) => void): Promise<LongRecordingSet> {
@@ -108,7 +139,7 @@ async function planRecordings(options: SetOptions): Promise<RecordingPlan[]> {
   const musicChunks: PieceSpec[] = [];
   for (const file of files.musicOnHold) {
     const total = await durationSeconds(file);
-    for (let from = 0; from + 4 < total; ) {
+    for (let from = 0; from + 4 < total;) {
       const to = Math.min(total, from + random.uniform(6, 16));
       musicChunks.push({ source: 'music', file, from: round3(from), to: round3(to) });
       from = to;

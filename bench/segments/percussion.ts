@@ -19,7 +19,7 @@ export function percussionPattern(random: SeededRandom, seconds: number, sampleR
   for (let time = 0, index = 0; time < seconds; time += step, index += 1) {
     const hits = pattern[index % 16]!;
     const at = Math.round(time * sampleRate);
-    if (hits.kick) addHit(out, at, sampleRate, 0.25, (t) => Math.sin(2 * Math.PI * (50 * t + 70 * (1 - Math.exp(-t * 30)) / 30)) * Math.exp(-t / 0.12));
+    if (hits.kick) addHit(out, at, sampleRate, 0.25, (t) => Math.sin(2 * Math.PI * (50 * t + (70 * (1 - Math.exp(-t * 30))) / 30)) * Math.exp(-t / 0.12));
     if (hits.snare) addHit(out, at, sampleRate, 0.2, (t) => (0.7 * (random.next() * 2 - 1) + 0.3 * Math.sin(2 * Math.PI * 190 * t)) * Math.exp(-t / 0.07));
     if (hits.hat) {
       let previous = 0;

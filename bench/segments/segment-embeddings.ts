@@ -37,7 +37,11 @@ export async function embedFiles(
   inFlight = 1,
 ): Promise<EmbeddingRun> {
   if (existsSync(`${cacheFile}.json`)) {
-    const index = JSON.parse(readFileSync(`${cacheFile}.json`, 'utf8')) as { items: Omit<EmbeddedAudio, 'vectors'>[]; embedSeconds: number; audioSeconds: number };
+    const index = JSON.parse(readFileSync(`${cacheFile}.json`, 'utf8')) as {
+      items: Omit<EmbeddedAudio, 'vectors'>[];
+      embedSeconds: number;
+      audioSeconds: number;
+    };
     const bytes = readFileSync(`${cacheFile}.f32`);
     const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     let row = 0;

@@ -78,7 +78,12 @@ export class SegmentIndex {
    * of the cosine with the recording's segment nearest to q + offset, and the match is the
    * query's span moved by the best offset, clamped to the recording.
    */
-  search(query: { vectors: Float32Array; segments: readonly SegmentSpan[] }, settings: SegmentSettings, k: number, voting: VotingOptions = DEFAULT_VOTING): RecordingMatch[] {
+  search(
+    query: { vectors: Float32Array; segments: readonly SegmentSpan[] },
+    settings: SegmentSettings,
+    k: number,
+    voting: VotingOptions = DEFAULT_VOTING,
+  ): RecordingMatch[] {
     const count = query.segments.length;
     const scores = query.segments.map((_, j) => this.scoresOf(query.vectors, j * this.dim));
     if (count === 1) return this.bestSegmentPerRecording(scores[0]!, k);

@@ -17,7 +17,8 @@ export function describeSet(set: LongRecordingSet, queries: readonly ExcerptQuer
   const lengths = [...new Set(queries.map((q) => q.seconds))].sort((a, b) => a - b);
   return [
     `Set \`${set.key}\`: ${set.recordings.length} recordings, ${(seconds / 60).toFixed(1)} min of audio: ${short.length} of ${range(short)}` +
-      (long.length ? ` and ${long.length} of ${range(long)}` : '') + '.',
+      (long.length ? ` and ${long.length} of ${range(long)}` : '') +
+      '.',
     `Pieces by source: ${[...bySource].map(([source, { pieces, seconds: s }]) => `${source} ${pieces} (${(s / 60).toFixed(1)} min)`).join(', ')}; ` +
       `the rest is gaps (${((seconds - [...bySource.values()].reduce((sum, e) => sum + e.seconds, 0)) / 60).toFixed(1)} min).`,
     `Queries: ${lengths.map((length) => `${queries.filter((q) => q.seconds === length && q.variant === 'clean').length} excerpts of ${length} s`).join(', ')}, each in ${new Set(queries.map((q) => q.variant)).size} variants.`,

@@ -33,7 +33,8 @@ export async function ensureDebianPackages(log: (line: string) => void): Promise
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) throw new Error(`missing Debian packages: ${missing.join(' ')} (sudo apt-get install -y ${missing.join(' ')})`);
   log(`installing ${missing.join(' ')} with apt-get`);
-  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const install = () =>
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   try {
     await install();
   } catch {
@@ -51,8 +52,7 @@ export interface SourceFiles {
 }
 
 export function listSourceFiles(): SourceFiles {
-  const prompts = (directory: string) =>
-    listFiles(directory, '.wav').filter((path) => !relative(directory, path).startsWith('silence/'));
+  const prompts = (directory: string) => listFiles(directory, '.wav').filter((path) => !relative(directory, path).startsWith('silence/'));
   const seen = new Set<string>();
   const sounds = [...listFiles(FREEDESKTOP, '.oga'), ...listFiles(OXYGEN, '.ogg', false)].filter((path) => {
     const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -81,9 +81,14 @@ export function licenseSentences(): string[] {
     const real = realpathSync(join(LICENSE_TEXTS, name));
     if (seenFiles.has(real)) continue;
     seenFiles.add(real);
-    const text = readFileSync(real, 'utf8').replace(/[^A-Za-z0-9.,;:!?'() -]+/g, ' ').replace(/\s+/g, ' ');
+    const text = readFileSync(real, 'utf8')
+      .replace(/[^A-Za-z0-9.,;:!?'() -]+/g, ' ')
+      .replace(/\s+/g, ' ');
     for (const sentence of text.split(/(?<=[.;:!?])\s+/)) {
-      const words = sentence.trim().split(' ').filter((word) => /[A-Za-z]/.test(word));
+      const words = sentence
+        .trim()
+        .split(' ')
+        .filter((word) => /[A-Za-z]/.test(word));
       if (words.length >= 5 && words.length <= 28) sentences.add(words.join(' '));
     }
   }

@@ -40,7 +40,9 @@ const settingsList: SegmentSettings[] = options.settings.split(',').map((text) =
 });
 
 const started = performance.now();
-const loadBefore = loadavg().map((v) => v.toFixed(2)).join(' ');
+const loadBefore = loadavg()
+  .map((v) => v.toFixed(2))
+  .join(' ');
 await ensureDebianPackages(log);
 const set = await ensureLongRecordingSet(CACHE_DIRECTORY, DEFAULT_SET, log);
 const allQueries = await ensureExcerptQueries(set, DEFAULT_QUERIES, log);
@@ -80,13 +82,22 @@ try {
   for (const settings of settingsList) {
     const tag = `${embedder.modelId}-${settings.segmentSeconds}-${settings.hopSeconds}`;
     log(`${settings.segmentSeconds}/${settings.hopSeconds}: embedding recordings`);
-    const indexRun = await embedFilesCached(recordings.map((r) => ({ name: r.id, file: r.file })), settings, join(CACHE_DIRECTORY, `embeddings-${set.key}`, `${tag}-recordings-${shortIds.length}-${longIds.length}`));
+    const indexRun = await embedFilesCached(
+      recordings.map((r) => ({ name: r.id, file: r.file })),
+      settings,
+      join(CACHE_DIRECTORY, `embeddings-${set.key}`, `${tag}-recordings-${shortIds.length}-${longIds.length}`),
+    );
     const index = new SegmentIndex(
       embedder.dim,
       indexRun.items.map((item) => ({ id: item.name, seconds: item.seconds, segments: item.segments, vectors: item.vectors })),
     );
     log(`${settings.segmentSeconds}/${settings.hopSeconds}: ${index.rows} rows; embedding queries`);
-    const queryRun = await embedFilesCached(queries.map((q) => ({ name: q.name, file: q.file })), settings, join(CACHE_DIRECTORY, `embeddings-${set.key}`, `${tag}-queries-${queries.length}`), 4);
+    const queryRun = await embedFilesCached(
+      queries.map((q) => ({ name: q.name, file: q.file })),
+      settings,
+      join(CACHE_DIRECTORY, `embeddings-${set.key}`, `${tag}-queries-${queries.length}`),
+      4,
+    );
     const embeddedQuery = new Map(queryRun.items.map((item) => [item.name, item]));
     const outcomes: QueryOutcome[] = [];
     const searchMs = new Map<number, number[]>();
@@ -108,7 +119,9 @@ try {
       summary,
     });
     log(`row: ${formatRow(rows.at(-1)!)}`);
-    log(`${settings.segmentSeconds}/${settings.hopSeconds}: ${[...summary].map(([length, s]) => `${length}s R@1 ${s.all.recallAt1.toFixed(3)} located ${s.all.located.toFixed(3)}`).join('; ')}`);
+    log(
+      `${settings.segmentSeconds}/${settings.hopSeconds}: ${[...summary].map(([length, s]) => `${length}s R@1 ${s.all.recallAt1.toFixed(3)} located ${s.all.located.toFixed(3)}`).join('; ')}`,
+    );
   }
 } finally {
   await embedder.close();
@@ -131,14 +144,26 @@ function median(values: number[]): number {
 }
 
 const variantNames = VARIANTS.join(' / ');
-console.log(`\`\`\`sh\nnpx tsx bench/segments/sweep.ts --model ${options.model} --settings ${options.settings} --short ${options.short} --long ${options.long} --threads ${options.threads}\n\`\`\``);
+console.log(
+  `\`\`\`sh\nnpx tsx bench/segments/sweep.ts --model ${options.model} --settings ${options.settings} --short ${options.short} --long ${options.long} --threads ${options.threads}\n\`\`\``,
+);
 console.log('');
 console.log(`${describeSet(set, allQueries)}`);
-console.log(`Indexed here: ${recordings.length} recordings, ${(indexedHours * 60).toFixed(1)} min; ${queries.length} queries. Voting as the API does for k = 10: top ${DEFAULT_VOTING.hitsPerSegment} rows per query segment, cosine-weighted votes, ${DEFAULT_VOTING.offsetsPerRecording} offsets of each of the ${DEFAULT_VOTING.recordingsScored} best-voted recordings scored exactly. Model \`${embedder.modelId}\` (dim ${embedder.dim}; ${model.description}).`);
-console.log(`\`cat /proc/loadavg\` before: ${loadBefore}; after: ${loadavg().map((v) => v.toFixed(2)).join(' ')} (${cpus().length} cores, shared). Whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+console.log(
+  `Indexed here: ${recordings.length} recordings, ${(indexedHours * 60).toFixed(1)} min; ${queries.length} queries. Voting as the API does for k = 10: top ${DEFAULT_VOTING.hitsPerSegment} rows per query segment, cosine-weighted votes, ${DEFAULT_VOTING.offsetsPerRecording} offsets of each of the ${DEFAULT_VOTING.recordingsScored} best-voted recordings scored exactly. Model \`${embedder.modelId}\` (dim ${embedder.dim}; ${model.description}).`,
+);
+console.log(
+  `\`cat /proc/loadavg\` before: ${loadBefore}; after: ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')} (${cpus().length} cores, shared). Whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+);
 console.log('');
-console.log(`Cells per excerpt length: ${variantNames}. "located": ranked first and \`match.start\` within 2.5 s of the true offset. Targets (worst variant): 5 s ≥ ${TARGETS[5]}, 30 s ≥ ${TARGETS[30]}.`);
+console.log(
+  `Cells per excerpt length: ${variantNames}. "located": ranked first and \`match.start\` within 2.5 s of the true offset. Targets (worst variant): 5 s ≥ ${TARGETS[5]}, 30 s ≥ ${TARGETS[30]}.`,
+);
 console.log('');
-console.log(`| segment / hop | rows per hour | embed s per audio hour | ${lengths.map((l) => `${l} s R@1 | ${l} s located`).join(' | ')} | search ms per query (${lengths.map((l) => `${l} s`).join(', ')}) | targets |`);
+console.log(
+  `| segment / hop | rows per hour | embed s per audio hour | ${lengths.map((l) => `${l} s R@1 | ${l} s located`).join(' | ')} | search ms per query (${lengths.map((l) => `${l} s`).join(', ')}) | targets |`,
+);
 console.log(`|---|---|---|${lengths.map(() => '---|---|').join('')}---|---|`);
 for (const row of rows) console.log(formatRow(row));

@@ -30,7 +30,11 @@ describe('backpressure: new items wait while the indexer is behind', () => {
     const redis = connectTestRedis();
     const stream = createRedisKeys(api.namespace).stream(collection);
     for (let index = 0; index < 3; index += 1) {
-      await redis.xadd(stream, '*', ...(encodeStreamFields({ op: 'upsert', id: `x${index}`, modelId: 'm', vectors: Float32Array.from(vector), dim: vector.length }) as string[]));
+      await redis.xadd(
+        stream,
+        '*',
+        ...(encodeStreamFields({ op: 'upsert', id: `x${index}`, modelId: 'm', vectors: Float32Array.from(vector), dim: vector.length }) as string[]),
+      );
     }
     const refused = await api.call<ErrorBody>('POST', '/v1/ingest', { body: { collection, items } });
     expect(refused.status).toBe(503);

@@ -180,13 +180,28 @@ describe('the v1 HTTP surface: auth, validation, collections, operations', () =>
   it('serves metrics, the OpenAPI document, the queue dashboard and request ids', async () => {
     const metrics = await api.call<string>('GET', '/metrics');
     expect(metrics.status).toBe(200);
-    for (const name of ['audio_index_search_seconds_bucket', 'audio_index_query_embed_seconds_bucket', 'audio_index_queue_jobs', 'audio_index_snapshot_version', 'audio_index_snapshot_age_seconds', 'audio_index_snapshot_vectors', 'audio_index_stream_lag_entries']) {
+    for (const name of [
+      'audio_index_search_seconds_bucket',
+      'audio_index_query_embed_seconds_bucket',
+      'audio_index_queue_jobs',
+      'audio_index_snapshot_version',
+      'audio_index_snapshot_age_seconds',
+      'audio_index_snapshot_vectors',
+      'audio_index_stream_lag_entries',
+    ]) {
       expect(metrics.body).toContain(name);
     }
     expect(metrics.body).toContain(`audio_index_snapshot_version{collection="${collection}"} 1`);
     const docs = await api.call<{ openapi: string; paths: Record<string, unknown> }>('GET', '/docs/json');
     expect(docs.status).toBe(200);
-    expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v1/search', '/v1/search/audio', '/v1/collections/{collection}/vectors', '/v1/collections/{collection}/snapshots/{version}/activate']));
+    expect(Object.keys(docs.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/search',
+        '/v1/search/audio',
+        '/v1/collections/{collection}/vectors',
+        '/v1/collections/{collection}/snapshots/{version}/activate',
+      ]),
+    );
     expect(JSON.stringify(docs.body.paths['/v1/search'])).toContain('"k"');
     expect((await api.call('GET', '/admin/queues')).status).toBe(200);
     const traced = await api.call('GET', '/healthz', { headers: { 'x-request-id': 'trace-123' } });

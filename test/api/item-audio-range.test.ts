@@ -52,7 +52,13 @@ describe('item audio honours HTTP Range (staged source, real servers)', () => {
       ],
       DIM,
     );
-    await publishVersion(api.store, connectTestRedis(), api.namespace, { collection, version: 1, model: { id: 'fixture', dim: DIM }, shards: [shard.entry], recordings: 2 });
+    await publishVersion(api.store, connectTestRedis(), api.namespace, {
+      collection,
+      version: 1,
+      model: { id: 'fixture', dim: DIM },
+      shards: [shard.entry],
+      recordings: 2,
+    });
   });
 
   afterAll(async () => {

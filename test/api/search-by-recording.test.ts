@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, connectTestRedis, createTestBucket, uniqueName } from '../harness/test-services.ts';
 import { startApiUnderTest, type ApiUnderTest } from './support/running-api.ts';
-import { publishVersion, regularSpans, rowsOf, unitVectors, writeRecordingShard, type FixtureRecording, type FixtureShard } from './support/snapshot-fixture.ts';
+import {
+  publishVersion,
+  regularSpans,
+  rowsOf,
+  unitVectors,
+  writeRecordingShard,
+  type FixtureRecording,
+  type FixtureShard,
+} from './support/snapshot-fixture.ts';
 
 interface Span {
   start: number;
@@ -51,7 +59,13 @@ function near(centre: Float32Array, rows: number, noise: number, seed: number): 
 
 function recording(id: string, vectors: Float32Array): FixtureRecording {
   const count = vectors.length / DIM;
-  return { id, url: `https://example.org/${id}.wav`, metadata: { id }, vectors, spans: regularSpans(count, SEGMENTATION.segmentSeconds, SEGMENTATION.hopSeconds) };
+  return {
+    id,
+    url: `https://example.org/${id}.wav`,
+    metadata: { id },
+    vectors,
+    spans: regularSpans(count, SEGMENTATION.segmentSeconds, SEGMENTATION.hopSeconds),
+  };
 }
 
 const rowsSlice = (vectors: Float32Array, from: number, to: number) => vectors.slice(from * DIM, to * DIM);
@@ -77,7 +91,12 @@ describe('search by recording over multi-segment snapshots (real Redis, S3 and s
       api.store,
       collection,
       'shard-a',
-      [...background.slice(0, 20), recording('host', host), recording('excerpt', near(hostExcerpt, 12, 0.05, 7)), recording('reversed', near(reversed, 12, 0.05, 8))],
+      [
+        ...background.slice(0, 20),
+        recording('host', host),
+        recording('excerpt', near(hostExcerpt, 12, 0.05, 7)),
+        recording('reversed', near(reversed, 12, 0.05, 8)),
+      ],
       DIM,
     );
     // "dense" owns 200 rows near the query, and five deleted recordings own 250 rows nearer
@@ -133,7 +152,7 @@ describe('search by recording over multi-segment snapshots (real Redis, S3 and s
     return scored.sort((a, b) => b.score - a.score);
   }
 
-  it('answers one result per recording, best segment first, with k full although the nearest rows are tombstoned or one recording\'s', async () => {
+  it("answers one result per recording, best segment first, with k full although the nearest rows are tombstoned or one recording's", async () => {
     const answer = await search({ k: 5, query: { vector: Array.from(dense) } });
     expect(answer.snapshot).toEqual({ version: 1, count: first.rows.length + second.rows.length - hidden.size, recordings: 34 });
     expect(answer.query).toEqual({ segments: 1 });
@@ -157,7 +176,12 @@ describe('search by recording over multi-segment snapshots (real Redis, S3 and s
     const expected = visibleRowScores(dense).slice(0, 10);
     expect(answer.results).toHaveLength(10);
     answer.results.forEach((hit, rank) => {
-      expect(hit).toMatchObject({ id: expected[rank]!.id, start: expected[rank]!.start, end: expected[rank]!.end, url: `https://example.org/${expected[rank]!.id}.wav` });
+      expect(hit).toMatchObject({
+        id: expected[rank]!.id,
+        start: expected[rank]!.start,
+        end: expected[rank]!.end,
+        url: `https://example.org/${expected[rank]!.id}.wav`,
+      });
       expect(hit.score).toBeCloseTo(expected[rank]!.score, 5);
       expect(hit).not.toHaveProperty('match');
     });

@@ -67,8 +67,15 @@ describe('search over HTTP from published snapshots (engine in search threads, r
   it('returns every row when k exceeds the collection', async () => {
     const small = uniqueName('small');
     const shard = await writeShard(api.store, small, 'only', unitVectors(7, DIM, 5), DIM, 's');
-    await publishVersion(api.store, await redisOf(), api.namespace, { collection: small, version: 1, model: MODEL, shards: [{ ...shard.entry, tombstones: [2] }] });
-    const { status, body } = await api.call<SearchBody>('POST', '/v1/search', { body: { collection: small, k: 50, query: { vector: Array.from(unitVectors(1, DIM, 3)) } } });
+    await publishVersion(api.store, await redisOf(), api.namespace, {
+      collection: small,
+      version: 1,
+      model: MODEL,
+      shards: [{ ...shard.entry, tombstones: [2] }],
+    });
+    const { status, body } = await api.call<SearchBody>('POST', '/v1/search', {
+      body: { collection: small, k: 50, query: { vector: Array.from(unitVectors(1, DIM, 3)) } },
+    });
     expect(status).toBe(200);
     expect(body.results).toHaveLength(6);
     expect(body.results.map((hit) => hit.id)).not.toContain('s-2');
@@ -111,7 +118,12 @@ describe('search over HTTP from published snapshots (engine in search threads, r
     for (const row of hidden) expect(after.results.map((hit) => hit.id)).not.toContain(`a-${row}`);
 
     // A version with the same shards (as a rollback publishes) answers identically.
-    await publishVersion(api.store, redis, api.namespace, { collection, version: 3, model: MODEL, shards: [{ ...first.entry, tombstones: [...hidden].sort((a, b) => a - b) }, second.entry] });
+    await publishVersion(api.store, redis, api.namespace, {
+      collection,
+      version: 3,
+      model: MODEL,
+      shards: [{ ...first.entry, tombstones: [...hidden].sort((a, b) => a - b) }, second.entry],
+    });
     const reloaded = await waitForVersion(3, query);
     expect(reloaded.results).toEqual(after.results);
   });

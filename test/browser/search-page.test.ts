@@ -28,7 +28,16 @@ interface MediaElement {
 const launchChromium = () =>
   chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
   });
 const SCREENSHOT = path.resolve('test-results/search-page.png');
 
@@ -78,9 +87,14 @@ describe('search page in headless Chromium', () => {
     const second = page.locator('#results tbody tr').nth(1);
     await second.locator('button').click();
     await page.locator('#results tbody tr:nth-child(2)[data-playing="true"] audio').waitFor({ timeout: 30_000 });
-    const duration = await second.locator('audio').evaluate(
-      (audio: MediaElement) => new Promise<number>((resolve) => (audio.readyState >= 1 ? resolve(audio.duration) : audio.addEventListener('loadedmetadata', () => resolve(audio.duration)))),
-    );
+    const duration = await second
+      .locator('audio')
+      .evaluate(
+        (audio: MediaElement) =>
+          new Promise<number>((resolve) =>
+            audio.readyState >= 1 ? resolve(audio.duration) : audio.addEventListener('loadedmetadata', () => resolve(audio.duration)),
+          ),
+      );
     expect(duration).toBeGreaterThan(1);
 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
@@ -130,7 +144,10 @@ describe('search page: a result plays from where it matched (multi-segment recor
     const embedder = await createEmbedder({ model: 'default', executionProvider: 'cpu' });
     const recordings: FixtureRecording[] = [];
     try {
-      for (const [id, file] of [['long', long], ['other', other]] as const) {
+      for (const [id, file] of [
+        ['long', long],
+        ['other', other],
+      ] as const) {
         const samples = await decodeAudioFile(file, { sampleRate: card.sampleRate, maxSeconds: 600, timeoutMs: 60_000 });
         const { vectors, segments } = await embedder.embedSegments(samples, segmentation);
         recordings.push({ id, url: pathToFileURL(file).href, metadata: { file: path.basename(file) }, vectors, spans: segments });
@@ -176,12 +193,16 @@ describe('search page: a result plays from where it matched (multi-segment recor
     expect(match).toEqual({ start: 40, end: 50 });
     expect(await firstRow.locator('td.where .span').textContent()).toBe('00:40–00:50');
     // 80 s long: the mark covers 50%..62.5% of the bar.
-    const mark = await firstRow.locator('.timeline .matched').evaluate((element: { style: { left: string; width: string } }) => ({ left: element.style.left, width: element.style.width }));
+    const mark = await firstRow
+      .locator('.timeline .matched')
+      .evaluate((element: { style: { left: string; width: string } }) => ({ left: element.style.left, width: element.style.width }));
     expect(mark).toEqual({ left: '50%', width: '12.5%' }); // the browser normalises 50.00% to 50%
 
     await firstRow.locator('button').click();
     await page.locator('#results tbody tr:first-child[data-playing="true"] audio').waitFor({ timeout: 30_000 });
-    const playback = await firstRow.locator('audio').evaluate((audio: MediaElement) => ({ currentTime: audio.currentTime, paused: audio.paused, duration: audio.duration }));
+    const playback = await firstRow
+      .locator('audio')
+      .evaluate((audio: MediaElement) => ({ currentTime: audio.currentTime, paused: audio.paused, duration: audio.duration }));
     expect(playback.duration).toBeCloseTo(80, 0);
     expect(playback.paused).toBe(false);
     expect(playback.currentTime).toBeGreaterThanOrEqual(match.start - 0.05);

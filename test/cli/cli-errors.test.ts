@@ -83,7 +83,11 @@ describe('CLI failures are one line with the cause and the fix, and a documented
   });
 
   it('an unknown collection: exit 2, the API code and how to list collections', async () => {
-    expectOneActionableLine(await cli(withApi('snapshots', 'no-such-collection')), 2, /COLLECTION_NOT_FOUND: .*`audio-index collections` lists the collections/);
+    expectOneActionableLine(
+      await cli(withApi('snapshots', 'no-such-collection')),
+      2,
+      /COLLECTION_NOT_FOUND: .*`audio-index collections` lists the collections/,
+    );
   });
 
   it('--json gives the same failure as one JSON object on stdout', async () => {

@@ -75,7 +75,9 @@ describe('audio-index CLI against a running system', () => {
     const unknownBatch = await cli('--json', 'status', 'b-unknown');
     expect(unknownBatch.code).toBe(2);
     expect(JSON.parse(unknownBatch.stdout)).toMatchObject({ error: { code: 'BATCH_NOT_FOUND' } });
-    const wrongKey = await run('node', [cliPath, '--api', system.api.url, '--key', 'wrong', 'status', 'x']).catch((error: { code: number; stderr: string }) => error);
+    const wrongKey = await run('node', [cliPath, '--api', system.api.url, '--key', 'wrong', 'status', 'x']).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(wrongKey).toMatchObject({ code: 6 }); // unauthorized (apps/cli/src/exit-codes.ts)
     expect((wrongKey as { stderr: string }).stderr).toContain('UNAUTHORIZED');
   });

@@ -47,9 +47,24 @@ describe('audio-index import: embeddings made by Python numpy', () => {
   });
 
   it('imports 10,000 vectors from an .npy and finds them by vector query', async () => {
-    const { stdout } = await run('node', [cliPath, '--api', system.api.url, '--json', 'import', path.join(directory, 'vectors.npy'), '--ids', path.join(directory, 'ids.jsonl'), '--collection', collection], {
-      timeout: 180_000,
-    });
+    const { stdout } = await run(
+      'node',
+      [
+        cliPath,
+        '--api',
+        system.api.url,
+        '--json',
+        'import',
+        path.join(directory, 'vectors.npy'),
+        '--ids',
+        path.join(directory, 'ids.jsonl'),
+        '--collection',
+        collection,
+      ],
+      {
+        timeout: 180_000,
+      },
+    );
     const summary = JSON.parse(stdout) as { vectors: number; dim: number; batchIds: string[] };
     expect(summary).toMatchObject({ vectors: ROWS, dim });
     for (const batchId of summary.batchIds) expect((await waitForBatch(system, batchId)).failed).toBe(0);
@@ -84,7 +99,18 @@ describe('audio-index import: embeddings made by Python numpy', () => {
       'np.save(out + "/faiss-rows.npy", x)',
     ].join('\n');
     execFileSync('/usr/bin/python3', ['-c', script, String(dim), directory]);
-    const { stdout } = await run('node', [cliPath, '--api', system.api.url, '--json', 'import', path.join(directory, 'vectors.faiss'), '--ids', path.join(directory, 'faiss-ids.txt'), '--collection', other]);
+    const { stdout } = await run('node', [
+      cliPath,
+      '--api',
+      system.api.url,
+      '--json',
+      'import',
+      path.join(directory, 'vectors.faiss'),
+      '--ids',
+      path.join(directory, 'faiss-ids.txt'),
+      '--collection',
+      other,
+    ]);
     const summary = JSON.parse(stdout) as { vectors: number; batchIds: string[] };
     expect(summary.vectors).toBe(50);
     for (const batchId of summary.batchIds) expect((await waitForBatch(system, batchId)).indexed).toBe(50);
@@ -116,7 +142,18 @@ describe('audio-index import: embeddings made by Python numpy', () => {
       '        f.write(json.dumps({"id": f"seg-{r}", "start": s * 2.5, "end": s * 2.5 + 5, "metadata": {"recording": r}}) + "\\n")',
     ].join('\n');
     execFileSync('/usr/bin/python3', ['-c', script, String(dim), directory]);
-    const { stdout } = await run('node', [cliPath, '--api', system.api.url, '--json', 'import', path.join(directory, 'segments.npy'), '--ids', path.join(directory, 'segments.jsonl'), '--collection', segmented]);
+    const { stdout } = await run('node', [
+      cliPath,
+      '--api',
+      system.api.url,
+      '--json',
+      'import',
+      path.join(directory, 'segments.npy'),
+      '--ids',
+      path.join(directory, 'segments.jsonl'),
+      '--collection',
+      segmented,
+    ]);
     const summary = JSON.parse(stdout) as { vectors: number; batchIds: string[] };
     expect(summary.vectors).toBe(1200);
     expect(summary.batchIds).toHaveLength(3);
@@ -126,7 +163,11 @@ describe('audio-index import: embeddings made by Python numpy', () => {
     const rows = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + npy.readUInt16LE(8), npy.byteOffset + npy.length));
     const vector = Array.from(rows.subarray(650 * dim, 651 * dim)); // recording 1, segment 250
     for (let attempt = 0; ; attempt += 1) {
-      const { body } = await system.call<SearchBody & { results: { match?: { start: number; end: number } }[] }>('POST', '/v1/search', { collection: segmented, k: 3, query: { vector } });
+      const { body } = await system.call<SearchBody & { results: { match?: { start: number; end: number } }[] }>('POST', '/v1/search', {
+        collection: segmented,
+        k: 3,
+        query: { vector },
+      });
       if (body.results?.length === 3) {
         expect(body.results[0]).toMatchObject({ id: 'seg-1', metadata: { recording: 1 }, match: { start: 625, end: 630 } });
         expect(body.results[0]!.score).toBeCloseTo(1, 4);
@@ -139,9 +180,15 @@ describe('audio-index import: embeddings made by Python numpy', () => {
 
   it('refuses an id list that does not match the matrix', async () => {
     fs.writeFileSync(path.join(directory, 'short.txt'), 'a\nb\n');
-    const failure = await run('node', [cliPath, '--api', system.api.url, 'import', path.join(directory, 'vectors.npy'), '--ids', path.join(directory, 'short.txt')]).catch(
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failure = await run('node', [
+      cliPath,
+      '--api',
+      system.api.url,
+      'import',
+      path.join(directory, 'vectors.npy'),
+      '--ids',
+      path.join(directory, 'short.txt'),
+    ]).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toContain('lists 2 ids for 10000 vectors');
   });

@@ -106,7 +106,7 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
   });
 
-  it('builds on Node 24 with the same native build scripts as setup, not the host\'s builds', () => {
+  it("builds on Node 24 with the same native build scripts as setup, not the host's builds", () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     const build = dockerfile.slice(dockerfile.indexOf(' AS build'), dockerfile.indexOf(' AS runtime'));
     // Both addons, and the header discovery they source (the image keeps headers beside node).

@@ -108,9 +108,10 @@ describe('ingest over HTTP, search the snapshot (api -> worker -> indexer, real 
       'for score, item in hits: best[item] = max(score, best.get(item, -2.0))',
       'print(json.dumps(sorted(((score, item) for item, score in best.items()), key=lambda hit: -hit[0])[:5]))',
     ].join('\n');
-    const python = JSON.parse(
-      execFileSync('/usr/bin/python3', ['-c', script, JSON.stringify(shards), JSON.stringify(query)], { encoding: 'utf8' }),
-    ) as [number, string][];
+    const python = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, JSON.stringify(shards), JSON.stringify(query)], { encoding: 'utf8' })) as [
+      number,
+      string,
+    ][];
     expect(python).toHaveLength(5);
 
     const { status, body } = await system.call<SearchBody>('POST', '/v1/search', { collection, k: 5, query: { vector: query } });

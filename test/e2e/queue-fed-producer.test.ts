@@ -49,11 +49,15 @@ describe('a Node service feeding the ingest queue directly (no HTTP)', () => {
     const status = await system.call<BatchStatus>('GET', `/v1/batches/${accepted.batchId}`);
     expect(status.body).toMatchObject({ indexed: clips.length });
     for (let attempt = 0; ; attempt += 1) {
-      const { body } = await system.call<{ snapshot: { count: number; recordings: number }; results: { id: string; metadata: unknown }[] }>('POST', '/v1/search', {
-        collection,
-        k: 1,
-        query: { url: files.urlOf(clips[1]!.file) },
-      });
+      const { body } = await system.call<{ snapshot: { count: number; recordings: number }; results: { id: string; metadata: unknown }[] }>(
+        'POST',
+        '/v1/search',
+        {
+          collection,
+          k: 1,
+          query: { url: files.urlOf(clips[1]!.file) },
+        },
+      );
       if (body.snapshot?.recordings === clips.length) {
         expect(body.results[0]).toMatchObject({ id: clips[1]!.name, metadata: { via: 'producer' } });
         break;
@@ -66,7 +70,14 @@ describe('a Node service feeding the ingest queue directly (no HTTP)', () => {
   it('validates like the API, with stable codes', async () => {
     await expect(producer.submit({ collection, items: [] })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(producer.submit({ collection, items: [{ url: 'ftp://x/y.wav' }] })).rejects.toBeInstanceOf(AppError);
-    await expect(producer.submit({ items: [{ url: 'https://example.org/a.wav', id: 'a' }, { url: 'https://example.org/b.wav', id: 'a' }] })).rejects.toMatchObject({
+    await expect(
+      producer.submit({
+        items: [
+          { url: 'https://example.org/a.wav', id: 'a' },
+          { url: 'https://example.org/b.wav', id: 'a' },
+        ],
+      }),
+    ).rejects.toMatchObject({
       code: 'DUPLICATE_ITEM_ID',
     });
     await expect(producer.waitForBatch('b-unknown')).rejects.toMatchObject({ code: 'BATCH_NOT_FOUND' });
@@ -97,7 +108,11 @@ describe('a queue-fed producer is held back by the same limits as the API', () =
     const redis = connectTestRedis();
     const vector = Float32Array.from([1, 0, 0, 0]);
     for (const id of ['x1', 'x2']) {
-      await redis.xadd(createRedisKeys(namespace).stream(first), '*', ...(encodeStreamFields({ op: 'upsert', id, modelId: 'm', vectors: vector, dim: 4 }) as string[]));
+      await redis.xadd(
+        createRedisKeys(namespace).stream(first),
+        '*',
+        ...(encodeStreamFields({ op: 'upsert', id, modelId: 'm', vectors: vector, dim: 4 }) as string[]),
+      );
     }
     const streamFull = await producer.submit({ collection: first, items: [item('a2')] }).catch((error: unknown) => error);
     expect(streamFull).toBeInstanceOf(AppError);

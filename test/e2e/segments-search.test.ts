@@ -70,7 +70,12 @@ describe('segments: an excerpt finds its recording and its place (api -> worker 
     const name = `excerpt-${recording}-${start}-${seconds}.wav`;
     await ffmpeg(['-ss', String(start), '-t', String(seconds), '-i', path.join(directory, recordings[recording]!), path.join(directory, name)]);
     for (let attempt = 0; ; attempt += 1) {
-      const { status, body } = await system.call<{ results: RecordingHit[] }>('POST', '/v1/search', { collection, k: 4, query: { url: files.urlOf(name) }, ...extra });
+      const { status, body } = await system.call<{ results: RecordingHit[] }>('POST', '/v1/search', {
+        collection,
+        k: 4,
+        query: { url: files.urlOf(name) },
+        ...extra,
+      });
       if (status === 200 && body.results.length === 4) return body.results;
       if (attempt > 50) throw new Error(`search never answered: ${status} ${JSON.stringify(body)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));

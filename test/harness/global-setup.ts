@@ -20,10 +20,7 @@ export default async function setupTestServices(project: TestProject): Promise<(
   let containerRuntimeReachable: Promise<boolean> | undefined;
   const canUseContainers = () => (containerRuntimeReachable ??= isContainerRuntimeReachable());
 
-  const [redisOutcome, s3Outcome] = await Promise.allSettled([
-    chooseRedis(canUseContainers),
-    chooseS3(canUseContainers),
-  ]);
+  const [redisOutcome, s3Outcome] = await Promise.allSettled([chooseRedis(canUseContainers), chooseS3(canUseContainers)]);
   const started = [redisOutcome, s3Outcome].flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   const stopAll = () => stopServices(started);
   // A throw returns no teardown for vitest to call, so a half-started pair is stopped here.

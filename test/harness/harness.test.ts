@@ -1,21 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  closeAll,
-  connectTestRedis,
-  createTestBucket,
-  createTestS3Client,
-  testRedisUrl,
-  testS3Config,
-  testServiceEnv,
-  uniqueName,
-} from './test-services.ts';
+import { closeAll, connectTestRedis, createTestBucket, createTestS3Client, testRedisUrl, testS3Config, testServiceEnv, uniqueName } from './test-services.ts';
 
 afterAll(closeAll);
 

@@ -17,13 +17,19 @@ export async function startLocalRedisServer(): Promise<RunningService<string>> {
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
     const port = await findFreePort();
     const child = spawnOwnedChild(REDIS_SERVER_BINARY, [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--dir', dataDir,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dataDir,
       // BullMQ refuses to run (warns loudly) under an evicting policy; match production.
-      '--maxmemory-policy', 'noeviction',
+      '--maxmemory-policy',
+      'noeviction',
     ]);
     const outputTail = captureOutputTail(child);
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));

@@ -17,13 +17,7 @@ const LISTENING_LINE = /S3rver listening on (\S+):(\d+)/;
 export async function startLocalS3rver(): Promise<RunningService<TestS3Config>> {
   const dataDir = await makeRunnerTempDir('s3rver');
   const s3rverCli = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-  const child = spawnOwnedChild(process.execPath, [
-    s3rverCli,
-    '--directory', dataDir,
-    '--address', '127.0.0.1',
-    '--port', '0',
-    '--silent',
-  ]);
+  const child = spawnOwnedChild(process.execPath, [s3rverCli, '--directory', dataDir, '--address', '127.0.0.1', '--port', '0', '--silent']);
   const outputTail = captureOutputTail(child);
   try {
     const port = await waitForListeningPort(child);
@@ -59,10 +53,7 @@ function waitForListeningPort(child: ChildProcess): Promise<number> {
       child.off('error', onError);
       outcome();
     };
-    const timer = setTimeout(
-      () => settle(() => reject(new Error(`no listening line within ${READY_TIMEOUT_MS} ms`))),
-      READY_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => settle(() => reject(new Error(`no listening line within ${READY_TIMEOUT_MS} ms`))), READY_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       printed += chunk.toString('utf8');
       const match = LISTENING_LINE.exec(printed);

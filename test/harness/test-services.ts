@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { createRedisConnection } from '@audio-index/shared';
 import { inject } from 'vitest';
@@ -108,9 +101,7 @@ export async function closeAll(): Promise<void> {
   for (const client of openS3Clients) client.destroy();
   openS3Clients.clear();
   openRedisClients.clear();
-  const failures = [...bucketOutcomes, ...redisOutcomes].flatMap((outcome) =>
-    outcome.status === 'rejected' ? [outcome.reason] : [],
-  );
+  const failures = [...bucketOutcomes, ...redisOutcomes].flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
   if (failures.length > 0) throw new AggregateError(failures, 'closing test services failed');
 }
 

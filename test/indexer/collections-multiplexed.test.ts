@@ -41,7 +41,11 @@ describe('collections share the indexer connections; delete removes one (indexer
       Number((await redis.hget(setup.keys.batch(setup.collection, `${batch}-${setup.collection}`), 'indexed')) ?? 0);
 
     await ingestOne(setups[0]!, 'b');
-    await waitFor(async () => (await indexedOf(setups[0]!, 'b')) === 1, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await indexedOf(setups[0]!, 'b')) === 1,
+      30_000,
+      () => indexer.output(),
+    );
     const withOne = redisConnectionsOf(indexer.pid!, redisPort);
 
     for (const setup of setups.slice(1)) await ingestOne(setup, 'b');
@@ -59,8 +63,16 @@ describe('collections share the indexer connections; delete removes one (indexer
     const doomed = setups[7]!;
     expect(await listStore(doomed)).not.toHaveLength(0);
     await new CollectionCommands(redis, base.keys).deleteCollection(doomed.collection);
-    await waitFor(async () => (await redis.sismember(base.keys.collections, doomed.collection)) === 0, 30_000, () => indexer.output());
-    await waitFor(async () => (await redis.exists(doomed.keys.indexerLock(doomed.collection))) === 0, 10_000, () => indexer.output());
+    await waitFor(
+      async () => (await redis.sismember(base.keys.collections, doomed.collection)) === 0,
+      30_000,
+      () => indexer.output(),
+    );
+    await waitFor(
+      async () => (await redis.exists(doomed.keys.indexerLock(doomed.collection))) === 0,
+      10_000,
+      () => indexer.output(),
+    );
     expect(await listStore(doomed)).toEqual([]);
     expect(await scanAll(redis, base.keys.collectionKeyPattern(doomed.collection))).toEqual([]);
     expect(await redis.exists(base.keys.batchCollection(`b-${doomed.collection}`))).toBe(0);
@@ -72,7 +84,11 @@ describe('collections share the indexer connections; delete removes one (indexer
 
     // The name is free again: a new collection of that name starts from version 1.
     await ingestOne(doomed, 'again');
-    await waitFor(async () => (await indexedOf(doomed, 'again')) === 1, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await indexedOf(doomed, 'again')) === 1,
+      30_000,
+      () => indexer.output(),
+    );
     const reborn = await readVisibleRows(base.store, doomed.collection);
     expect(reborn?.version).toBe(1);
     expect(reborn?.rows.map((row) => row.id)).toEqual([`${doomed.collection}-item`]);

@@ -39,7 +39,11 @@ describe('a commit whose reply is lost counts once (real Redis behind a TCP prox
     // A first commit outside the experiment: it also makes Redis cache the script, so the
     // lost replies below are of commits that ran, not of a NOSCRIPT answer.
     await feedVectors(redis, setup, batchId, ids(0), { dim: DIM });
-    await waitFor(async () => (await indexed()) === PER_ROUND, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await indexed()) === PER_ROUND,
+      30_000,
+      () => indexer.output(),
+    );
 
     for (let round = 1; round <= ROUNDS; round += 1) {
       const droppedBefore = proxy.dropped;
@@ -50,8 +54,16 @@ describe('a commit whose reply is lost counts once (real Redis behind a TCP prox
         // A vector of another model: the commit records a MODEL_MISMATCH failure, which must count once too.
         await feedVectors(redis, setup, batchId, ['other-model'], { dim: DIM + 1, modelId: 'other' });
       }
-      await waitFor(async () => proxy!.dropped > droppedBefore, 30_000, () => indexer.output());
-      await waitFor(async () => (await indexed()) >= (round + 1) * PER_ROUND, 30_000, () => indexer.output());
+      await waitFor(
+        async () => proxy!.dropped > droppedBefore,
+        30_000,
+        () => indexer.output(),
+      );
+      await waitFor(
+        async () => (await indexed()) >= (round + 1) * PER_ROUND,
+        30_000,
+        () => indexer.output(),
+      );
     }
     // Whatever a double commit would add arrives within a publish or two of the retry.
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -45,13 +45,21 @@ describe('compaction and retention (real processes)', () => {
         await commands.deleteItem(setup.collection, `r${round - 1}-1`);
         expected.delete(`r${round - 1}-1`);
       }
-      await waitFor(async () => (await redis.hget(setup.keys.batch(setup.collection, batchId), 'indexed')) === String(ids.length + (round > 0 ? 1 : 0)), 20_000, () => indexer.output());
+      await waitFor(
+        async () => (await redis.hget(setup.keys.batch(setup.collection, batchId), 'indexed')) === String(ids.length + (round > 0 ? 1 : 0)),
+        20_000,
+        () => indexer.output(),
+      );
     }
     // Let the last merges and the retention grace pass with no new input.
-    await waitFor(async () => {
-      const manifest = await readLatestManifest(setup.store, setup.collection);
-      return manifest !== undefined && manifest.count === expected.size && manifest.shards.length <= 6;
-    }, 30_000, () => indexer.output());
+    await waitFor(
+      async () => {
+        const manifest = await readLatestManifest(setup.store, setup.collection);
+        return manifest !== undefined && manifest.count === expected.size && manifest.shards.length <= 6;
+      },
+      30_000,
+      () => indexer.output(),
+    );
     await sleep(3500);
 
     const latest = (await readLatestManifest(setup.store, setup.collection))!;

@@ -28,7 +28,11 @@ describe('versions never overwrite a manifest, even after Redis forgot them (ind
     processes.push(first);
     for (const round of [0, 1, 2]) {
       await feedVectors(redis, setup, 'b', [`a${round}`, `b${round}`], { dim: DIM });
-      await waitFor(async () => Number(await redis.hget(keys.batch(collection, 'b'), 'indexed')) === 2 * (round + 1), 30_000, () => first.output());
+      await waitFor(
+        async () => Number(await redis.hget(keys.batch(collection, 'b'), 'indexed')) === 2 * (round + 1),
+        30_000,
+        () => first.output(),
+      );
     }
     await first.kill('SIGKILL');
     const committed = Number(await redis.get(keys.snapshotCommitted(collection)));
@@ -47,7 +51,11 @@ describe('versions never overwrite a manifest, even after Redis forgot them (ind
     const second = new IndexerProcess(setup.env);
     processes.push(second);
     await feedVectors(redis, setup, 'b', ['late'], { dim: DIM });
-    await waitFor(async () => Number(await redis.get(keys.snapshotCommitted(collection))) > committed, 30_000, () => second.output());
+    await waitFor(
+      async () => Number(await redis.get(keys.snapshotCommitted(collection))) > committed,
+      30_000,
+      () => second.output(),
+    );
     for (const [version, body] of before) {
       expect((await store.get(snapshotLayout.manifest(collection, version)))?.toString('utf8'), `manifest ${version} rewritten`).toBe(body);
     }

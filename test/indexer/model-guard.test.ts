@@ -18,14 +18,29 @@ describe('model guard (real processes)', () => {
     const ledger = new BatchLedger(redis, setup.keys);
     processes.push(new IndexerProcess(setup.env));
     await ledger.createBatch(setup.collection, 'b', 12);
-    await feedVectors(redis, setup, 'b', Array.from({ length: 10 }, (_, index) => `ok-${index}`), { dim: 16 });
+    await feedVectors(
+      redis,
+      setup,
+      'b',
+      Array.from({ length: 10 }, (_, index) => `ok-${index}`),
+      { dim: 16 },
+    );
     await feedVectors(redis, setup, 'b', ['other-model'], { dim: 16, modelId: 'another-model' });
     await feedVectors(redis, setup, 'b', ['other-dim'], { dim: 8 });
 
     const batchKey = setup.keys.batch(setup.collection, 'b');
-    await waitFor(async () => (await redis.hget(batchKey, 'failed')) === '2' && (await redis.hget(batchKey, 'indexed')) === '10', 20_000, () => processes[0]!.output());
-    const failures = (await redis.lrange(setup.keys.batchFailures(setup.collection, 'b'), 0, -1)).map((line) => JSON.parse(line) as { id: string; code: string });
-    expect(failures.map((failure) => [failure.id, failure.code]).sort()).toEqual([['other-dim', 'MODEL_MISMATCH'], ['other-model', 'MODEL_MISMATCH']]);
+    await waitFor(
+      async () => (await redis.hget(batchKey, 'failed')) === '2' && (await redis.hget(batchKey, 'indexed')) === '10',
+      20_000,
+      () => processes[0]!.output(),
+    );
+    const failures = (await redis.lrange(setup.keys.batchFailures(setup.collection, 'b'), 0, -1)).map(
+      (line) => JSON.parse(line) as { id: string; code: string },
+    );
+    expect(failures.map((failure) => [failure.id, failure.code]).sort()).toEqual([
+      ['other-dim', 'MODEL_MISMATCH'],
+      ['other-model', 'MODEL_MISMATCH'],
+    ]);
     const manifest = await readLatestManifest(setup.store, setup.collection);
     expect(manifest!.model).toEqual({ id: 'test-model', dim: 16 });
     const ids = (await readVisibleRows(setup.store, setup.collection))!.rows.map((row) => row.id);

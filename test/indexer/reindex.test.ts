@@ -1,14 +1,6 @@
 import { Queue, type Job } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  AppError,
-  BatchLedger,
-  CollectionCommands,
-  jobCatalog,
-  readLatestManifest,
-  type IngestItemPayload,
-  type Manifest,
-} from '@audio-index/shared';
+import { AppError, BatchLedger, CollectionCommands, jobCatalog, readLatestManifest, type IngestItemPayload, type Manifest } from '@audio-index/shared';
 import { closeAll, connectTestRedis } from '../harness/test-services.ts';
 import { IndexerProcess } from './support/indexer-process.ts';
 import { createIndexerTestSetup, feedVectors, readVisibleRows, vectorFor, type IndexerTestSetup } from './support/indexer-test-setup.ts';
@@ -53,7 +45,14 @@ describe('reindex into a new generation (real indexer process)', () => {
     await ledger.createBatch(setup.collection, 'first', 21);
     await feedVectors(redis, setup, 'first', ids, { dim: DIM });
     // An imported vector without a URL: nothing to re-embed it from.
-    await ledger.recordEmbedded(setup.collection, 'job-no-url', { op: 'upsert', id: 'no-url', modelId: 'test-model', vectors: vectorFor('no-url', DIM), dim: DIM, batchId: 'first' });
+    await ledger.recordEmbedded(setup.collection, 'job-no-url', {
+      op: 'upsert',
+      id: 'no-url',
+      modelId: 'test-model',
+      vectors: vectorFor('no-url', DIM),
+      dim: DIM,
+      batchId: 'first',
+    });
     await waitFor(async () => (await redis.hget(setup.keys.batch(setup.collection, 'first'), 'indexed')) === '21', 20_000, output);
 
     const { reindexId } = await commands.requestReindex(setup.collection, { mode: 'all', model: NEW_MODEL_REF }, NEW_MODEL);
@@ -67,7 +66,12 @@ describe('reindex into a new generation (real indexer process)', () => {
     expect(jobs.map((job) => job.data.itemId).sort()).toEqual([...ids].sort());
     for (const job of jobs) expect(job.data).toMatchObject({ batchId: reindexId, generation: 2, model: NEW_MODEL_REF, collection: setup.collection });
     await waitFor(async () => (await latest(setup)).next !== undefined, 20_000, output);
-    expect(await ledger.status(reindexId)).toMatchObject({ total: 21, failed: 1, state: 'running', failures: [expect.objectContaining({ id: 'no-url', code: 'NO_SOURCE_URL' })] });
+    expect(await ledger.status(reindexId)).toMatchObject({
+      total: 21,
+      failed: 1,
+      state: 'running',
+      failures: [expect.objectContaining({ id: 'no-url', code: 'NO_SOURCE_URL' })],
+    });
 
     // Changes while it builds: a new item, a deleted one.
     await ledger.createBatch(setup.collection, 'late', 1);
@@ -77,8 +81,15 @@ describe('reindex into a new generation (real indexer process)', () => {
 
     const reembed = async (job: Job<ReindexJobData>) =>
       ledger.recordEmbedded(setup.collection, job.id!, {
-        op: 'upsert', id: job.data.itemId, url: job.data.url, metadata: job.data.metadata, modelId: NEW_MODEL.id,
-        vectors: vectorFor(job.data.itemId, NEW_DIM), dim: NEW_DIM, batchId: job.data.batchId, generation: job.data.generation,
+        op: 'upsert',
+        id: job.data.itemId,
+        url: job.data.url,
+        metadata: job.data.metadata,
+        modelId: NEW_MODEL.id,
+        vectors: vectorFor(job.data.itemId, NEW_DIM),
+        dim: NEW_DIM,
+        batchId: job.data.batchId,
+        generation: job.data.generation,
       });
     const all = (await queue.getJobs(['waiting', 'prioritized'])) as Job<ReindexJobData>[];
     const [first, rest] = [all.slice(0, 10), all.slice(10)];
@@ -95,7 +106,13 @@ describe('reindex into a new generation (real indexer process)', () => {
     processes.push(new IndexerProcess(setup.env));
 
     const failing = rest.find((job) => job.data.itemId !== 'late-1' && job.data.itemId !== 'id-0')!;
-    await ledger.recordFailure(setup.collection, reindexId, failing.id!, { id: failing.data.itemId, url: failing.data.url, code: 'FETCH_NOT_FOUND', message: 'gone', attempts: 1 });
+    await ledger.recordFailure(setup.collection, reindexId, failing.id!, {
+      id: failing.data.itemId,
+      url: failing.data.url,
+      code: 'FETCH_NOT_FOUND',
+      message: 'gone',
+      attempts: 1,
+    });
     for (const job of rest) if (job !== failing) await reembed(job);
 
     await waitFor(async () => (await latest(setup)).generation === 2, 30_000, output);
@@ -120,14 +137,29 @@ describe('reindex into a new generation (real indexer process)', () => {
     await feedVectors(redis, setup, 'after', ['new-model-item'], { dim: NEW_DIM, modelId: NEW_MODEL.id });
     await feedVectors(redis, setup, 'after', ['third-model-item'], { dim: NEW_DIM, modelId: 'third-model' });
     let requeued: Job<ReindexJobData> | undefined;
-    await waitFor(async () => (requeued = ((await queue.getJobs(['waiting', 'prioritized'])) as Job<ReindexJobData>[]).find((job) => job.data.batchId === 'after')) !== undefined, 20_000, output);
+    await waitFor(
+      async () =>
+        (requeued = ((await queue.getJobs(['waiting', 'prioritized'])) as Job<ReindexJobData>[]).find((job) => job.data.batchId === 'after')) !== undefined,
+      20_000,
+      output,
+    );
     expect(requeued!.data).toMatchObject({ itemId: 'old-model-item', model: NEW_MODEL_REF });
     expect(requeued!.data.generation).toBeUndefined();
     await ledger.recordEmbedded(setup.collection, requeued!.id!, {
-      op: 'upsert', id: 'old-model-item', url: requeued!.data.url, modelId: NEW_MODEL.id, vectors: vectorFor('old-model-item', NEW_DIM), dim: NEW_DIM, batchId: 'after',
+      op: 'upsert',
+      id: 'old-model-item',
+      url: requeued!.data.url,
+      modelId: NEW_MODEL.id,
+      vectors: vectorFor('old-model-item', NEW_DIM),
+      dim: NEW_DIM,
+      batchId: 'after',
     });
     await waitFor(async () => (await ledger.status('after'))?.state === 'done', 20_000, output);
-    expect(await ledger.status('after')).toMatchObject({ indexed: 2, failed: 1, failures: [expect.objectContaining({ id: 'third-model-item', code: 'MODEL_MISMATCH' })] });
+    expect(await ledger.status('after')).toMatchObject({
+      indexed: 2,
+      failed: 1,
+      failures: [expect.objectContaining({ id: 'third-model-item', code: 'MODEL_MISMATCH' })],
+    });
 
     // "missing" for the model the collection already has: nothing to do, no new generation.
     const missing = await commands.requestReindex(setup.collection, { mode: 'missing', model: NEW_MODEL_REF }, NEW_MODEL);
@@ -162,7 +194,14 @@ describe('reindex into a new generation (real indexer process)', () => {
     // A straggler of the abandoned build changes nothing.
     const [job] = (await queue.getJobs(['waiting', 'prioritized'])) as Job<ReindexJobData>[];
     await ledger.recordEmbedded(setup.collection, job!.id!, {
-      op: 'upsert', id: job!.data.itemId, url: job!.data.url, modelId: 'test-model', vectors: vectorFor('x', DIM), dim: DIM, batchId: reindexId, generation: 2,
+      op: 'upsert',
+      id: job!.data.itemId,
+      url: job!.data.url,
+      modelId: 'test-model',
+      vectors: vectorFor('x', DIM),
+      dim: DIM,
+      batchId: reindexId,
+      generation: 2,
     });
     await ledger.createBatch(setup.collection, 'marker', 1);
     await feedVectors(redis, setup, 'marker', ['f'], { dim: DIM });

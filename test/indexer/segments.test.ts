@@ -73,7 +73,12 @@ async function expectPythonReadsShard(setup: IndexerTestSetup, shardId: string):
     'print(json.dumps({"ntotal": index.ntotal, "d": index.d, "top": int(I[0][0]), "score": float(D[0][0]), "row5": rows[5], "rows": len(rows)}))',
   ].join('\n');
   const answer = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, indexPath, idsPath], { encoding: 'utf8' })) as {
-    ntotal: number; d: number; top: number; score: number; rows: number; row5: { id: string; url: string; start: number; end: number };
+    ntotal: number;
+    d: number;
+    top: number;
+    score: number;
+    rows: number;
+    row5: { id: string; url: string; start: number; end: number };
   };
   fs.rmSync(directory, { recursive: true });
   expect(answer).toMatchObject({ d: DIM, top: 5, rows: answer.ntotal });
@@ -94,14 +99,18 @@ describe('recordings of many segments through the indexer (real processes)', () 
 
   async function waitForOffset(setup: IndexerTestSetup, entryId: string): Promise<Manifest> {
     let manifest: Manifest | undefined;
-    await waitFor(async () => {
-      manifest = await readLatestManifest(setup.store, setup.collection);
-      return manifest !== undefined && compareStreamIds(manifest.streamOffset, entryId) >= 0;
-    }, 20_000, output);
+    await waitFor(
+      async () => {
+        manifest = await readLatestManifest(setup.store, setup.collection);
+        return manifest !== undefined && compareStreamIds(manifest.streamOffset, entryId) >= 0;
+      },
+      20_000,
+      output,
+    );
     return manifest!;
   }
 
-  it('upserts, deletes, compacts and rolls back all of a recording\'s rows at once, counting recordings and segments apart', { timeout: 90_000 }, async () => {
+  it("upserts, deletes, compacts and rolls back all of a recording's rows at once, counting recordings and segments apart", { timeout: 90_000 }, async () => {
     // Merges of every 2 shards and rewrites of any tombstoned shard: compaction runs on every change.
     const setup = await createIndexerTestSetup({ COMPACTION_FAN_IN: '2', COMPACTION_MAX_TOMBSTONE_RATIO: '0' });
     const redis = connectTestRedis();
@@ -143,7 +152,13 @@ describe('recordings of many segments through the indexer (real processes)', () 
     // A recording re-cut into fewer rows replaces all of its old rows.
     await ledger.createBatch(setup.collection, 'shorter', 1);
     await ledger.recordEmbedded(setup.collection, 'job-shorter', {
-      op: 'upsert', id: 'rec-3', url: 'https://example.org/rec-3.mp3', modelId: 'test-model', dim: DIM, batchId: 'shorter', ...segmentRows('rec-3', 2, DIM, 5),
+      op: 'upsert',
+      id: 'rec-3',
+      url: 'https://example.org/rec-3.mp3',
+      modelId: 'test-model',
+      dim: DIM,
+      batchId: 'shorter',
+      ...segmentRows('rec-3', 2, DIM, 5),
     });
     await waitFor(async () => (await ledger.status('shorter'))?.state === 'done', 20_000, output);
     const rows = byRecording((await readVisibleRows(setup.store, setup.collection))!.rows);
@@ -171,7 +186,13 @@ describe('recordings of many segments through the indexer (real processes)', () 
     expect(jobs.map((job) => job.data.itemId).sort()).toEqual([...ids].sort());
     for (const job of jobs) {
       await ledger.recordEmbedded(setup.collection, job.id!, {
-        op: 'upsert', id: job.data.itemId, url: job.data.url, modelId: 'test-model', dim: DIM, batchId: job.data.batchId, generation: job.data.generation,
+        op: 'upsert',
+        id: job.data.itemId,
+        url: job.data.url,
+        modelId: 'test-model',
+        dim: DIM,
+        batchId: job.data.batchId,
+        generation: job.data.generation,
         ...segmentRows(job.data.itemId, segmentsOf(job.data.itemId), DIM, 2),
       });
     }

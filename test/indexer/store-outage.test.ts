@@ -39,7 +39,11 @@ describe('the S3 server stops for 20 s mid-ingest (real processes)', () => {
     const indexer = new IndexerProcess(setup.env);
     processes.push(indexer);
     await feedVectors(redis, setup, 'b', ids.slice(0, 300), { dim: DIM });
-    await waitFor(async () => (await indexed()) === 300, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await indexed()) === 300,
+      30_000,
+      () => indexer.output(),
+    );
     const servedBefore = await readLatestVersion(store, setup.collection);
 
     await s3.halt();
@@ -59,7 +63,11 @@ describe('the S3 server stops for 20 s mid-ingest (real processes)', () => {
     expect(indexer.running).toBe(true);
 
     await s3.resume();
-    await waitFor(async () => (await indexed()) === 600, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await indexed()) === 600,
+      30_000,
+      () => indexer.output(),
+    );
     const after = await readVisibleRows(store, setup.collection);
     expect(after!.version).toBeGreaterThan(servedBefore!);
     expect(after!.rows.map((row) => row.id).sort()).toEqual([...ids].sort());

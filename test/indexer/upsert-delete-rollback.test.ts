@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchLedger, CollectionCommands, committedSnapshotVersions, compareStreamIds, readLatestManifest, readManifest, type Manifest } from '@audio-index/shared';
+import {
+  BatchLedger,
+  CollectionCommands,
+  committedSnapshotVersions,
+  compareStreamIds,
+  readLatestManifest,
+  readManifest,
+  type Manifest,
+} from '@audio-index/shared';
 import { closeAll, connectTestRedis } from '../harness/test-services.ts';
 import { IndexerProcess } from './support/indexer-process.ts';
 import { createIndexerTestSetup, feedVectors, readVisibleRows, vectorFor, type IndexerTestSetup } from './support/indexer-test-setup.ts';
@@ -16,10 +24,14 @@ describe('upserts, deletes and rollback through the stream (real processes)', ()
 
   async function waitForOffset(setup: IndexerTestSetup, entryId: string): Promise<Manifest> {
     let manifest: Manifest | undefined;
-    await waitFor(async () => {
-      manifest = await readLatestManifest(setup.store, setup.collection);
-      return manifest !== undefined && compareStreamIds(manifest.streamOffset, entryId) >= 0;
-    }, 20_000, () => processes.map((indexer) => indexer.output()).join('\n'));
+    await waitFor(
+      async () => {
+        manifest = await readLatestManifest(setup.store, setup.collection);
+        return manifest !== undefined && compareStreamIds(manifest.streamOffset, entryId) >= 0;
+      },
+      20_000,
+      () => processes.map((indexer) => indexer.output()).join('\n'),
+    );
     return manifest!;
   }
 
@@ -71,6 +83,8 @@ describe('upserts, deletes and rollback through the stream (real processes)', ()
     expect(after.count).toBe(49);
     expect((await readManifest(setup.store, setup.collection, changed.version)).count).toBe(45);
     expect(await redis.xlen(setup.keys.stream(setup.collection))).toBe(0);
-    expect(await committedSnapshotVersions(redis, setup.keys, setup.collection)).toEqual(expect.arrayContaining([before.version, changed.version, rolledBack.version, after.version]));
+    expect(await committedSnapshotVersions(redis, setup.keys, setup.collection)).toEqual(
+      expect.arrayContaining([before.version, changed.version, rolledBack.version, after.version]),
+    );
   });
 });

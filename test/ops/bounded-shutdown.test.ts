@@ -42,7 +42,9 @@ describe('a process given SIGTERM while Redis is gone exits within its grace per
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-shutdown-'));
     const app = spawnEntry(entry.entry, entry.args, {
       REDIS_URL: redis.url,
-      REDIS_NAMESPACE: uniqueName('shutdown').replace(/[^a-z0-9_-]/g, '').slice(0, 32),
+      REDIS_NAMESPACE: uniqueName('shutdown')
+        .replace(/[^a-z0-9_-]/g, '')
+        .slice(0, 32),
       STORE_URL: `file://${directory}/store`,
       SHARD_CACHE_DIR: path.join(directory, 'cache'),
       PORT: String(await findFreePort()),

@@ -31,7 +31,10 @@ describe('/readyz names the failing dependency and /metrics exports its up/down 
 
   const readyz = async () => {
     const response = await fetch(`${api.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
-    return { status: response.status, body: (await response.json()) as { status?: string; error?: { code: string; message: string; details: { failing: string[] } } } };
+    return {
+      status: response.status,
+      body: (await response.json()) as { status?: string; error?: { code: string; message: string; details: { failing: string[] } } },
+    };
   };
   const redisUpGauge = async () => {
     const started = Date.now();

@@ -80,7 +80,8 @@ describe('the store (S3) stops and comes back under a running API and indexer', 
     for (;;) {
       const value = await probe();
       if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`${what}: last ${JSON.stringify(value)}\n--- api\n${api.output().slice(-2000)}\n--- indexer\n${indexer.output().slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${what}: last ${JSON.stringify(value)}\n--- api\n${api.output().slice(-2000)}\n--- indexer\n${indexer.output().slice(-2000)}`);
       await sleep(200);
     }
   };
@@ -90,7 +91,13 @@ describe('the store (S3) stops and comes back under a running API and indexer', 
 
   it('one line down and one line back per process, /readyz names the store, the gauges follow', async () => {
     await new BatchLedger(redis, setup.keys).createBatch(setup.collection, 'b', 20);
-    await feedVectors(redis, setup, 'b', Array.from({ length: 10 }, (_, index) => `before-${index}`), { dim: DIM });
+    await feedVectors(
+      redis,
+      setup,
+      'b',
+      Array.from({ length: 10 }, (_, index) => `before-${index}`),
+      { dim: DIM },
+    );
     await eventually(indexed, (count) => count === 10, 'the first ten indexed');
     await eventually(readyz, (answer) => answer.status === 200, 'ready with the store up');
     expect(await storeGauge(`${apiUrl}/metrics`)).toBe('1');
@@ -98,13 +105,27 @@ describe('the store (S3) stops and comes back under a running API and indexer', 
 
     await s3.halt();
     // New entries make the indexer write to the store; the API reads LATEST on every poll.
-    await feedVectors(redis, setup, 'b', Array.from({ length: 10 }, (_, index) => `during-${index}`), { dim: DIM });
+    await feedVectors(
+      redis,
+      setup,
+      'b',
+      Array.from({ length: 10 }, (_, index) => `during-${index}`),
+      { dim: DIM },
+    );
     const down = await eventually(readyz, (answer) => answer.status === 503, 'not ready without the store');
     expect(down.body.error?.code).toBe('NOT_READY');
     expect(down.body.error?.details.failing).toEqual(['store']);
     expect(down.body.error?.message).toMatch(/^store: unreachable \(.+\)$/);
-    await eventually(() => storeGauge(`${apiUrl}/metrics`), (value) => value === '0', 'API store gauge 0');
-    await eventually(() => storeGauge(indexerMetricsUrl), (value) => value === '0', 'indexer store gauge 0');
+    await eventually(
+      () => storeGauge(`${apiUrl}/metrics`),
+      (value) => value === '0',
+      'API store gauge 0',
+    );
+    await eventually(
+      () => storeGauge(indexerMetricsUrl),
+      (value) => value === '0',
+      'indexer store gauge 0',
+    );
     await sleep(OUTAGE_MS);
     expect(await indexed()).toBe(10);
 
@@ -112,8 +133,15 @@ describe('the store (S3) stops and comes back under a running API and indexer', 
     await eventually(readyz, (answer) => answer.status === 200, 'ready once the store is back');
     await eventually(indexed, (count) => count === 20, 'the rest indexed once the store is back');
     expect(await storeGauge(`${apiUrl}/metrics`)).toBe('1');
-    await eventually(() => storeGauge(indexerMetricsUrl), (value) => value === '1', 'indexer store gauge 1');
-    for (const [name, proc] of [['api', api], ['indexer', indexer]] as const) {
+    await eventually(
+      () => storeGauge(indexerMetricsUrl),
+      (value) => value === '1',
+      'indexer store gauge 1',
+    );
+    for (const [name, proc] of [
+      ['api', api],
+      ['indexer', indexer],
+    ] as const) {
       const context = `${name}:\n${proc.output().slice(-3000)}`;
       expect(storeLines(proc, 'store unreachable'), context).toHaveLength(1);
       const back = storeLines(proc, 'store reachable again');

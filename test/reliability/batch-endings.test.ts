@@ -61,7 +61,11 @@ describe('every job ends its batch, whatever kills it', () => {
     });
     expect(accepted.status).toBe(202);
     // The good items are embedded first (the killer only hangs), so the kills hit the killer alone.
-    await waitFor(async () => (await system.call<BatchStatus>('GET', `/v1/batches/${accepted.body.batchId}`)).body.embedded === 2, 'the good items embedded', 60_000);
+    await waitFor(
+      async () => (await system.call<BatchStatus>('GET', `/v1/batches/${accepted.body.batchId}`)).body.embedded === 2,
+      'the good items embedded',
+      60_000,
+    );
     for (let kill = 1; kill <= 2; kill += 1) {
       await waitFor(async () => server.hits('/hang.wav') >= kill, `fetch ${kill} of the killer`, 60_000);
       await system.workers.find((worker) => worker.running)!.kill('SIGKILL');
@@ -78,7 +82,13 @@ describe('every job ends its batch, whatever kills it', () => {
   it('a reindex whose re-embed jobs stall twice still completes, so the next reindex is accepted', async () => {
     const collection = uniqueName('stalls-reindex');
     const ingest = await system.call<{ batchId: string }>('POST', '/v1/ingest', {
-      body: { collection, items: [{ id: 'a', url: server.url('/good-1.wav') }, { id: 'b', url: server.url('/good-2.wav') }] },
+      body: {
+        collection,
+        items: [
+          { id: 'a', url: server.url('/good-1.wav') },
+          { id: 'b', url: server.url('/good-2.wav') },
+        ],
+      },
     });
     expect(ingest.status).toBe(202);
     await system.waitForBatch(ingest.body.batchId);
@@ -89,7 +99,11 @@ describe('every job ends its batch, whatever kills it', () => {
     expect(reindex.status, JSON.stringify(reindex.body)).toBe(202);
     for (let kill = 1; kill <= 2; kill += 1) {
       // Both jobs hang at once (concurrency 4): kill once both are mid-fetch.
-      await waitFor(async () => server.hits('/good-1.wav') >= before.a + kill && server.hits('/good-2.wav') >= before.b + kill, `re-embed fetches ${kill}`, 60_000);
+      await waitFor(
+        async () => server.hits('/good-1.wav') >= before.a + kill && server.hits('/good-2.wav') >= before.b + kill,
+        `re-embed fetches ${kill}`,
+        60_000,
+      );
       await system.workers.find((worker) => worker.running)!.kill('SIGKILL');
       await system.startWorker();
     }
@@ -98,10 +112,15 @@ describe('every job ends its batch, whatever kills it', () => {
     hanging.clear();
     // The indexer ends the build on its next pass; until then a new reindex is still refused.
     let next: { status: number; body: unknown } = { status: 0, body: undefined };
-    await waitFor(async () => {
-      next = await system.call('POST', `/v1/collections/${collection}/reindex`, { body: { mode: 'all' } });
-      return next.status !== 409;
-    }, 'a second reindex to be accepted', 30_000, 500);
+    await waitFor(
+      async () => {
+        next = await system.call('POST', `/v1/collections/${collection}/reindex`, { body: { mode: 'all' } });
+        return next.status !== 409;
+      },
+      'a second reindex to be accepted',
+      30_000,
+      500,
+    );
     expect(next.status, JSON.stringify(next.body)).toBe(202);
     expect(system.crashes()).toEqual([]);
   }, 240_000);
@@ -109,17 +128,35 @@ describe('every job ends its batch, whatever kills it', () => {
   it('jobs whose payload does not parse fail BAD_PAYLOAD in their batch, item and listing jobs alike', async () => {
     const collection = uniqueName('bad-payload');
     const ledger = new BatchLedger(system.redis, system.keys);
-    const queue = new Queue(jobCatalog.ingestItem.queue, { connection: createRedisConnection(system.env.REDIS_URL!, 'test-queue'), prefix: system.keys.queuePrefix });
+    const queue = new Queue(jobCatalog.ingestItem.queue, {
+      connection: createRedisConnection(system.env.REDIS_URL!, 'test-queue'),
+      prefix: system.keys.queuePrefix,
+    });
     try {
       // As an incompatible producer would write them: the batch is real, the payloads are not v1.
       await ledger.createBatch(collection, 'b-bad-items', 2);
-      await queue.add(jobCatalog.ingestItem.name, { v: 1, batchId: 'b-bad-items', collection, itemId: 'no-url', url: 'not a url' }, { jobId: 'bad-1', attempts: 4 });
-      await queue.add(jobCatalog.ingestItem.name, { v: 2, batchId: 'b-bad-items', collection, itemId: 'v2', url: server.url('/good-1.wav') }, { jobId: 'bad-2', attempts: 4 });
+      await queue.add(
+        jobCatalog.ingestItem.name,
+        { v: 1, batchId: 'b-bad-items', collection, itemId: 'no-url', url: 'not a url' },
+        { jobId: 'bad-1', attempts: 4 },
+      );
+      await queue.add(
+        jobCatalog.ingestItem.name,
+        { v: 2, batchId: 'b-bad-items', collection, itemId: 'v2', url: server.url('/good-1.wav') },
+        { jobId: 'bad-2', attempts: 4 },
+      );
       await ledger.createBatch(collection, 'b-bad-listing', 0, { listing: true });
-      await queue.add(jobCatalog.listSource.name, { v: 1, batchId: 'b-bad-listing', collection, source: 'ftp://archive/', page: 0 }, { jobId: 'bad-3', attempts: 6 });
+      await queue.add(
+        jobCatalog.listSource.name,
+        { v: 1, batchId: 'b-bad-listing', collection, source: 'ftp://archive/', page: 0 },
+        { jobId: 'bad-3', attempts: 6 },
+      );
       const items = await system.waitForBatch('b-bad-items', 60_000);
       expect(items).toMatchObject({ total: 2, failed: 2, state: 'done' });
-      expect(items.failures.map((failure) => `${failure.id}: ${failure.code} x${failure.attempts}`).sort()).toEqual(['no-url: BAD_PAYLOAD x1', 'v2: BAD_PAYLOAD x1']);
+      expect(items.failures.map((failure) => `${failure.id}: ${failure.code} x${failure.attempts}`).sort()).toEqual([
+        'no-url: BAD_PAYLOAD x1',
+        'v2: BAD_PAYLOAD x1',
+      ]);
       const listing = await system.waitForBatch('b-bad-listing', 60_000);
       expect(listing).toMatchObject({ total: 1, failed: 1, listing: 'done', state: 'done' });
       expect(listing.failures.map((failure) => failure.code)).toEqual(['BAD_PAYLOAD']);
@@ -140,7 +177,19 @@ describe('every job ends its batch, whatever kills it', () => {
     async function producerThatCannotQueue(extraRules: string[] = []): Promise<IngestProducer> {
       const user = uniqueName('half').replace(/-/g, '_');
       users.push(user);
-      await admin().call('ACL', 'SETUSER', user, 'on', '>secret', `~${namespace}:*`, `%R~{${namespace}.queue}:*`, `%RW~{${namespace}.queue}:*:`, '&*', '+@all', ...extraRules);
+      await admin().call(
+        'ACL',
+        'SETUSER',
+        user,
+        'on',
+        '>secret',
+        `~${namespace}:*`,
+        `%R~{${namespace}.queue}:*`,
+        `%RW~{${namespace}.queue}:*:`,
+        '&*',
+        '+@all',
+        ...extraRules,
+      );
       const url = new URL(testRedisUrl());
       url.username = user;
       url.password = 'secret';
@@ -156,7 +205,9 @@ describe('every job ends its batch, whatever kills it', () => {
       const collection = uniqueName('half-accept');
       const producer = await producerThatCannotQueue();
       try {
-        const submitted = await producer.submit({ collection, items: [{ url: server.url('/good-1.wav') }, { url: server.url('/good-2.wav') }] }).catch((error: unknown) => error);
+        const submitted = await producer
+          .submit({ collection, items: [{ url: server.url('/good-1.wav') }, { url: server.url('/good-2.wav') }] })
+          .catch((error: unknown) => error);
         expect(submitted).toBeInstanceOf(AppError);
         expect((submitted as AppError).code).toBe('NOT_READY');
         const source = await producer.submitSource({ collection, source: 's3://some-bucket/prefix/' }).catch((error: unknown) => error);

@@ -11,7 +11,8 @@ const UNIT = Array.from({ length: 258 }, (_, index) => (index === 0 ? 1 : 0));
 const RETENTION_SECONDS = 2;
 
 /** How many of `keys` exist, one EXISTS each: they span two Cluster slots (the collection's and the meta tag). */
-const existing = async (redis: { exists(key: string): Promise<number> }, ...keys: string[]) => (await Promise.all(keys.map((key) => redis.exists(key)))).reduce((sum, one) => sum + one, 0);
+const existing = async (redis: { exists(key: string): Promise<number> }, ...keys: string[]) =>
+  (await Promise.all(keys.map((key) => redis.exists(key)))).reduce((sum, one) => sum + one, 0);
 
 const failure = (id: string): ItemFailure => ({ id, url: `https://example.org/${id}.wav`, code: 'FETCH_NOT_FOUND', message: 'gone', attempts: 1 });
 
@@ -109,18 +110,26 @@ describe('batch keys expire a retention time after the batch is done (real Redis
       expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
       const { batchId } = accepted.body;
       let state = '';
-      await waitFor(async () => {
-        // Before done, the record and lookup carry no TTL. Read before the state: a "running"
-        // answer means the batch was running when the TTLs were read.
-        const ttls = [await redis.ttl(keys.batch(collection, batchId)), await redis.ttl(keys.batchCollection(batchId))];
-        const { body } = await api.call<{ state: string }>('GET', `/v1/batches/${batchId}`);
-        state = body.state;
-        if (state === 'running') expect(ttls).toEqual([-1, -1]);
-        return state === 'done';
-      }, 30_000, () => indexer.output());
+      await waitFor(
+        async () => {
+          // Before done, the record and lookup carry no TTL. Read before the state: a "running"
+          // answer means the batch was running when the TTLs were read.
+          const ttls = [await redis.ttl(keys.batch(collection, batchId)), await redis.ttl(keys.batchCollection(batchId))];
+          const { body } = await api.call<{ state: string }>('GET', `/v1/batches/${batchId}`);
+          state = body.state;
+          if (state === 'running') expect(ttls).toEqual([-1, -1]);
+          return state === 'done';
+        },
+        30_000,
+        () => indexer.output(),
+      );
       expect(await redis.ttl(keys.batch(collection, batchId))).toBeGreaterThan(0);
       expect(await redis.ttl(keys.batchCollection(batchId))).toBeGreaterThan(0);
-      await waitFor(async () => (await api.call('GET', `/v1/batches/${batchId}`)).status === 404, 20_000, () => indexer.output());
+      await waitFor(
+        async () => (await api.call('GET', `/v1/batches/${batchId}`)).status === 404,
+        20_000,
+        () => indexer.output(),
+      );
       const gone = await api.call<{ error: { code: string } }>('GET', `/v1/batches/${batchId}`);
       expect(gone.body.error.code).toBe('BATCH_NOT_FOUND');
       expect(await existing(redis, keys.batch(collection, batchId), keys.batchFailures(collection, batchId), keys.batchCollection(batchId))).toBe(0);

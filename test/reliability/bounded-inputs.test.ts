@@ -21,7 +21,13 @@ describe('metadata caps are enforced before a batch exists', () => {
   beforeAll(async () => {
     const { bucket } = await createTestBucket('reliability-bounded');
     // The API alone: nothing here may reach a worker.
-    system = await ProcessSystem.start({ services: testServiceEnv(), bucket, namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''), workers: 0, indexer: false });
+    system = await ProcessSystem.start({
+      services: testServiceEnv(),
+      bucket,
+      namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''),
+      workers: 0,
+      indexer: false,
+    });
   });
 
   afterAll(async () => {
@@ -33,7 +39,9 @@ describe('metadata caps are enforced before a batch exists', () => {
   const nested = (depth: number) => `${'{"child":'.repeat(depth - 1)}{"leaf":true}${'}'.repeat(depth - 1)}`;
   const json = (value: unknown) => JSON.stringify(value);
   const ingest = (metadata: string, url = 'https://archive.example/a.wav') =>
-    system.call<ErrorBody & { batchId?: string }>('POST', '/v1/ingest', { body: `{"collection":"${collection}","items":[{"url":"${url}","metadata":${metadata}}]}` });
+    system.call<ErrorBody & { batchId?: string }>('POST', '/v1/ingest', {
+      body: `{"collection":"${collection}","items":[{"url":"${url}","metadata":${metadata}}]}`,
+    });
 
   it('answers each over-limit request with its code and records nothing; at the limits it accepts', async () => {
     const cases: [string, string, string][] = [
@@ -63,11 +71,15 @@ describe('metadata caps are enforced before a batch exists', () => {
     // 60 MiB declared, 1 byte sent: refused on the header alone (the default limit is 50 MiB).
     const url = new URL(`${system.apiUrl()}/v1/search/audio?collection=${collection}`);
     const answer = await new Promise<string>((resolve, reject) => {
-      const request = http.request(url, { method: 'POST', headers: { authorization: `Bearer ${system.key}`, 'content-type': 'audio/wav', 'content-length': 60 * 1024 * 1024 } }, (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => resolve(`${response.statusCode} ${(JSON.parse(text) as ErrorBody).error.code}`));
-      });
+      const request = http.request(
+        url,
+        { method: 'POST', headers: { authorization: `Bearer ${system.key}`, 'content-type': 'audio/wav', 'content-length': 60 * 1024 * 1024 } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve(`${response.statusCode} ${(JSON.parse(text) as ErrorBody).error.code}`));
+        },
+      );
       request.on('error', reject);
       request.write(Buffer.alloc(1));
     });
@@ -99,7 +111,15 @@ describe('input caps from the environment, before anything is staged or recorded
       namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''),
       workers: 0,
       indexer: false,
-      env: { MAX_METADATA_BYTES: '1024', MAX_METADATA_DEPTH: '3', MAX_ID_LENGTH: '40', MAX_URL_LENGTH: '100', MAX_VECTOR_DIM: '64', MAX_K: '10', TMPDIR: scratch },
+      env: {
+        MAX_METADATA_BYTES: '1024',
+        MAX_METADATA_DEPTH: '3',
+        MAX_ID_LENGTH: '40',
+        MAX_URL_LENGTH: '100',
+        MAX_VECTOR_DIM: '64',
+        MAX_K: '10',
+        TMPDIR: scratch,
+      },
     });
   });
 
@@ -117,9 +137,12 @@ describe('input caps from the environment, before anything is staged or recorded
   const codeOf = (answer: { status: number; body: ErrorBody }) => `${answer.status} ${answer.body.error?.code ?? ''}`.trim();
 
   it('ingest and the vectors import refuse the same over-cap id, URL and metadata with the same codes, and write nothing', async () => {
-    const ingest = (item: Record<string, unknown>) => system.call<ErrorBody>('POST', '/v1/ingest', { body: { collection, items: [{ url: url(60), ...item }] } });
+    const ingest = (item: Record<string, unknown>) =>
+      system.call<ErrorBody>('POST', '/v1/ingest', { body: { collection, items: [{ url: url(60), ...item }] } });
     const vectors = (item: Record<string, unknown>) =>
-      system.call<ErrorBody>('POST', `/v1/collections/${vectorCollection}/vectors`, { body: { model: 'elsewhere-64', items: [{ id: 'v', vector: vector(64), ...item }] } });
+      system.call<ErrorBody>('POST', `/v1/collections/${vectorCollection}/vectors`, {
+        body: { model: 'elsewhere-64', items: [{ id: 'v', vector: vector(64), ...item }] },
+      });
     const cases: [string, Record<string, unknown>, string][] = [
       ['id of 41 characters', { id: id(41) }, '400 VALIDATION_FAILED'],
       ['url of 101 characters', { url: url(101) }, '400 VALIDATION_FAILED'],
@@ -132,7 +155,9 @@ describe('input caps from the environment, before anything is staged or recorded
       got.push(`vectors, ${name}: ${codeOf(await vectors(item))}`);
     }
     got.push(`vectors, 65 dimensions: ${codeOf(await vectors({ vector: vector(65) }))}`);
-    got.push(`source url of 101 characters: ${codeOf(await system.call<ErrorBody>('POST', '/v1/ingest', { body: { collection, source: `s3://bucket-name/${'k'.repeat(101 - 17)}` } }))}`);
+    got.push(
+      `source url of 101 characters: ${codeOf(await system.call<ErrorBody>('POST', '/v1/ingest', { body: { collection, source: `s3://bucket-name/${'k'.repeat(101 - 17)}` } }))}`,
+    );
     expect(got).toEqual([
       ...cases.flatMap(([name, , expected]) => [`ingest, ${name}: ${expected}`, `vectors, ${name}: ${expected}`]),
       'vectors, 65 dimensions: 400 BAD_VECTOR',
@@ -161,18 +186,22 @@ describe('input caps from the environment, before anything is staged or recorded
    */
   const partialUpload = (query: string) =>
     new Promise<string>((resolve, reject) => {
-      const request = http.request(new URL(`${system.apiUrl()}/v1/search/audio?${query}`), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${system.key}`, 'content-type': 'audio/wav', 'content-length': 1024 * 1024 },
-      }, (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => {
-          clearTimeout(noAnswer);
-          request.destroy();
-          resolve(`${response.statusCode} ${(JSON.parse(text) as ErrorBody).error.code}`);
-        });
-      });
+      const request = http.request(
+        new URL(`${system.apiUrl()}/v1/search/audio?${query}`),
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${system.key}`, 'content-type': 'audio/wav', 'content-length': 1024 * 1024 },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => {
+            clearTimeout(noAnswer);
+            request.destroy();
+            resolve(`${response.statusCode} ${(JSON.parse(text) as ErrorBody).error.code}`);
+          });
+        },
+      );
       const noAnswer = setTimeout(() => {
         const staged = fs.readdirSync(scratch).filter((name) => name.startsWith('audio-index-upload-'));
         request.destroy();

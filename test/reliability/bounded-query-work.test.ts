@@ -80,7 +80,11 @@ describe('bounded audio-query work in the API (api and indexer processes, real R
       QUERY_FETCH_TIMEOUT_MS: '30000',
     });
     expect((await system.call('POST', `/v1/collections/${collection}/vectors`, { body: { items: [{ id: 'seed', vector: UNIT }] } })).status).toBe(202);
-    await waitFor(async () => (await system.call<{ count?: number }>('GET', `/v1/collections/${collection}`)).body.count === 1, 'the seed snapshot served', 60_000);
+    await waitFor(
+      async () => (await system.call<{ count?: number }>('GET', `/v1/collections/${collection}`)).body.count === 1,
+      'the seed snapshot served',
+      60_000,
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -110,7 +114,10 @@ describe('bounded audio-query work in the API (api and indexer processes, real R
     expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(waited).toBeGreaterThanOrEqual(WAIT_MS - 50);
     expect(waited).toBeLessThan(5_000);
-    const upload = await system.call<ErrorBody>('POST', `/v1/search/audio?collection=${collection}&k=1`, { body: good, headers: { 'content-type': 'audio/wav' } });
+    const upload = await system.call<ErrorBody>('POST', `/v1/search/audio?collection=${collection}&k=1`, {
+      body: good,
+      headers: { 'content-type': 'audio/wav' },
+    });
     expect([upload.status, upload.body.error?.code]).toEqual([503, 'BUSY']);
     // The refused upload's scratch file is gone; only the running query's download is there.
     expect(scratch().filter((name) => name.startsWith('audio-index-upload-'))).toEqual([]);
@@ -125,7 +132,10 @@ describe('bounded audio-query work in the API (api and indexer processes, real R
     const served = await system.call<ErrorBody>('POST', '/v1/search', { body: { collection, k: 1, query: { url: audio.url('good.wav') } } });
     expect(served.status, JSON.stringify(served.body)).toBe(200);
     expect(served.body.results).toHaveLength(1);
-    const uploaded = await system.call<ErrorBody>('POST', `/v1/search/audio?collection=${collection}&k=1`, { body: good, headers: { 'content-type': 'audio/wav' } });
+    const uploaded = await system.call<ErrorBody>('POST', `/v1/search/audio?collection=${collection}&k=1`, {
+      body: good,
+      headers: { 'content-type': 'audio/wav' },
+    });
     expect(uploaded.status).toBe(200);
     expect(scratch()).toEqual([]);
   });

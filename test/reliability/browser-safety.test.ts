@@ -13,20 +13,24 @@ interface Answer {
 function send(base: string, method: string, route: string, headers: Record<string, string>, body?: string | Buffer): Promise<Answer> {
   const url = new URL(route, base);
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let code: string | undefined;
-        try {
-          code = (JSON.parse(text) as { error?: { code: string } }).error?.code;
-        } catch {
-          // HTML or empty
-        }
-        resolve({ status: response.statusCode ?? 0, code, body: text });
-      });
-    });
+    const request = http.request(
+      url,
+      { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let code: string | undefined;
+          try {
+            code = (JSON.parse(text) as { error?: { code: string } }).error?.code;
+          } catch {
+            // HTML or empty
+          }
+          resolve({ status: response.statusCode ?? 0, code, body: text });
+        });
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -57,7 +61,14 @@ describe('browser-facing safety of a keyless API on loopback (real API, real Red
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`]) {
       expect((await send(api.api.url, 'GET', '/healthz', { host })).status, host).toBe(200);
     }
-    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`, 'localhost', `127.0.0.1.nip.io:${port}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `localhost.evil.example:${port}`,
+      `127.0.0.1:${Number(port) + 1}`,
+      'localhost',
+      `127.0.0.1.nip.io:${port}`,
+    ]) {
       const answer = await send(api.api.url, 'GET', '/v1/collections', { host });
       expect([answer.status, answer.code], host).toEqual([403, 'HOST_NOT_ALLOWED']);
     }
@@ -73,7 +84,11 @@ describe('browser-facing safety of a keyless API on loopback (real API, real Red
       ['/v1/ingest', { 'content-type': 'text/plain' }, ingest],
       ['/v1/ingest', { 'content-type': 'text/plain;charset=UTF-8' }, ingest],
       ['/v1/ingest', { 'content-type': 'application/x-www-form-urlencoded' }, `a=${encodeURIComponent(ingest)}`],
-      ['/v1/search/audio?collection=x', { 'content-type': 'multipart/form-data; boundary=b' }, '--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF\r\n--b--\r\n'],
+      [
+        '/v1/search/audio?collection=x',
+        { 'content-type': 'multipart/form-data; boundary=b' },
+        '--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF\r\n--b--\r\n',
+      ],
       // A body-less `fetch(url, {method: 'POST', mode: 'no-cors'})`: a rollback, were it served.
       [`/v1/collections/${collection}/snapshots/1/activate`, {}, undefined],
       [`/v1/collections/${collection}/reindex`, { 'content-type': 'text/plain' }, '{"mode":"all"}'],
@@ -88,7 +103,13 @@ describe('browser-facing safety of a keyless API on loopback (real API, real Red
     // What the CLI and the search page send passes the guard (and is answered by the route).
     const json = await send(api.api.url, 'POST', '/v1/ingest', { host, 'content-type': 'application/json' }, ingest);
     expect(json.status).toBe(202);
-    const raw = await send(api.api.url, 'POST', '/v1/search/audio?collection=none-here', { host, 'content-type': 'application/octet-stream' }, Buffer.from('RIFF'));
+    const raw = await send(
+      api.api.url,
+      'POST',
+      '/v1/search/audio?collection=none-here',
+      { host, 'content-type': 'application/octet-stream' },
+      Buffer.from('RIFF'),
+    );
     expect(raw.code).not.toBe('UNSAFE_CONTENT_TYPE');
     const multipart = await send(
       api.api.url,

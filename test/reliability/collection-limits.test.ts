@@ -42,7 +42,7 @@ describe('collection cap, collection delete and queue backpressure (API over HTT
     const keys = createRedisKeys(api.namespace);
     const redis = connectTestRedis();
     const vectors = (collection: string, id: string) =>
-      api.call<ErrorBody>('POST', `/v1/collections/${collection}/vectors`, { body: { items: [{ id, vector: UNIT } ] } });
+      api.call<ErrorBody>('POST', `/v1/collections/${collection}/vectors`, { body: { items: [{ id, vector: UNIT }] } });
     const accepted = await vectors(first, 'x');
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
     expect((await vectors(second, 'x')).status).toBe(202);
@@ -57,12 +57,20 @@ describe('collection cap, collection delete and queue backpressure (API over HTT
     // An existing collection still takes items.
     expect((await vectors(first, 'y')).status).toBe(202);
 
-    await waitFor(async () => (await api.call(`GET`, `/v1/collections/${first}`)).status === 200 && (await redis.xlen(keys.stream(first))) === 0, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await api.call(`GET`, `/v1/collections/${first}`)).status === 200 && (await redis.xlen(keys.stream(first))) === 0,
+      30_000,
+      () => indexer.output(),
+    );
     const deleting = await api.call<{ collection: string; deleting: boolean }>('DELETE', `/v1/collections/${first}`);
     expect(deleting.status).toBe(202);
     expect(deleting.body).toEqual({ collection: first, deleting: true });
     expect((await api.call('DELETE', `/v1/collections/${uniqueName('none')}`)).status).toBe(404);
-    await waitFor(async () => (await api.call('GET', `/v1/collections/${first}`)).status === 404, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await api.call('GET', `/v1/collections/${first}`)).status === 404,
+      30_000,
+      () => indexer.output(),
+    );
     const { body: listed } = await api.call<{ collections: { name: string }[] }>('GET', '/v1/collections');
     expect(listed.collections.map((collection) => collection.name)).not.toContain(first);
     // A place is free again: the third collection is accepted now.

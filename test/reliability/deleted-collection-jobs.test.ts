@@ -48,7 +48,11 @@ describe('queued jobs of a deleted collection append nothing (API, indexer proce
     const keys = createRedisKeys(api.namespace);
     const collection = uniqueName('doomed');
     expect((await api.call('POST', `/v1/collections/${collection}/vectors`, { body: { items: [{ id: 'x', vector: UNIT }] } })).status).toBe(202);
-    await waitFor(async () => (await api.call('GET', `/v1/collections/${collection}`)).status === 200 && (await redis.xlen(keys.stream(collection))) === 0, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await api.call('GET', `/v1/collections/${collection}`)).status === 200 && (await redis.xlen(keys.stream(collection))) === 0,
+      30_000,
+      () => indexer.output(),
+    );
 
     // No worker runs yet: the job waits in the queue across the whole delete.
     const accepted = await api.call<{ batchId: string }>('POST', '/v1/ingest', {
@@ -56,14 +60,22 @@ describe('queued jobs of a deleted collection append nothing (API, indexer proce
     });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
     expect((await api.call('DELETE', `/v1/collections/${collection}`)).status).toBe(202);
-    await waitFor(async () => (await api.call('GET', `/v1/collections/${collection}`)).status === 404, 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await api.call('GET', `/v1/collections/${collection}`)).status === 404,
+      30_000,
+      () => indexer.output(),
+    );
     expect(await redis.exists(keys.stream(collection), keys.collectionDeleting(collection))).toBe(0);
 
     worker = await startWorkerUnderTest(workerTestEnv({ REDIS_NAMESPACE: api.namespace, FILE_ROOT: fileRoot }));
     // Completed jobs are removed (job-catalog.ts), failed ones kept: an empty queue with no
     // failure means the job ran to completion.
     const queue = worker.queue;
-    await waitFor(async () => Object.values(await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized')).every((count) => count === 0), 60_000, () => indexer.output());
+    await waitFor(
+      async () => Object.values(await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized')).every((count) => count === 0),
+      60_000,
+      () => indexer.output(),
+    );
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 0 });
     expect(await redis.exists(keys.stream(collection))).toBe(0);
     expect(await new CollectionCatalog(redis, keys).has(collection)).toBe(false);

@@ -100,9 +100,14 @@ describe('ffmpeg opens no file but the one it was handed, on every path that dec
   }, 180_000);
 
   it('URL search: playlists and concat scripts answer 422 NOT_AUDIO, a plain mp3 is searched', async () => {
-    const search = (url: string) => system.call<ErrorBody & { results?: { id: string }[] }>('POST', '/v1/search', { body: { collection, k: 1, query: { url } } });
+    const search = (url: string) =>
+      system.call<ErrorBody & { results?: { id: string }[] }>('POST', '/v1/search', { body: { collection, k: 1, query: { url } } });
     // `done` means committed; the API may load that version a poll later.
-    await waitFor(async () => (await system.call<{ count: number }>('GET', `/v1/collections/${collection}`)).body.count === good.length, 'the API to serve the batch', 30_000);
+    await waitFor(
+      async () => (await system.call<{ count: number }>('GET', `/v1/collections/${collection}`)).body.count === good.length,
+      'the API to serve the batch',
+      30_000,
+    );
     const answers = [];
     for (const url of [files.urlOf('playlist.wav'), files.urlOf('concat.mp3'), `file://${fileRoot}/playlist.wav`, `file://${fileRoot}/concat.mp3`]) {
       const answer = await search(url);
@@ -116,9 +121,16 @@ describe('ffmpeg opens no file but the one it was handed, on every path that dec
 
   it('upload search: playlists and concat scripts answer 422 NOT_AUDIO, a plain mp3 is searched', async () => {
     const upload = (body: Buffer, type: string) =>
-      system.call<ErrorBody & { results?: { id: string }[] }>('POST', `/v1/search/audio?collection=${collection}&k=1`, { body, headers: { 'content-type': type } });
+      system.call<ErrorBody & { results?: { id: string }[] }>('POST', `/v1/search/audio?collection=${collection}&k=1`, {
+        body,
+        headers: { 'content-type': type },
+      });
     const answers = [];
-    for (const [body, type] of [[playlist, 'audio/wav'], [concatScript, 'audio/mpeg'], [playlist, 'application/octet-stream']] as const) {
+    for (const [body, type] of [
+      [playlist, 'audio/wav'],
+      [concatScript, 'audio/mpeg'],
+      [playlist, 'application/octet-stream'],
+    ] as const) {
       const answer = await upload(body, type);
       answers.push(`${answer.status} ${answer.body.error?.code}`);
     }

@@ -22,7 +22,13 @@ describe('one collection failing in the indexer does not stop it or the others',
 
   beforeAll(async () => {
     const { bucket } = await createTestBucket('reliability-loop');
-    system = await ProcessSystem.start({ services: testServiceEnv(), bucket, namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''), workers: 0, keepLines: [LOOP_FAILED] });
+    system = await ProcessSystem.start({
+      services: testServiceEnv(),
+      bucket,
+      namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''),
+      workers: 0,
+      keepLines: [LOOP_FAILED],
+    });
     dim = loadModelCard('default').dim;
   });
 
@@ -38,8 +44,13 @@ describe('one collection failing in the indexer does not stop it or the others',
     expect(answer.status, JSON.stringify(answer.body)).toBe(202);
     return answer.body.batchId;
   };
-  const served = async (collection: string) => (await system.call<{ count: number; snapshot: { version: number } | null }>('GET', `/v1/collections/${collection}`)).body;
-  const failuresOf = (collection: string) => system.indexers.at(-1)!.keptLines().filter((line) => line.includes(`"collection":"${collection}"`));
+  const served = async (collection: string) =>
+    (await system.call<{ count: number; snapshot: { version: number } | null }>('GET', `/v1/collections/${collection}`)).body;
+  const failuresOf = (collection: string) =>
+    system.indexers
+      .at(-1)!
+      .keptLines()
+      .filter((line) => line.includes(`"collection":"${collection}"`));
 
   it('retries the broken collection, serves the healthy one meanwhile, and catches up once the manifest is back', async () => {
     await system.waitForBatch(await importVector(broken, 'first'), 60_000);

@@ -39,7 +39,13 @@ describe('only AppError codes reach clients and batches', () => {
     await createTestS3Client().send(new PutObjectCommand({ Bucket: bucket, Key: 'tone.wav', Body: fs.readFileSync(path.join(directory, 'tone.wav')) }));
     s3Item = `s3://${bucket}/tone.wav`;
     // The indexer keeps the usual TMPDIR; the worker and the API get the immutable one.
-    system = await ProcessSystem.start({ services: testServiceEnv(), bucket, namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''), workers: 0, apis: 0 });
+    system = await ProcessSystem.start({
+      services: testServiceEnv(),
+      bucket,
+      namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''),
+      workers: 0,
+      apis: 0,
+    });
     await system.startWorker({ TMPDIR: immutableTemp, S3_ALLOWED_BUCKETS: bucket });
     await system.startApi({ TMPDIR: immutableTemp, S3_ALLOWED_BUCKETS: bucket });
     const dim = loadModelCard('default').dim;

@@ -84,10 +84,14 @@ describe('kill -9 of workers, the indexer and the API while a batch ingests lose
     expect(watcher.problems).toEqual([]);
     expect(watcher.readings).toBeGreaterThan(0);
     // The new API serves the snapshot with every item in it.
-    await waitFor(async () => {
-      const answer = await system.call<{ count: number }>('GET', `/v1/collections/${collection}`);
-      return answer.body.count === ITEMS;
-    }, 'the API to serve every item', 30_000);
+    await waitFor(
+      async () => {
+        const answer = await system.call<{ count: number }>('GET', `/v1/collections/${collection}`);
+        return answer.body.count === ITEMS;
+      },
+      'the API to serve every item',
+      30_000,
+    );
     expect(system.crashes()).toEqual([]);
   }, 400_000);
 });

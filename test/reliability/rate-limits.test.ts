@@ -36,7 +36,16 @@ describe('rate limits per verified key and per address, shared by API replicas (
     const [first, second] = system.apis.map((api) => apiClient(() => api.url!, undefined));
     const key = system.key;
     // Each is the same key; a limiter keyed on the raw header gave each its own bucket.
-    const spellings = [`Bearer ${key}`, `bearer ${key}`, `BEARER ${key}`, `Bearer  ${key}`, `Bearer ${key} `, ` Bearer\t${key}`, `bEaReR ${key}`, `Bearer   ${key}`];
+    const spellings = [
+      `Bearer ${key}`,
+      `bearer ${key}`,
+      `BEARER ${key}`,
+      `Bearer  ${key}`,
+      `Bearer ${key} `,
+      ` Bearer\t${key}`,
+      `bEaReR ${key}`,
+      `Bearer   ${key}`,
+    ];
     const statuses: number[] = [];
     for (const [index, authorization] of spellings.entries()) {
       const replica = index % 2 === 0 ? first! : second!;

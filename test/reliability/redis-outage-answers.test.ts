@@ -90,7 +90,10 @@ describe('Redis unreachable: API answers 503 NOT_READY fast (api process, own re
     // Search reads the store, not Redis: it still answers (the rate limit's Redis counter is
     // skipped while it fails), within the same bound.
     const started = Date.now();
-    const search = await system.call<ErrorBody>('POST', '/v1/search', { body: { collection: uniqueName('unloaded'), k: 1, query: { vector: [1, 0, 0] } }, timeoutMs: 10_000 });
+    const search = await system.call<ErrorBody>('POST', '/v1/search', {
+      body: { collection: uniqueName('unloaded'), k: 1, query: { vector: [1, 0, 0] } },
+      timeoutMs: 10_000,
+    });
     expect([search.status, search.body.error?.code]).toEqual([404, 'COLLECTION_NOT_FOUND']);
     expect(Date.now() - started).toBeLessThan(BOUND_MS);
     process.kill(redisPid, 'SIGCONT');

@@ -27,12 +27,20 @@ describe('s3:// sources are read only from S3_ALLOWED_BUCKETS', () => {
   let system: ProcessSystem;
 
   beforeAll(async () => {
-    [archive, apiOnly, other, store] = (await Promise.all(['allow-archive', 'allow-api-only', 'allow-other', 'allow-store'].map((name) => createTestBucket(name)))).map((created) => created.bucket) as [string, string, string, string];
+    [archive, apiOnly, other, store] = (
+      await Promise.all(['allow-archive', 'allow-api-only', 'allow-other', 'allow-store'].map((name) => createTestBucket(name)))
+    ).map((created) => created.bucket) as [string, string, string, string];
     const s3 = createTestS3Client();
     for (const bucket of [archive, apiOnly, other]) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'rec/tone.wav', Body: tone }));
     }
-    system = await ProcessSystem.start({ services: testServiceEnv(), bucket: store, namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''), workers: 0, apis: 0 });
+    system = await ProcessSystem.start({
+      services: testServiceEnv(),
+      bucket: store,
+      namespace: uniqueName('rel').slice(0, 32).replace(/-+$/, ''),
+      workers: 0,
+      apis: 0,
+    });
     await system.startWorker({ S3_ALLOWED_BUCKETS: archive });
     await system.startApi({ S3_ALLOWED_BUCKETS: `${archive},${apiOnly}` });
   });
@@ -68,7 +76,13 @@ describe('s3:// sources are read only from S3_ALLOWED_BUCKETS', () => {
 
   it('a worker refuses a bucket its own list leaves out (SOURCE_NOT_ALLOWED, not retried), items and listings alike; allowed ones index', async () => {
     const items = await system.call<{ batchId: string }>('POST', '/v1/ingest', {
-      body: { collection, items: [{ id: 'allowed', url: `s3://${archive}/rec/tone.wav` }, { id: 'worker-refuses', url: `s3://${apiOnly}/rec/tone.wav` }] },
+      body: {
+        collection,
+        items: [
+          { id: 'allowed', url: `s3://${archive}/rec/tone.wav` },
+          { id: 'worker-refuses', url: `s3://${apiOnly}/rec/tone.wav` },
+        ],
+      },
     });
     expect(items.status).toBe(202);
     const itemsDone = await system.waitForBatch(items.body.batchId, 90_000);
@@ -82,7 +96,8 @@ describe('s3:// sources are read only from S3_ALLOWED_BUCKETS', () => {
   }, 120_000);
 
   it('URL queries and item audio read allowed buckets and refuse the others with 422 SOURCE_NOT_ALLOWED', async () => {
-    const search = (url: string) => system.call<ErrorBody & { results?: { id: string }[] }>('POST', '/v1/search', { body: { collection, k: 3, query: { url } } });
+    const search = (url: string) =>
+      system.call<ErrorBody & { results?: { id: string }[] }>('POST', '/v1/search', { body: { collection, k: 3, query: { url } } });
     const allowed = await search(`s3://${archive}/rec/tone.wav`);
     expect(allowed.status, JSON.stringify(allowed.body).slice(0, 300)).toBe(200);
     expect(allowed.body.results?.[0]?.id).toBe('allowed');
@@ -96,7 +111,8 @@ describe('s3:// sources are read only from S3_ALLOWED_BUCKETS', () => {
     });
     expect(imported.status).toBe(202);
     await system.waitForBatch(imported.body.batchId, 60_000);
-    const play = (id: string) => fetch(`${system.apiUrl()}/v1/collections/${collection}/items/${id}/audio`, { headers: { authorization: `Bearer ${system.key}` } });
+    const play = (id: string) =>
+      fetch(`${system.apiUrl()}/v1/collections/${collection}/items/${id}/audio`, { headers: { authorization: `Bearer ${system.key}` } });
     const played = await play('allowed');
     expect(played.status).toBe(200);
     expect(Buffer.from(await played.arrayBuffer()).equals(tone)).toBe(true);

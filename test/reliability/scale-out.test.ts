@@ -72,26 +72,41 @@ describe('scale-out: 2 API replicas and 3 workers on a 3-master Redis Cluster an
     const status = await system.waitForBatch(accepted.body.batchId);
     // Every API replica serves the whole snapshot before it is asked.
     for (const url of system.apiUrls) {
-      await waitFor(async () => {
-        const answer = await fetch(`${url}/v1/collections/${collection}`, { headers: system.key ? { authorization: `Bearer ${system.key}` } : {} });
-        return ((await answer.json()) as { count: number }).count === ITEMS;
-      }, `api ${url} to serve ${ITEMS} items`, 30_000);
+      await waitFor(
+        async () => {
+          const answer = await fetch(`${url}/v1/collections/${collection}`, { headers: system.key ? { authorization: `Bearer ${system.key}` } : {} });
+          return ((await answer.json()) as { count: number }).count === ITEMS;
+        },
+        `api ${url} to serve ${ITEMS} items`,
+        30_000,
+      );
     }
     const searches: string[][] = [];
     const scores: number[][] = [];
     for (const query of ['item-0', 'item-7', 'item-23']) {
-      const answer = await system.call<{ results: { id: string; score: number }[] }>('POST', '/v1/search', { body: { collection, k: 5, query: { id: query } } });
+      const answer = await system.call<{ results: { id: string; score: number }[] }>('POST', '/v1/search', {
+        body: { collection, k: 5, query: { id: query } },
+      });
       expect(answer.status).toBe(200);
       searches.push(answer.body.results.map((hit) => hit.id));
       scores.push(answer.body.results.map((hit) => Number(hit.score.toFixed(5))));
     }
     expect((await system.call('DELETE', `/v1/collections/${collection}/items/item-1`)).status).toBe(202);
-    await waitFor(async () => (await system.call<{ count: number }>('GET', `/v1/collections/${collection}`)).body.count === ITEMS - 1, 'the delete to be served', 30_000);
+    await waitFor(
+      async () => (await system.call<{ count: number }>('GET', `/v1/collections/${collection}`)).body.count === ITEMS - 1,
+      'the delete to be served',
+      30_000,
+    );
     const afterDelete = await system.call<{ results: { id: string }[] }>('POST', '/v1/search', { body: { collection, k: 5, query: { id: 'item-0' } } });
     const audit = await auditLatestSnapshot(system.store, collection);
     expect(audit.doubled).toEqual([]);
     return {
-      batch: { total: status.total, indexed: status.indexed, failed: status.failed, failures: status.failures.map((failure) => `${failure.id} ${failure.code}`) },
+      batch: {
+        total: status.total,
+        indexed: status.indexed,
+        failed: status.failed,
+        failures: status.failures.map((failure) => `${failure.id} ${failure.code}`),
+      },
       ids: [...audit.rowsById.keys()].sort(),
       searches,
       scores,
@@ -133,7 +148,13 @@ describe('scale-out: 2 API replicas and 3 workers on a 3-master Redis Cluster an
       workers: 3,
     });
     try {
-      const scaledResult = await runOnce({ call: scaled.call, store: scaled.store, waitForBatch: (batchId) => scaled.waitForBatch(batchId), apiUrls: scaled.apis.map((api) => api.url!), key: scaled.key });
+      const scaledResult = await runOnce({
+        call: scaled.call,
+        store: scaled.store,
+        waitForBatch: (batchId) => scaled.waitForBatch(batchId),
+        apiUrls: scaled.apis.map((api) => api.url!),
+        key: scaled.key,
+      });
       expect(scaledResult).toEqual(singleResult);
       expect(singleResult.batch).toEqual({ total: ITEMS + 1, indexed: ITEMS, failed: 1, failures: ['missing FETCH_NOT_FOUND'] });
       expect(singleResult.afterDelete).not.toContain('item-1');

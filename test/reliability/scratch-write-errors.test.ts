@@ -45,7 +45,13 @@ describe('scratch space failures are reported as ours, not the source', () => {
 
   it('a download the worker cannot write fails SCRATCH_WRITE_FAILED after its retries, with no errno in the record; one that fits indexes', async () => {
     const accepted = await system.call<{ batchId: string }>('POST', '/v1/ingest', {
-      body: { collection, items: [{ id: 'big', url: `s3://${archive}/big.wav` }, { id: 'small', url: `s3://${archive}/small.wav` }] },
+      body: {
+        collection,
+        items: [
+          { id: 'big', url: `s3://${archive}/big.wav` },
+          { id: 'small', url: `s3://${archive}/small.wav` },
+        ],
+      },
     });
     expect(accepted.status).toBe(202);
     const status = await system.waitForBatch(accepted.body.batchId, 120_000);

@@ -8,7 +8,11 @@ const DIM = 32;
 
 const rowsOf = (count: number, seed: number) => sharedRows(count, DIM, seed);
 
-const summary = (lists: TopKLists) => ({ parts: Array.from(lists.parts), rows: Array.from(lists.rows), scores: Array.from(lists.scores, (score) => Number(score.toFixed(5))) });
+const summary = (lists: TopKLists) => ({
+  parts: Array.from(lists.parts),
+  rows: Array.from(lists.rows),
+  scores: Array.from(lists.scores, (score) => Number(score.toFixed(5))),
+});
 
 async function waitUntil(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -36,7 +40,10 @@ describe('a search thread that exits is replaced (real threads, real addon)', ()
     pool = await SearchThreadPool.start(2, { blasDatabaseBlock: 32_768, blasQueryBlock: 0 });
     pool.addShard('big-a', DIM, rowsOf(bigRows / 2, 7));
     pool.addShard('big-b', DIM, rowsOf(bigRows / 2, 8));
-    pool.addView('big', [{ shardKey: 'big-a', excluded: null }, { shardKey: 'big-b', excluded: null }]);
+    pool.addView('big', [
+      { shardKey: 'big-a', excluded: null },
+      { shardKey: 'big-b', excluded: null },
+    ]);
     pool.addShard('small', DIM, rowsOf(smallRows, 5));
     // A dropped shard and view must not come back in a replacement.
     pool.addShard('gone', DIM, rowsOf(10, 3));

@@ -75,6 +75,10 @@ describe('a Redis restart (AOF) and a 20 s S3 outage while a batch ingests lose 
     expect(report.failureCodes).toEqual({});
     expect(watcher.problems).toEqual([]);
     expect(system.crashes()).toEqual([]);
-    await waitFor(async () => (await system.call<{ count: number }>('GET', `/v1/collections/${collection}`)).body.count === ITEMS, 'the API to serve every item', 30_000);
+    await waitFor(
+      async () => (await system.call<{ count: number }>('GET', `/v1/collections/${collection}`)).body.count === ITEMS,
+      'the API to serve every item',
+      30_000,
+    );
   }, 400_000);
 });

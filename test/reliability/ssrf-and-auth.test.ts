@@ -193,7 +193,10 @@ describe('auth: every route but health refuses a missing or wrong key', () => {
         refused.push(`${method} ${route} [${credential}]: ${answer.status} ${answer.body?.error?.code}`);
         expected.push(`${method} ${route} [${credential}]: 401 UNAUTHORIZED`);
       }
-      const inQuery = await system.call<ErrorBody>(method, `${route}${route.includes('?') ? '&' : '?'}key=${system.key}&api_key=${system.key}`, { auth: false, body });
+      const inQuery = await system.call<ErrorBody>(method, `${route}${route.includes('?') ? '&' : '?'}key=${system.key}&api_key=${system.key}`, {
+        auth: false,
+        body,
+      });
       refused.push(`${method} ${route} [key in query]: ${inQuery.status} ${inQuery.body?.error?.code}`);
       expected.push(`${method} ${route} [key in query]: 401 UNAUTHORIZED`);
     }
@@ -206,9 +209,14 @@ describe('auth: every route but health refuses a missing or wrong key', () => {
     const allowed: string[] = [];
     for (const [method, route, body] of routes.filter(([, route]) => !route.includes('/pause') && !route.includes('/clean/'))) {
       const answer = await system.call<ErrorBody>(method, route, { body });
-      allowed.push(`${method} ${route}: ${answer.status === 401 || answer.body?.error?.code === 'NOT_FOUND' ? `${answer.status} ${answer.body?.error?.code}` : 'served'}`);
+      allowed.push(
+        `${method} ${route}: ${answer.status === 401 || answer.body?.error?.code === 'NOT_FOUND' ? `${answer.status} ${answer.body?.error?.code}` : 'served'}`,
+      );
     }
-    expect(allowed.every((line) => line.endsWith(': served')), allowed.join('\n')).toBe(true);
+    expect(
+      allowed.every((line) => line.endsWith(': served')),
+      allowed.join('\n'),
+    ).toBe(true);
 
     expect(await system.redis.sismember(system.keys.collections, collection)).toBe(1); // the one authorised ingest above
     const collections = await system.call<{ collections: { name: string }[] }>('GET', '/v1/collections');

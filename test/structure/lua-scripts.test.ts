@@ -42,7 +42,9 @@ describe('Lua scripts in .lua files, loaded by one loader', () => {
 
   it('every script has a header and exactly one owner file that loads it', () => {
     const sources = ['apps', 'packages'].flatMap((root) => tsFiles(path.join(repoRoot, root))).map((file) => ({ file, text: fs.readFileSync(file, 'utf8') }));
-    const scripts = ['apps', 'packages'].flatMap((root) => luaFiles(path.join(repoRoot, root))).filter((file) => !file.includes(`${path.sep}includes${path.sep}`));
+    const scripts = ['apps', 'packages']
+      .flatMap((root) => luaFiles(path.join(repoRoot, root)))
+      .filter((file) => !file.includes(`${path.sep}includes${path.sep}`));
     expect(scripts.length).toBeGreaterThanOrEqual(13);
     const problems: string[] = [];
     for (const script of scripts) {
@@ -71,7 +73,7 @@ describe('Lua scripts in .lua files, loaded by one loader', () => {
   it('refuses a call with another key count than the header names, and a file without a header', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-'));
     const good = path.join(directory, 'two-keys.lua');
-    fs.writeFileSync(good, "--[[\n  KEYS[1] one\n  KEYS[2] two\n]]\nreturn 1\n");
+    fs.writeFileSync(good, '--[[\n  KEYS[1] one\n  KEYS[2] two\n]]\nreturn 1\n');
     expect(() => LuaScript.fromFile(pathToFileURL(good)).run(redis, ['only-one'])).toThrow('two-keys.lua takes 2 keys, was given 1');
     const bare = path.join(directory, 'bare.lua');
     fs.writeFileSync(bare, 'return 1\n');

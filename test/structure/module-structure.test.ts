@@ -129,7 +129,12 @@ describe('module structure', () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'module-structure-'));
     try {
       fs.mkdirSync(path.join(base, 'src'));
-      fs.writeFileSync(path.join(base, 'tsconfig.json'), JSON.stringify({ compilerOptions: { moduleResolution: 'bundler', allowImportingTsExtensions: true, noEmit: true, baseUrl: '.', paths: { '#lib/*': ['src/*'] } } }));
+      fs.writeFileSync(
+        path.join(base, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { moduleResolution: 'bundler', allowImportingTsExtensions: true, noEmit: true, baseUrl: '.', paths: { '#lib/*': ['src/*'] } },
+        }),
+      );
       const write = (name: string, text: string) => fs.writeFileSync(path.join(base, 'src', name), text);
       write('a.ts', "import { b } from './b.ts';\nexport const a = () => b;\n");
       write('b.ts', "import type { C } from '#lib/c.ts';\nexport const b = 1 as unknown as C;\n");

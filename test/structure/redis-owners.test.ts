@@ -37,8 +37,7 @@ export const REDIS_OWNERS: Record<string, string> = {
 };
 
 /** Files still holding direct calls while another change moves them to the owners above. */
-export const REDIS_CALLS_PENDING: Record<string, string> = {
-};
+export const REDIS_CALLS_PENDING: Record<string, string> = {};
 
 /** Connection lifecycle: on the command prototype, but no key family's business. */
 const LIFECYCLE = new Set(['quit', 'disconnect', 'duplicate', 'connect', 'end', 'constructor', 'getBuiltinCommands', 'createBuiltinCommand']);
@@ -72,7 +71,8 @@ function receiverName(expression: ts.Expression): string | undefined {
   if (ts.isIdentifier(expression)) return expression.text;
   if (ts.isPropertyAccessExpression(expression)) return expression.name.text;
   if (ts.isCallExpression(expression) && ts.isPropertyAccessExpression(expression.expression)) return receiverName(expression.expression.expression);
-  if (ts.isParenthesizedExpression(expression) || ts.isAsExpression(expression) || ts.isNonNullExpression(expression)) return receiverName(expression.expression);
+  if (ts.isParenthesizedExpression(expression) || ts.isAsExpression(expression) || ts.isNonNullExpression(expression))
+    return receiverName(expression.expression);
   return undefined;
 }
 
@@ -134,6 +134,13 @@ describe('Redis commands are sent only by the owner of their key family', () => 
           redis.disconnect();
         }
       }`;
-    expect(redisCalls('service.ts', service, commands)).toEqual(['5 redis.sismember', '6 redis.exec', '6 redis.srem', '6 redis.srem', '6 redis.multi', '7 redis.hmget']);
+    expect(redisCalls('service.ts', service, commands)).toEqual([
+      '5 redis.sismember',
+      '6 redis.exec',
+      '6 redis.srem',
+      '6 redis.srem',
+      '6 redis.multi',
+      '7 redis.hmget',
+    ]);
   });
 });

@@ -53,7 +53,9 @@ export async function startApp(app: AppName, env: Record<string, string>, readyT
   const main = path.join(repositoryRoot, `apps/${app}/src/main.ts`);
   // setpriv --pdeathsig: the kernel kills the app if the test runner dies before teardown.
   const args = ['--import', 'tsx', main];
-  const [file, argv] = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
+  const [file, argv] = existsSync('/usr/bin/setpriv')
+    ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
+    : [process.execPath, args];
   const child = spawn(file, argv, { cwd: repositoryRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let printed = '';
   let partialLine = '';

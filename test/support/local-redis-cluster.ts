@@ -45,11 +45,28 @@ export async function startLocalRedisCluster(masters = 3): Promise<LocalRedisClu
       const nodeDirectory = path.join(directory, String(port));
       await fs.mkdir(nodeDirectory);
       const args = [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDirectory,
-        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
-        '--appendonly', 'no', '--save', '', '--maxmemory-policy', 'noeviction',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        nodeDirectory,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '5000',
+        '--appendonly',
+        'no',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
       ];
-      const [file, argv] = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', 'redis-server', ...args]] : ['redis-server', args];
+      const [file, argv] = existsSync('/usr/bin/setpriv')
+        ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', 'redis-server', ...args]]
+        : ['redis-server', args];
       children.push(spawn(file, argv, { stdio: 'ignore' }));
       ports.push(port);
     }

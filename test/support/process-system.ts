@@ -33,7 +33,6 @@ export interface ProcessSystemOptions {
   keepLines?: string[];
 }
 
-
 /**
  * api replicas, workers and one indexer, each a real process, sharing one Redis namespace and
  * one S3 bucket. Calls go round-robin over the API replicas that are up.

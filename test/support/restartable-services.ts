@@ -50,13 +50,20 @@ export class RestartableRedis {
 
   async resume(): Promise<void> {
     const child = ownedSpawn('redis-server', [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', this.directory,
-      '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.directory,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
       ...this.extraArgs,
     ]);
     this.child = child;
@@ -82,7 +89,6 @@ export class RestartableRedis {
     await fs.rm(this.directory, { recursive: true, force: true });
   }
 }
-
 
 const S3RVER_LISTENING = /S3rver listening on \S+:(\d+)/;
 
@@ -115,7 +121,12 @@ export class RestartableS3 {
   }
 
   async createBucket(bucket: string): Promise<void> {
-    const client = new S3Client({ endpoint: this.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     try {
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
     } finally {

@@ -20,10 +20,7 @@ describe('ingesting a bulk source with one request', () => {
   beforeAll(async () => {
     archiveBucket = (await createTestBucket('archive')).bucket;
     fileRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'file-root-'));
-    const [snapshots] = await Promise.all([
-      createTestBucket('snapshots'),
-      uploadToneArchive(createTestS3Client(), archiveBucket, 'recordings/', 500),
-    ]);
+    const [snapshots] = await Promise.all([createTestBucket('snapshots'), uploadToneArchive(createTestS3Client(), archiveBucket, 'recordings/', 500)]);
     system = await startSystem({
       bucket: snapshots.bucket,
       // Small pages so that 500 objects take five listing jobs.

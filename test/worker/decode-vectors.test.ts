@@ -29,8 +29,21 @@ describe('vectors of in-process decodes against ffmpeg decodes', () => {
     // 44.1 kHz stereo recording with a different prompt in each channel (downmixed, then resampled).
     for (const prompt of prompts) fs.copyFileSync(prompt, path.join(directory, path.basename(prompt)));
     execFileSync('ffmpeg', [
-      '-nostdin', '-loglevel', 'error', '-y', '-i', prompts[0]!, '-i', prompts[1]!,
-      '-filter_complex', '[0:a]apad=pad_dur=1[a];[1:a]apad=pad_dur=2[b];[a][b]amerge=inputs=2', '-ar', '44100', '-c:a', 'pcm_s16le', path.join(directory, 'stereo-44k.wav'),
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      prompts[0]!,
+      '-i',
+      prompts[1]!,
+      '-filter_complex',
+      '[0:a]apad=pad_dur=1[a];[1:a]apad=pad_dur=2[b];[a][b]amerge=inputs=2',
+      '-ar',
+      '44100',
+      '-c:a',
+      'pcm_s16le',
+      path.join(directory, 'stereo-44k.wav'),
     ]);
   }, 60_000);
   afterAll(async () => {

@@ -29,7 +29,10 @@ describe('worker metrics endpoint', () => {
   });
 
   it('counts every stage of every embedded job, and the audio seconds', async () => {
-    const batchId = await harness.submit(uniqueName('metrics'), ['a.wav', 'b.wav'].map((file) => ({ id: file, url: pathToFileURL(path.join(fileRoot, file)).href })));
+    const batchId = await harness.submit(
+      uniqueName('metrics'),
+      ['a.wav', 'b.wav'].map((file) => ({ id: file, url: pathToFileURL(path.join(fileRoot, file)).href })),
+    );
     expect(await harness.waitForOutcomes(batchId)).toMatchObject({ embedded: 2, failed: 0 });
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(response.status).toBe(200);

@@ -104,7 +104,10 @@ describe('a worker records each failure with a stable code, message and attempts
       trickle: archive.url('/trickle.wav'),
       'always-500': archive.url('/always-500.wav'),
     };
-    const batchId = await system.submit(collection, Object.entries(items).map(([id, url]) => ({ id, url })));
+    const batchId = await system.submit(
+      collection,
+      Object.entries(items).map(([id, url]) => ({ id, url })),
+    );
     const status = await system.waitForOutcomes(batchId);
     const failures = new Map(status.failures.map((failure) => [failure.id, failure]));
     const expectFailure = (id: keyof typeof items, code: string, attempts = 1) => {
@@ -119,7 +122,15 @@ describe('a worker records each failure with a stable code, message and attempts
 
     expectFailure('not-found', 'FETCH_NOT_FOUND');
     expectFailure('gone', 'FETCH_NOT_FOUND');
-    for (const id of ['literal-loopback', 'literal-private', 'literal-metadata', 'literal-ipv6-loopback', 'ipv4-mapped-ipv6', 'name-resolving-to-loopback', 'redirect-to-loopback'] as const) {
+    for (const id of [
+      'literal-loopback',
+      'literal-private',
+      'literal-metadata',
+      'literal-ipv6-loopback',
+      'ipv4-mapped-ipv6',
+      'name-resolving-to-loopback',
+      'redirect-to-loopback',
+    ] as const) {
       expectFailure(id, 'FETCH_FORBIDDEN_ADDRESS');
     }
     expect(loopback.hits('/ok.wav')).toBe(0); // refused before connecting, on every route there

@@ -37,7 +37,14 @@ describe('a source listing run again after a crash', () => {
   });
 
   it('counts each page once and enqueues each item once', async () => {
-    const process = createListingProcessor({ queue, ledger, listing: { s3, allowedS3Buckets: [bucket] }, pageSize: 10, maxWaitingItems: 1000, logger: createLogger('test', 'silent') });
+    const process = createListingProcessor({
+      queue,
+      ledger,
+      listing: { s3, allowedS3Buckets: [bucket] },
+      pageSize: 10,
+      maxWaitingItems: 1000,
+      logger: createLogger('test', 'silent'),
+    });
     const batchId = `b${uniqueName('x').replace(/-/g, '')}`.slice(0, 40);
     await ledger.createBatch(collection, batchId, 0, { listing: true });
     const first = listSourceJob({ v: 1, batchId, collection, source: `s3://${bucket}/archive/`, page: 0 });
@@ -57,7 +64,7 @@ describe('a source listing run again after a crash', () => {
     expect(saved.listed?.urls).toHaveLength(10);
 
     let page = 1;
-    for (;; page += 1) {
+    for (; ; page += 1) {
       const outcome = await runPage(page);
       expect(await runPage(page)).toEqual(outcome);
       if (outcome.last) break;
@@ -75,7 +82,14 @@ describe('a source listing run again after a crash', () => {
   });
 
   it('waits, without using an attempt, while the queue holds more waiting items than allowed', async () => {
-    const process = createListingProcessor({ queue, ledger, listing: { s3, allowedS3Buckets: [bucket] }, pageSize: 10, maxWaitingItems: 5, logger: createLogger('test', 'silent') });
+    const process = createListingProcessor({
+      queue,
+      ledger,
+      listing: { s3, allowedS3Buckets: [bucket] },
+      pageSize: 10,
+      maxWaitingItems: 5,
+      logger: createLogger('test', 'silent'),
+    });
     const batchId = `b${uniqueName('y').replace(/-/g, '')}`.slice(0, 40);
     await ledger.createBatch(collection, batchId, 0, { listing: true });
     const first = listSourceJob({ v: 1, batchId, collection, source: `s3://${bucket}/archive/`, page: 0 });
@@ -94,7 +108,14 @@ describe('a source listing run again after a crash', () => {
   });
 
   it('ends at once for an empty prefix, and with one failure for a bucket that does not exist', async () => {
-    const process = createListingProcessor({ queue, ledger, listing: { s3, allowedS3Buckets: [bucket, 'no-such-bucket-anywhere'] }, pageSize: 10, maxWaitingItems: 1_000_000, logger: createLogger('test', 'silent') });
+    const process = createListingProcessor({
+      queue,
+      ledger,
+      listing: { s3, allowedS3Buckets: [bucket, 'no-such-bucket-anywhere'] },
+      pageSize: 10,
+      maxWaitingItems: 1_000_000,
+      logger: createLogger('test', 'silent'),
+    });
     const run = async (source: string) => {
       const batchId = `b${uniqueName('z').replace(/-/g, '')}`.slice(0, 40);
       await ledger.createBatch(collection, batchId, 0, { listing: true });

@@ -71,7 +71,7 @@ describe('a job that runs far longer than its lock', () => {
     });
 
     let status = await ledger.status(batchId);
-    for (const deadline = Date.now() + 120_000; status && status.embedded + status.failed < 1 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 120_000; status && status.embedded + status.failed < 1 && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       status = await ledger.status(batchId);
     }

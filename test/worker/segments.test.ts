@@ -44,7 +44,7 @@ describe('segments in the worker', () => {
     return entry;
   }
 
-  it('cuts a long recording into the collection\'s segments, unit rows in time order, silent ones left out', async () => {
+  it("cuts a long recording into the collection's segments, unit rows in time order, silent ones left out", async () => {
     const collection = uniqueName('seg');
     const entry = await ingestOne(collection, 'long.wav');
     const starts = entry.segments!.map((span) => span.start);

@@ -59,7 +59,14 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     forceCloseConnections: 'idle',
     // A slow or stalled client holds a socket (and an upload's scratch file) for at most these.
     // Node checks request timeouts every `connectionsCheckingInterval` (30 s by default): 1 s keeps them near their value.
-    ...(deps.timeouts ? { requestTimeout: deps.timeouts.requestMs, connectionTimeout: deps.timeouts.connectionMs, keepAliveTimeout: deps.timeouts.keepAliveMs, http: { connectionsCheckingInterval: 1000 } } : {}),
+    ...(deps.timeouts
+      ? {
+          requestTimeout: deps.timeouts.requestMs,
+          connectionTimeout: deps.timeouts.connectionMs,
+          keepAliveTimeout: deps.timeouts.keepAliveMs,
+          http: { connectionsCheckingInterval: 1000 },
+        }
+      : {}),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -60,7 +60,11 @@ export async function composeApi(config: ApiConfig): Promise<ComposedApi> {
   const backpressure = new IngestBackpressure(redis, keys, queue, config.backpressure);
   const embedder = await createEmbedder(config.model);
   const queryEmbedders = new ModelEmbedders(embedder, config.model);
-  const pool = await SearchThreadPool.start(config.search.threads, { blasDatabaseBlock: config.search.blas.databaseBlock, blasQueryBlock: config.search.blas.queryBlock, blasThreshold: config.search.blas.threshold });
+  const pool = await SearchThreadPool.start(config.search.threads, {
+    blasDatabaseBlock: config.search.blas.databaseBlock,
+    blasQueryBlock: config.search.blas.queryBlock,
+    blasThreshold: config.search.blas.threshold,
+  });
   const registry = new SnapshotRegistry({
     store,
     subscriber,
@@ -111,7 +115,14 @@ export async function composeApi(config: ApiConfig): Promise<ComposedApi> {
     search,
     collections,
     itemAudio: new ItemAudioService(registry, queryFetch, { s3 }),
-    vectors: new VectorUploadService(ledger, backpressure, registry, { modelId: embedder.modelId, dim: embedder.dim }, config.ingest.maxVectorsPerRequest, inputLimits),
+    vectors: new VectorUploadService(
+      ledger,
+      backpressure,
+      registry,
+      { modelId: embedder.modelId, dim: embedder.dim },
+      config.ingest.maxVectorsPerRequest,
+      inputLimits,
+    ),
     metrics,
     queues: [queue],
     snapshots: registry,

@@ -35,11 +35,20 @@ export const apiEnvSchema = z
     API_KEYS: z
       .string()
       .optional()
-      .transform((value) => (value ?? '').split(',').map((key) => key.trim()).filter(Boolean)),
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+      ),
     /** Most items one ingest request may carry; larger archives go in several requests or as a `source`. */
     MAX_ITEMS_PER_REQUEST: z.coerce.number().int().min(1).max(100_000).default(10_000),
     /** Largest JSON request body, in bytes. */
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
     MAX_K: z.coerce.number().int().min(1).max(10_000).default(1000),
     /** Fallback poll for new snapshots when a pub/sub notice is missed (ms). */
     SNAPSHOT_POLL_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
@@ -48,11 +57,19 @@ export const apiEnvSchema = z
     // URL queries and item audio fetch in the API process with the same guards as the workers.
     ...fetchGuardEnvShape,
     ...inputLimitsEnvShape,
-    QUERY_FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
+    QUERY_FETCH_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(50 * 1024 * 1024),
     QUERY_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     QUERY_MAX_AUDIO_SECONDS: z.coerce.number().positive().default(600),
     /** Largest audio upload to POST /v1/search/audio (raw body or multipart file). */
-    UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
+    UPLOAD_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(50 * 1024 * 1024),
     /** Vectors one POST /v1/collections/:c/vectors request may carry. */
     MAX_VECTORS_PER_REQUEST: z.coerce.number().int().min(1).max(100_000).default(10_000),
     /** Search threads; each query's rows are split between them. */

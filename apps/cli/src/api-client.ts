@@ -63,13 +63,19 @@ export class ApiClient {
     const code = answer.error?.code ?? `HTTP_${status}`;
     const message = answer.error?.message ?? `HTTP ${status}`;
     if (status === 401) {
-      const fix = this.options.apiKey ? 'the key given was refused: pass one of the API\'s API_KEYS with --key or AUDIO_INDEX_API_KEY' : 'the API needs a key: pass --key <key> or set AUDIO_INDEX_API_KEY';
+      const fix = this.options.apiKey
+        ? "the key given was refused: pass one of the API's API_KEYS with --key or AUDIO_INDEX_API_KEY"
+        : 'the API needs a key: pass --key <key> or set AUDIO_INDEX_API_KEY';
       return new CliError(`${code}: ${fix}`, ExitCode.UNAUTHORIZED, code);
     }
-    if (code === 'COLLECTION_NOT_FOUND') return new CliError(`${code}: ${message} (\`audio-index collections\` lists the collections; ingest creates one)`, ExitCode.API_ERROR, code);
-    if (code === 'BATCH_NOT_FOUND') return new CliError(`${code}: ${message} (batch ids are printed by \`audio-index ingest\`; finished batches expire)`, ExitCode.API_ERROR, code);
-    if (code === 'NOT_READY' || status === 503) return new CliError(`${code}: ${message} (the API or one of its dependencies is not ready: \`audio-index doctor\` says which)`, ExitCode.API_ERROR, code);
-    if (status === 404 && !answer.error) return new CliError(`${code}: ${route} does not exist on ${this.options.baseUrl}: is it an audio-index API of this version?`, ExitCode.API_ERROR, code);
+    if (code === 'COLLECTION_NOT_FOUND')
+      return new CliError(`${code}: ${message} (\`audio-index collections\` lists the collections; ingest creates one)`, ExitCode.API_ERROR, code);
+    if (code === 'BATCH_NOT_FOUND')
+      return new CliError(`${code}: ${message} (batch ids are printed by \`audio-index ingest\`; finished batches expire)`, ExitCode.API_ERROR, code);
+    if (code === 'NOT_READY' || status === 503)
+      return new CliError(`${code}: ${message} (the API or one of its dependencies is not ready: \`audio-index doctor\` says which)`, ExitCode.API_ERROR, code);
+    if (status === 404 && !answer.error)
+      return new CliError(`${code}: ${route} does not exist on ${this.options.baseUrl}: is it an audio-index API of this version?`, ExitCode.API_ERROR, code);
     return new CliError(`${code}: ${message}`, ExitCode.API_ERROR, code);
   }
 }

@@ -28,21 +28,42 @@ export function asCliError(error: unknown): CliError {
     const cause = { cause: error };
     switch (errno.code) {
       case 'ENOENT':
-        return new CliError(`no such file: ${file} (check the path; a URL needs its scheme, e.g. https:// or file://)`, ExitCode.USAGE, 'FILE_NOT_FOUND', cause);
+        return new CliError(
+          `no such file: ${file} (check the path; a URL needs its scheme, e.g. https:// or file://)`,
+          ExitCode.USAGE,
+          'FILE_NOT_FOUND',
+          cause,
+        );
       case 'EISDIR':
-        return new CliError(`${file} is a directory, not a file (pass one audio file; \`audio-index ingest <directory>\` walks directories)`, ExitCode.USAGE, 'IS_A_DIRECTORY', cause);
+        return new CliError(
+          `${file} is a directory, not a file (pass one audio file; \`audio-index ingest <directory>\` walks directories)`,
+          ExitCode.USAGE,
+          'IS_A_DIRECTORY',
+          cause,
+        );
       case 'ENOTDIR':
         return new CliError(`${file}: a part of the path is a file, not a directory (check the path)`, ExitCode.USAGE, 'NOT_A_DIRECTORY', cause);
       case 'EACCES':
       case 'EPERM':
-        return new CliError(`cannot read ${file}: permission denied (check its permissions, or run as a user who may read it)`, ExitCode.USAGE, 'PERMISSION_DENIED', cause);
+        return new CliError(
+          `cannot read ${file}: permission denied (check its permissions, or run as a user who may read it)`,
+          ExitCode.USAGE,
+          'PERMISSION_DENIED',
+          cause,
+        );
       default:
         return new CliError(`${file}: ${errno.code} (${error.message})`, ExitCode.USAGE, errno.code, cause);
     }
   }
-  if (errno?.code === 'EISDIR') return new CliError('a directory was given where a file was expected (pass one file)', ExitCode.USAGE, 'IS_A_DIRECTORY', { cause: error });
+  if (errno?.code === 'EISDIR')
+    return new CliError('a directory was given where a file was expected (pass one file)', ExitCode.USAGE, 'IS_A_DIRECTORY', { cause: error });
   const message = error instanceof Error ? error.message : String(error);
-  return new CliError(`unexpected error: ${message} (a bug in audio-index; run again with --debug for the stack trace to report)`, ExitCode.INTERNAL, 'INTERNAL', { cause: error });
+  return new CliError(
+    `unexpected error: ${message} (a bug in audio-index; run again with --debug for the stack trace to report)`,
+    ExitCode.INTERNAL,
+    'INTERNAL',
+    { cause: error },
+  );
 }
 
 /** The stack of the error and of each cause, for `--debug`. */

@@ -80,9 +80,12 @@ export async function runCli(argv: string[]): Promise<number> {
       exitCode = await statusCommand(api(), batchId, json());
     });
 
-  program.command('collections').description('list collections').action(async () => {
-    exitCode = await collectionsCommand(api(), json());
-  });
+  program
+    .command('collections')
+    .description('list collections')
+    .action(async () => {
+      exitCode = await collectionsCommand(api(), json());
+    });
 
   program
     .command('snapshots')

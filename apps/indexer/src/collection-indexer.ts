@@ -17,7 +17,7 @@ import { CollectionMaintenance, type MergeTotals } from './collection-maintenanc
 import { CollectionState } from './collection-state.ts';
 import type { CollectionIndexerOptions } from './env.ts';
 import type { IndexerMetrics } from './indexer-metrics.ts';
-import { pointLatestAt, repairLatest } from './latest-pointer.ts';
+import { LatestKeeper } from './latest-keeper.ts';
 import { LeaderLock } from './leader-lock.ts';
 import { LostLeadershipError } from './lost-leadership-error.ts';
 import { ReindexCoordinator } from './reindex/reindex-coordinator.ts';
@@ -32,8 +32,6 @@ export { LostLeadershipError } from './lost-leadership-error.ts';
 
 const READ_PAGE = 1000;
 const PUBLISH_RETRY_MS = 1000;
-/** How often an idle leader checks that LATEST still names the committed version. */
-const LATEST_CHECK_INTERVAL_MS = 10_000;
 
 export interface CollectionIndexerDeps {
   collection: string;
@@ -66,8 +64,7 @@ export class CollectionIndexer {
   private readonly commit: SnapshotCommit;
   private readonly log: Logger;
   private fence = 0;
-  private latestCheckedAt = 0;
-  private latestBehind = false;
+  private readonly latest: LatestKeeper;
   private readonly failures = new FailureBackoff(PUBLISH_RETRY_MS);
   private readonly stopping = new AbortController();
   private readonly reindex: ReindexCoordinator;
@@ -80,6 +77,7 @@ export class CollectionIndexer {
     this.lock = new LeaderLock(deps.redis, deps.keys.indexerLock(deps.collection), deps.keys.indexerFence(deps.collection), deps.config.leader.lockTtlMs);
     this.commit = new SnapshotCommit(deps.redis, deps.keys, deps.collection, { batchRetentionSeconds: deps.config.batches.retentionSeconds });
     this.log = deps.logger.child({ collection: deps.collection });
+    this.latest = new LatestKeeper(deps.store, deps.collection, this.lock, this.commit, this.log);
     this.reindex = new ReindexCoordinator({ redis: deps.redis, store: deps.store, keys: deps.keys, logger: this.log });
     this.entries = new StreamEntryApplier(deps.store, this.reindex, this.log);
     this.catalog = new CollectionCatalog(deps.redis, deps.keys);
@@ -164,10 +162,15 @@ export class CollectionIndexer {
     const committed = await this.commit.committedVersion();
     // Redis knows what was committed (and acked); LATEST only for a Redis that never committed.
     const state = await CollectionState.load(store, collection, committed ?? (await readLatestVersion(store, collection)));
-    // Check LATEST at once: the last leader may have died between its commit and LATEST.
-    this.latestCheckedAt = 0;
-    this.latestBehind = false;
-    const reader = new StreamReader(this.deps.redis, keys.stream(collection), keys.indexerLock(collection), () => this.lock.heldToken, state.streamOffset, this.deps.streamWatcher);
+    this.latest.reset();
+    const reader = new StreamReader(
+      this.deps.redis,
+      keys.stream(collection),
+      keys.indexerLock(collection),
+      () => this.lock.heldToken,
+      state.streamOffset,
+      this.deps.streamWatcher,
+    );
     await reader.ensureGroup();
     this.log.info({ version: state.version, count: state.locations.size, offset: state.streamOffset }, 'loaded snapshot');
     const maintenance = this.createMaintenance();
@@ -211,7 +214,7 @@ export class CollectionIndexer {
           await sleep(PUBLISH_RETRY_MS);
         }
       }
-      await this.keepLatestCurrent(state);
+      await this.latest.keepCurrent(state);
       maintenance.tick(state);
       if (!(await this.lock.isHeld())) throw new LostLeadershipError();
       // Whatever is applied but unpublished goes with the collection.
@@ -221,9 +224,7 @@ export class CollectionIndexer {
 
   private createMaintenance(): CollectionMaintenance {
     const { store, redis, keys, collection, config } = this.deps;
-    const retention = new SnapshotRetention(
-      store, redis, keys, collection, config.retention, this.log,
-    );
+    const retention = new SnapshotRetention(store, redis, keys, collection, config.retention, this.log);
     return new CollectionMaintenance(this.mergeTotals, store, config.compaction, retention, config.retention.intervalMs, this.log);
   }
 
@@ -232,22 +233,29 @@ export class CollectionIndexer {
     const lockToken = this.lock.heldToken;
     if (!lockToken) throw new LostLeadershipError();
     const started = Date.now();
-    const streamOffset =
-      applied.lastEntryId && compareStreamIds(applied.lastEntryId, state.streamOffset) > 0 ? applied.lastEntryId : state.streamOffset;
+    const streamOffset = applied.lastEntryId && compareStreamIds(applied.lastEntryId, state.streamOffset) > 0 ? applied.lastEntryId : state.streamOffset;
     await this.reindex.enqueueBeforeCommit(state);
     const written = await publishAndCommit({
-      store, commit: this.commit, state, lockToken, fence: this.fence, streamOffset, entryIds: applied.entryIds, credits: applied.credits, extras: applied.extras,
+      store,
+      commit: this.commit,
+      state,
+      lockToken,
+      fence: this.fence,
+      streamOffset,
+      entryIds: applied.entryIds,
+      credits: applied.credits,
+      extras: applied.extras,
       stopping: () => this.stopped,
       onCommitRetry: (error, attempt) => this.log.warn({ err: error, attempt }, 'commit got no answer; sending the same commit again'),
     });
     if (!written) {
       // Nothing new to serve: the credits of these entries are due now, unless LATEST still lags an earlier version.
-      if (!this.latestBehind) await this.creditServed(state);
+      if (!this.latest.isBehind) await this.latest.creditServed(state);
       return;
     }
     if (written.next && !written.manifest.next) this.log.info({ version: state.version, generation: state.generation, model: state.model }, 'reindex ended');
-    this.latestBehind = true;
-    await this.keepLatestCurrent(state);
+    this.latest.markBehind();
+    await this.latest.keepCurrent(state);
     this.deps.metrics?.published((Date.now() - started) / 1000, applied.entryIds);
     this.log.info(
       { version: state.version, count: written.manifest.count, shards: written.manifest.shards.length, ms: Date.now() - started },
@@ -257,41 +265,6 @@ export class CollectionIndexer {
     // One line per item at debug, so one item can be followed from accept to served.
     if (this.log.isLevelEnabled('debug')) {
       for (const item of applied.items) this.log.debug({ ...item, version: state.version }, 'served');
-    }
-  }
-
-  /**
-   * Batch counters follow what is served (docs/architecture.md §1, "Batch state": `indexed` counts items visible in the
-   * served snapshot): a commit queues its credits, applied here once LATEST names its version.
-   */
-  private async creditServed(state: CollectionState): Promise<void> {
-    try {
-      const applied = await this.commit.creditServed(state.version);
-      if (applied > 0) this.log.debug({ version: state.version, commits: applied }, 'credited batches of served versions');
-    } catch (error) {
-      // Never thrown into the publish: its entries are committed. The next LATEST check retries.
-      this.log.error({ err: error }, 'crediting batches failed; will retry');
-    }
-  }
-
-  /** Points LATEST at the committed version right after a commit, and checks it now and then. */
-  private async keepLatestCurrent(state: CollectionState): Promise<void> {
-    if (state.version === 0) return;
-    const checkDue = Date.now() - this.latestCheckedAt >= LATEST_CHECK_INTERVAL_MS;
-    if (!this.latestBehind && !checkDue) return;
-    try {
-      // Narrows the window in which a deposed leader could set LATEST back (latest-pointer.ts).
-      if (!(await this.lock.isHeld())) throw new LostLeadershipError();
-      if (this.latestBehind) await pointLatestAt(this.deps.store, this.deps.collection, state.version);
-      else if (await repairLatest(this.deps.store, this.deps.collection, state.version)) this.log.warn({ version: state.version }, 'repaired LATEST');
-      this.latestBehind = false;
-      this.latestCheckedAt = Date.now();
-      await this.creditServed(state);
-    } catch (error) {
-      if (error instanceof LostLeadershipError) throw error;
-      // Committed already; LATEST catches up once the store answers again.
-      if (isStoreOutage(error)) this.log.debug({ err: error }, 'writing LATEST failed (store unreachable); will retry');
-      else this.log.error({ err: error }, 'writing LATEST failed; will retry');
     }
   }
 }

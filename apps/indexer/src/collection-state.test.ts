@@ -10,7 +10,14 @@ function shard(id: string, count: number, tombstones: number[] = []): ShardEntry
 /** Two published shards a (a0..a2) and b (b0, b1), with a1 tombstoned. */
 function publishedState(): CollectionState {
   const state = new CollectionState('c');
-  const locations = ([['a0', 'a', 0], ['a2', 'a', 2], ['b0', 'b', 0], ['b1', 'b', 1]] as const).map(([id, shardId, row]): [string, RowLocation] => [id, { shardId, row, rows: 1 }]);
+  const locations = (
+    [
+      ['a0', 'a', 0],
+      ['a2', 'a', 2],
+      ['b0', 'b', 0],
+      ['b1', 'b', 1],
+    ] as const
+  ).map(([id, shardId, row]): [string, RowLocation] => [id, { shardId, row, rows: 1 }]);
   state.adoptShards([shard('a', 3, [1]), shard('b', 2)], locations, { id: 'm', dim: 2 });
   return state;
 }
@@ -19,7 +26,12 @@ function mergeOfAandB(state: CollectionState): CompactedShard {
   return {
     sources: state.shards.map((entry) => ({ ...entry })),
     entry: shard('m', 4),
-    origins: [{ id: 'a0', shardId: 'a', row: 0 }, { id: 'a2', shardId: 'a', row: 2 }, { id: 'b0', shardId: 'b', row: 0 }, { id: 'b1', shardId: 'b', row: 1 }],
+    origins: [
+      { id: 'a0', shardId: 'a', row: 0 },
+      { id: 'a2', shardId: 'a', row: 2 },
+      { id: 'b0', shardId: 'b', row: 0 },
+      { id: 'b1', shardId: 'b', row: 1 },
+    ],
     bytesRead: 0,
     bytesWritten: 0,
   };
@@ -70,7 +82,14 @@ describe('CollectionState with recordings of several rows', () => {
       bytesRead: 0,
       bytesWritten: 0,
     };
-    state.upsert('other', { vectors: new Float32Array(6), segments: [{ start: 0, end: 5 }, { start: 2.5, end: 7.5 }, { start: 5, end: 10 }] });
+    state.upsert('other', {
+      vectors: new Float32Array(6),
+      segments: [
+        { start: 0, end: 5 },
+        { start: 2.5, end: 7.5 },
+        { start: 5, end: 10 },
+      ],
+    });
     expect([...state.pendingTombstones.get('s')!].sort()).toEqual([5, 6]);
     expect(state.adoptCompaction(merge)).toBe(true);
     expect(state.locations.get('long')).toEqual({ shardId: 'm', row: 0, rows: 4 });

@@ -121,7 +121,8 @@ export class CollectionState extends GenerationRows {
   }
 
   private adoptManifest(manifest: Manifest, locations: Iterable<[string, RowLocation]>): void {
-    if (this.model && this.model.id !== manifest.model.id) this.#previousModel = this.model; // a rollback across a reindex
+    if (this.model && this.model.id !== manifest.model.id)
+      this.#previousModel = this.model; // a rollback across a reindex
     else if (!this.model) this.#previousModel = manifest.previousModel;
     this.#modelRef = manifest.modelRef;
     this.adoptShards(manifest.shards, locations, manifest.model);

@@ -29,6 +29,18 @@ describe('planCompaction', () => {
   });
 
   it('rewrites a shard alone when too many of its rows are tombstoned', () => {
-    expect(planCompaction([shard('a', 100, [1, 2, 3]), shard('b', 100, Array.from({ length: 30 }, (_, row) => row))], policy).map((entry) => entry.id)).toEqual(['b']);
+    expect(
+      planCompaction(
+        [
+          shard('a', 100, [1, 2, 3]),
+          shard(
+            'b',
+            100,
+            Array.from({ length: 30 }, (_, row) => row),
+          ),
+        ],
+        policy,
+      ).map((entry) => entry.id),
+    ).toEqual(['b']);
   });
 });

@@ -1,4 +1,12 @@
-import { backpressureEnvShape, batchRetentionEnvShape, collectionNameSchema, commonEnvShape, commonOptions, parseEnv, type CommonOptions } from '@audio-index/shared';
+import {
+  backpressureEnvShape,
+  batchRetentionEnvShape,
+  collectionNameSchema,
+  commonEnvShape,
+  commonOptions,
+  parseEnv,
+  type CommonOptions,
+} from '@audio-index/shared';
 import { z } from 'zod';
 import type { CompactionPolicy } from './compaction-plan.ts';
 import type { ReindexScheduleConfig } from './reindex/reindex-schedule.ts';
@@ -26,7 +34,11 @@ export const indexerEnvSchema = z.object({
   /** How often the indexer looks for collections it does not serve yet (ms). */
   COLLECTION_DISCOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   /** Compaction merges shards up to this size (bytes of the `.faiss` file). */
-  COMPACTION_TARGET_SHARD_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+  COMPACTION_TARGET_SHARD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024 * 1024),
   /** Shards of one size tier merge once this many exist (higher: less rewriting, more shards). */
   COMPACTION_FAN_IN: z.coerce.number().int().min(2).max(64).default(8),
   /** A shard with a larger fraction of tombstoned rows is rewritten without them. */
@@ -48,7 +60,12 @@ export const indexerEnvSchema = z.object({
   REINDEX_CRON_COLLECTIONS: z
     .string()
     .optional()
-    .transform((value) => (value ?? '').split(',').map((name) => name.trim()).filter(Boolean))
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(collectionNameSchema)),
   /** Model a scheduled reindex moves collections to (built-in name or card path, as the workers see it); unset: each collection's own. */
   REINDEX_CRON_MODEL: z

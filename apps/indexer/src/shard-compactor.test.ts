@@ -19,7 +19,16 @@ describe('compactShards', () => {
     const a = (await writeShard(store, 'c', 'a', vectorsOf(0, 5), dim, rowsOf('a', 5))).entry;
     const b = (await writeShard(store, 'c', 'b', vectorsOf(100, 4), dim, rowsOf('b', 4))).entry;
 
-    const compacted = await compactShards(store, 'c', [{ ...a, tombstones: [0, 2, 3] }, { ...b, tombstones: [3] }], dim, 9);
+    const compacted = await compactShards(
+      store,
+      'c',
+      [
+        { ...a, tombstones: [0, 2, 3] },
+        { ...b, tombstones: [3] },
+      ],
+      dim,
+      9,
+    );
     expect(compacted.origins).toEqual([
       { id: 'a1', shardId: 'a', row: 1 },
       { id: 'a4', shardId: 'a', row: 4 },
@@ -31,7 +40,13 @@ describe('compactShards', () => {
     expect(shard.count).toBe(5);
     expect(Array.from(shard.vectors)).toEqual([3, 4, 5, 12, 13, 14, 100, 101, 102, 103, 104, 105, 106, 107, 108]);
     const ids = decodeShardRows((await store.get(snapshotLayout.shardIds('c', compacted.entry.id)))!.toString('utf8'));
-    expect(ids).toEqual([{ id: 'a1', url: 'u/a1' }, { id: 'a4', url: 'u/a4' }, { id: 'b0', url: 'u/b0' }, { id: 'b1', url: 'u/b1' }, { id: 'b2', url: 'u/b2' }]);
+    expect(ids).toEqual([
+      { id: 'a1', url: 'u/a1' },
+      { id: 'a4', url: 'u/a4' },
+      { id: 'b0', url: 'u/b0' },
+      { id: 'b1', url: 'u/b1' },
+      { id: 'b2', url: 'u/b2' },
+    ]);
     expect(compacted.entry).toMatchObject({ count: 5, tombstones: [] });
   });
 });

@@ -41,10 +41,13 @@ export async function compactShards(
     bytesRead += indexFile.length + idsFile.length;
     const header = readFlatIPShardHeader(indexFile);
     if (header.dim !== dim) throw new Error(`shard ${source.id} has d=${header.dim}, collection d=${dim}`);
-    const lines = idsFile.toString('utf8').split('\n').filter((line) => line.length > 0);
+    const lines = idsFile
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.length > 0);
     if (lines.length !== header.count) throw new Error(`shard ${source.id}: ${header.count} rows but ${lines.length} ids`);
     const hidden = new Set(source.tombstones);
-    for (let row = 0; row < header.count; ) {
+    for (let row = 0; row < header.count;) {
       if (hidden.has(row)) {
         row += 1;
         continue;

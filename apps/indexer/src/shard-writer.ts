@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { encodeFlatIPShard, encodeShardRows, padVersion, sha256Hex, snapshotLayout, type ObjectStore, type ShardEntry, type ShardRow } from '@audio-index/shared';
+import {
+  encodeFlatIPShard,
+  encodeShardRows,
+  padVersion,
+  sha256Hex,
+  snapshotLayout,
+  type ObjectStore,
+  type ShardEntry,
+  type ShardRow,
+} from '@audio-index/shared';
 
 /**
  * The one place shard objects are written (paths: `snapshotLayout`), for publishes

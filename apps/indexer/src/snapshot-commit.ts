@@ -174,7 +174,10 @@ export class SnapshotCommit {
         }
       }
       if (due.length === 0) return applied;
-      const [done, ...finished] = (await creditServedScript.run(this.redis, [listKey, ...batchKeys], [due.length, ...due, this.batchRetentionSeconds])) as [number, ...string[]];
+      const [done, ...finished] = (await creditServedScript.run(this.redis, [listKey, ...batchKeys], [due.length, ...due, this.batchRetentionSeconds])) as [
+        number,
+        ...string[],
+      ];
       await this.ledger.expireLookups(finished);
       applied += done;
       // 0: another caller applied them first; re-read what is left (a few times at most).

@@ -24,13 +24,7 @@ export async function startIndexer(config: IndexerConfig): Promise<RunningIndexe
   const keys = createRedisKeys(config.redis.namespace);
   let schedule: ReindexSchedule;
   try {
-    schedule = await ReindexSchedule.start(
-      config.redis.url,
-      redis,
-      keys,
-      config.reindexSchedule,
-      logger,
-    );
+    schedule = await ReindexSchedule.start(config.redis.url, redis, keys, config.reindexSchedule, logger);
   } catch (error) {
     await store.close();
     redis.disconnect();

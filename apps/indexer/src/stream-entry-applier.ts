@@ -1,4 +1,12 @@
-import { compareStreamIds, decodeStreamFields, encodeCollectionModel, readManifest, type Logger, type ObjectStore, type StreamOperation } from '@audio-index/shared';
+import {
+  compareStreamIds,
+  decodeStreamFields,
+  encodeCollectionModel,
+  readManifest,
+  type Logger,
+  type ObjectStore,
+  type StreamOperation,
+} from '@audio-index/shared';
 import type { AppliedEntries } from './applied-entries.ts';
 import type { CollectionState } from './collection-state.ts';
 import type { ReindexCoordinator } from './reindex/reindex-coordinator.ts';
@@ -61,7 +69,8 @@ export class StreamEntryApplier {
       const previous = state.previousModel;
       if (previous && previous.id === operation.modelId && previous.dim === operation.dim && operation.url && operation.batchId) {
         // Embedded with the model a reindex just replaced: embedded again with the new one.
-        if (!alreadyPublished) state.queueRequeue({ id: operation.id, url: operation.url, metadata: operation.metadata, batchId: operation.batchId, after: entry.id });
+        if (!alreadyPublished)
+          state.queueRequeue({ id: operation.id, url: operation.url, metadata: operation.metadata, batchId: operation.batchId, after: entry.id });
         return;
       }
       applied.reject(operation.batchId, modelMismatch(operation, model));

@@ -64,7 +64,15 @@ export class StreamReader {
   private async readPending(count: number): Promise<RawStreamEntry[]> {
     // callBuffer: the string variant would decode (and corrupt) the float32 vector bytes.
     const reply = (await this.redis.callBuffer(
-      'XREADGROUP', 'GROUP', INDEXER_CONSUMER_GROUP, LEADER_CONSUMER, 'COUNT', count, 'STREAMS', this.streamKey, this.pendingCursor,
+      'XREADGROUP',
+      'GROUP',
+      INDEXER_CONSUMER_GROUP,
+      LEADER_CONSUMER,
+      'COUNT',
+      count,
+      'STREAMS',
+      this.streamKey,
+      this.pendingCursor,
     )) as StreamReply;
     const entries = this.entriesOf(reply);
     const last = entries.at(-1);
@@ -75,9 +83,11 @@ export class StreamReader {
   private async readNew(count: number): Promise<RawStreamEntry[]> {
     const token = this.lockToken();
     if (!token) throw new LostLeadershipError();
-    const reply = (await readNewIfLeaderScript.runBuffer(this.redis, [this.lockKey, this.streamKey], [token, INDEXER_CONSUMER_GROUP, LEADER_CONSUMER, count])) as
-      | StreamReply
-      | number;
+    const reply = (await readNewIfLeaderScript.runBuffer(
+      this.redis,
+      [this.lockKey, this.streamKey],
+      [token, INDEXER_CONSUMER_GROUP, LEADER_CONSUMER, count],
+    )) as StreamReply | number;
     if (typeof reply === 'number') throw new LostLeadershipError();
     return this.entriesOf(reply);
   }

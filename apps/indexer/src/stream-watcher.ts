@@ -87,8 +87,7 @@ export class StreamWatcher {
 
   private async blockOnAll(streams: readonly (readonly [string, string])[]): Promise<string[]> {
     const reply = (await this.redis.xread('COUNT', 1, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', ...streams.map(([key]) => key), ...streams.map(([, id]) => id))) as
-      | [string, unknown[]][]
-      | null;
+      [string, unknown[]][] | null;
     return (reply ?? []).map(([key]) => key);
   }
 

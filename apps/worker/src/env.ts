@@ -51,7 +51,11 @@ export const workerEnvSchema = z.object({
   /** Listing a source pauses while more item jobs than this wait in the queue. */
   LISTING_MAX_WAITING_ITEMS: z.coerce.number().int().min(1).default(50_000),
   ...fetchGuardEnvShape,
-  FETCH_MAX_BYTES: z.coerce.number().int().min(1).default(200 * 1024 * 1024),
+  FETCH_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(200 * 1024 * 1024),
   FETCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   FETCH_TOTAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
   FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),

@@ -1,15 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { listSourcePage, type SourceListingContext } from '@audio-index/audio-input';
-import {
-  ingestItemJob,
-  itemIdFromUrl,
-  jobCatalog,
-  listSourceJob,
-  type BatchLedger,
-  type ListSourcePayload,
-  type Logger,
-} from '@audio-index/shared';
+import { ingestItemJob, itemIdFromUrl, jobCatalog, listSourceJob, type BatchLedger, type ListSourcePayload, type Logger } from '@audio-index/shared';
 import { failureOf, isFinalAttempt } from './job-outcome.ts';
 
 export interface ListingProcessorDeps {

@@ -1,6 +1,15 @@
 import { Queue, Worker } from 'bullmq';
 import { createEmbedder, ModelEmbedders, type Embedder } from '@audio-index/embedding';
-import { BatchLedger, CollectionSettings, createLogger, createS3Client, createRedisConnection, createRedisKeys, jobCatalog, reportQueueErrors } from '@audio-index/shared';
+import {
+  BatchLedger,
+  CollectionSettings,
+  createLogger,
+  createS3Client,
+  createRedisConnection,
+  createRedisKeys,
+  jobCatalog,
+  reportQueueErrors,
+} from '@audio-index/shared';
 import type { WorkerConfig } from './env.ts';
 import { CollectionModels } from './collection-models.ts';
 import { createIngestProcessor } from './ingest-processor.ts';
@@ -45,28 +54,31 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   // Credentials come from the standard AWS chain (env, profile, instance role).
   const s3 = createS3Client({ region: config.store.region, endpoint: config.store.endpoint, forcePathStyle: config.store.forcePathStyle });
   const queue = new Queue(jobCatalog.ingestItem.queue, { connection: redis, prefix: keys.queuePrefix });
-  const processor = routeJobsByName({
-    ingestItem: createIngestProcessor({
-      embedders,
-      ledger,
-      settings: new CollectionSettings(redis, keys, config.segmentation),
-      logger,
-      metrics,
-      audio: {
-        fetch: config.fetch,
-        decode: { sampleRate: embedder.sampleRate, ...config.decode },
-        sources: { s3 },
-      },
-    }),
-    listSource: createListingProcessor({
-      queue,
-      ledger,
-      logger,
-      pageSize: config.listing.pageSize,
-      maxWaitingItems: config.listing.maxWaitingItems,
-      listing: { s3, fileRoot: config.fetch.fileRoot, allowedS3Buckets: config.fetch.allowedS3Buckets },
-    }),
-  }, { ledger, logger, maxStalls: MAX_STALLS });
+  const processor = routeJobsByName(
+    {
+      ingestItem: createIngestProcessor({
+        embedders,
+        ledger,
+        settings: new CollectionSettings(redis, keys, config.segmentation),
+        logger,
+        metrics,
+        audio: {
+          fetch: config.fetch,
+          decode: { sampleRate: embedder.sampleRate, ...config.decode },
+          sources: { s3 },
+        },
+      }),
+      listSource: createListingProcessor({
+        queue,
+        ledger,
+        logger,
+        pageSize: config.listing.pageSize,
+        maxWaitingItems: config.listing.maxWaitingItems,
+        listing: { s3, fileRoot: config.fetch.fileRoot, allowedS3Buckets: config.fetch.allowedS3Buckets },
+      }),
+    },
+    { ledger, logger, maxStalls: MAX_STALLS },
+  );
   const queueConnection = createRedisConnection(config.redis.url, 'worker-queue');
   const worker = new Worker(jobCatalog.ingestItem.queue, processor, {
     connection: queueConnection,

@@ -23,7 +23,7 @@ describe('byteCap', () => {
     expect(target.received).toBe(10);
   });
 
-  it('fails with the caller\'s error at the first chunk past the cap, before that chunk is written', async () => {
+  it("fails with the caller's error at the first chunk past the cap, before that chunk is written", async () => {
     const cap = byteCap(10, () => Object.assign(new Error('too big'), { code: 'CALLER_CODE' }));
     const target = sink();
     const failure = await pipeline(Readable.from([Buffer.alloc(8), Buffer.alloc(3), Buffer.alloc(100)]), cap, target).catch((error: unknown) => error);

@@ -11,7 +11,13 @@ import { callerAbort } from './fetch-limits.ts';
  * FETCH_FAILED when `deadline` fires first (a server trickling bytes forever). A failure of
  * the scratch file itself is SCRATCH_WRITE_FAILED, whatever the source did.
  */
-export async function writeCapped(body: Readable, targetPath: string, maxBytes: number, deadline: AbortSignal, caller: { signal?: AbortSignal | undefined } = {}): Promise<number> {
+export async function writeCapped(
+  body: Readable,
+  targetPath: string,
+  maxBytes: number,
+  deadline: AbortSignal,
+  caller: { signal?: AbortSignal | undefined } = {},
+): Promise<number> {
   const cap = byteCap(maxBytes, () => new AppError('TOO_LARGE', `body exceeds the ${maxBytes}-byte limit`));
   const file = createWriteStream(targetPath);
   // Which stream failed, not the error's shape, says whose fault it is: a write error
@@ -28,7 +34,7 @@ export async function writeCapped(body: Readable, targetPath: string, maxBytes: 
     // source did, so not FETCH_FAILED; transient (a retry may find room, or another worker),
     // and its errno message names a local path, which must not reach a batch or a client.
     if (scratchError !== undefined && error === scratchError) {
-      throw new AppError('SCRATCH_WRITE_FAILED', 'the download could not be written to this process\'s scratch space', { cause: error });
+      throw new AppError('SCRATCH_WRITE_FAILED', "the download could not be written to this process's scratch space", { cause: error });
     }
     if (deadline.aborted) throw new AppError('FETCH_FAILED', 'download did not finish within the time limit', { cause: error });
     throw new AppError('FETCH_FAILED', `download failed: ${(error as Error).message}`, { cause: error });

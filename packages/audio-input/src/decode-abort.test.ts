@@ -32,6 +32,8 @@ describe('decodeAudioFile with an AbortSignal (real ffmpeg)', () => {
     // Cut short, not run to the end: the whole file takes several times the 50 ms abort delay.
     expect(fullDecode).toBeGreaterThan(300);
     expect(abortedAfter).toBeLessThan(fullDecode);
-    await expect(decodeAudioFile(file, { sampleRate: 16_000, maxSeconds: 3600, timeoutMs: 120_000, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'REQUEST_ABORTED' });
+    await expect(decodeAudioFile(file, { sampleRate: 16_000, maxSeconds: 3600, timeoutMs: 120_000, signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'REQUEST_ABORTED',
+    });
   }, 120_000);
 });

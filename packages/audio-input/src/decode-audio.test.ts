@@ -10,7 +10,11 @@ describe('decodeAudioFile reads only the file it is handed', () => {
   let directory: string;
   const options = { sampleRate: 16_000, maxSeconds: 10, timeoutMs: 30_000 };
   const ffmpeg = (...args: string[]) => execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', ...args]);
-  const codeOf = (promise: Promise<unknown>) => promise.then(() => 'decoded', (error: { code?: string }) => error.code);
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'decoded',
+      (error: { code?: string }) => error.code,
+    );
 
   beforeAll(() => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'decode-audio-'));
@@ -20,8 +24,22 @@ describe('decodeAudioFile reads only the file it is handed', () => {
 
   // One second of tone in every container the whitelist names (encoders Debian's ffmpeg has).
   const containers: [string, string[]][] = [
-    ['wav', []], ['w64', []], ['mp3', []], ['flac', []], ['ogg', ['-c:a', 'libvorbis']], ['opus', []], ['m4a', []], ['aac', []],
-    ['webm', []], ['mka', []], ['aiff', []], ['caf', []], ['au', []], ['wma', []], ['ac3', []], ['wv', []],
+    ['wav', []],
+    ['w64', []],
+    ['mp3', []],
+    ['flac', []],
+    ['ogg', ['-c:a', 'libvorbis']],
+    ['opus', []],
+    ['m4a', []],
+    ['aac', []],
+    ['webm', []],
+    ['mka', []],
+    ['aiff', []],
+    ['caf', []],
+    ['au', []],
+    ['wma', []],
+    ['ac3', []],
+    ['wv', []],
   ];
   it.each(containers)('decodes %s', async (extension, codec) => {
     const file = path.join(directory, `copy.${extension}`);
@@ -45,7 +63,6 @@ describe('decodeAudioFile reads only the file it is handed', () => {
     fs.writeFileSync(script, 'ffconcat version 1.0\nfile beside.mp3\n');
     expect(await codeOf(decodeAudioFile(script, options))).toBe('NOT_AUDIO');
   });
-
 });
 
 /** ffmpeg writes into a scratch file; a scratch space that refuses it is the process's fault, not the input's. */
@@ -61,24 +78,33 @@ describe('decodeAudioFile output', () => {
   it('leaves no output file behind, decoded or refused', async () => {
     const scratch = fs.mkdtempSync(path.join(directory, 'scratch-'));
     expect((await decodeAudioFile(tone(), { sampleRate: 16_000, maxSeconds: 10, timeoutMs: 30_000, scratchDirectory: scratch })).length).toBe(16_000);
-    await expect(decodeAudioFile(tone(), { sampleRate: 16_000, maxSeconds: 0.5, timeoutMs: 30_000, scratchDirectory: scratch })).rejects.toMatchObject({ code: 'TOO_LONG' });
+    await expect(decodeAudioFile(tone(), { sampleRate: 16_000, maxSeconds: 0.5, timeoutMs: 30_000, scratchDirectory: scratch })).rejects.toMatchObject({
+      code: 'TOO_LONG',
+    });
     expect(fs.readdirSync(scratch)).toEqual([]);
   });
 
   it('is SCRATCH_WRITE_FAILED when the output file cannot be created', async () => {
     const missing = path.join(directory, 'no-such-directory');
-    await expect(decodeAudioFile(tone(), { sampleRate: 16_000, maxSeconds: 10, timeoutMs: 30_000, scratchDirectory: missing })).rejects.toMatchObject({ code: 'SCRATCH_WRITE_FAILED' });
+    await expect(decodeAudioFile(tone(), { sampleRate: 16_000, maxSeconds: 10, timeoutMs: 30_000, scratchDirectory: missing })).rejects.toMatchObject({
+      code: 'SCRATCH_WRITE_FAILED',
+    });
   });
 
   it("reads ffmpeg's own words for a full disk (its output, /dev/full) as SCRATCH_WRITE_FAILED, an input it cannot read as NOT_AUDIO", () => {
     let stderr = '';
     try {
-      execFileSync('sh', ['-c', `ffmpeg -nostdin -hide_banner -loglevel error -i "${tone()}" -ac 1 -ar 16000 -f f32le pipe:1 > /dev/full`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('sh', ['-c', `ffmpeg -nostdin -hide_banner -loglevel error -i "${tone()}" -ac 1 -ar 16000 -f f32le pipe:1 > /dev/full`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     } catch (error) {
       stderr = String((error as { stderr: Buffer }).stderr);
     }
     expect(stderr).toMatch(/No space left on device/);
     expect(ffmpegFailure(stderr, 1, tone())).toMatchObject({ code: 'SCRATCH_WRITE_FAILED' });
-    expect(ffmpegFailure(`file:${tone()}: Invalid data found when processing input\n`, 1, tone())).toMatchObject({ code: 'NOT_AUDIO', message: 'not decodable audio: Invalid data found when processing input' });
+    expect(ffmpegFailure(`file:${tone()}: Invalid data found when processing input\n`, 1, tone())).toMatchObject({
+      code: 'NOT_AUDIO',
+      message: 'not decodable audio: Invalid data found when processing input',
+    });
   });
 });

@@ -52,7 +52,25 @@ export async function decodeAudioFile(filePath: string, options: DecodeOptions):
 function runFfmpeg(filePath: string, outputFd: number, maxBytes: number, options: DecodeOptions): Promise<string> {
   const input = ffmpegInputUrl(filePath);
   // -fs: ffmpeg stops once the output passes the cap, so a file longer than maxSeconds is never decoded whole.
-  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...ffmpegInputArgs(), '-i', input, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-fs', String(maxBytes + 4), '-f', 'f32le', 'pipe:1'];
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...ffmpegInputArgs(),
+    '-i',
+    input,
+    '-vn',
+    '-ac',
+    '1',
+    '-ar',
+    String(options.sampleRate),
+    '-fs',
+    String(maxBytes + 4),
+    '-f',
+    'f32le',
+    'pipe:1',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', outputFd, 'pipe'] });
     let stderr = '';

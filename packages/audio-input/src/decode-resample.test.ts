@@ -35,7 +35,21 @@ describe('decodeAudio with a rate conversion', () => {
     const noise = (seed: number, rate: number) => `anoisesrc=color=pink:amplitude=0.9:seed=${seed}:duration=3:sample_rate=${rate}`;
     for (const rate of [8000, 11025, 22050, 32000, 44100, 48000]) {
       ffmpeg('-f', 'lavfi', '-i', noise(7, rate), '-c:a', 'pcm_s16le', file(`mono-${rate}.wav`));
-      ffmpeg('-f', 'lavfi', '-i', noise(7, rate), '-f', 'lavfi', '-i', noise(8, rate), '-filter_complex', 'amerge=inputs=2', '-c:a', 'pcm_s16le', file(`stereo-${rate}.wav`));
+      ffmpeg(
+        '-f',
+        'lavfi',
+        '-i',
+        noise(7, rate),
+        '-f',
+        'lavfi',
+        '-i',
+        noise(8, rate),
+        '-filter_complex',
+        'amerge=inputs=2',
+        '-c:a',
+        'pcm_s16le',
+        file(`stereo-${rate}.wav`),
+      );
     }
     ffmpeg('-f', 'lavfi', '-i', noise(9, 44100), '-c:a', 'pcm_f32le', file('float-44100.wav'));
     // Shorter than a few filter windows, and a rate pair swr interpolates (more than 1024 phases).

@@ -11,7 +11,12 @@ import type { FetchLimits } from './fetch-limits.ts';
 export const fetchAllowedNetworksEnv = z
   .string()
   .optional()
-  .transform((value) => (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean))
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
   .superRefine((networks, context) => {
     try {
       parseNetworks(networks);
@@ -29,7 +34,12 @@ export const fetchAllowedNetworksEnv = z
 export const s3AllowedBucketsEnv = z
   .string()
   .optional()
-  .transform((value) => (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean))
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'S3_ALLOWED_BUCKETS holds bucket names (3-63 of a-z 0-9 . -), comma-separated')));
 
 /**

@@ -33,7 +33,15 @@ describe('loopToMinimumLength', () => {
 
 describe('windowCountOf', () => {
   it('agrees with planWindows', () => {
-    for (const [count, window, hop] of [[7, 10, 5], [10, 10, 5], [35, 10, 5], [37, 10, 5], [11, 10, 10], [1000, 160, 80], [1001, 160, 37]] as const) {
+    for (const [count, window, hop] of [
+      [7, 10, 5],
+      [10, 10, 5],
+      [35, 10, 5],
+      [37, 10, 5],
+      [11, 10, 10],
+      [1000, 160, 80],
+      [1001, 160, 37],
+    ] as const) {
       expect(windowCountOf(count, window, hop), `${count}/${window}/${hop}`).toBe(planWindows(count, window, hop).length);
     }
   });

@@ -130,7 +130,6 @@ const isSilence = (error: unknown) => isEmbeddingError(error) && error.code === 
 
 /** An array whose whole buffer may be moved to another thread. */
 function transferable(samples: Float32Array, transfer: boolean): Float32Array {
-  const ownsWholeBuffer =
-    samples.buffer instanceof ArrayBuffer && samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength;
+  const ownsWholeBuffer = samples.buffer instanceof ArrayBuffer && samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength;
   return transfer && ownsWholeBuffer ? samples : samples.slice();
 }

@@ -4,7 +4,14 @@ import { CodedError, type ErrorCode } from '@audio-index/shared/errors';
 /** The codes of the shared list that embedding raises. Callers branch on `code`, never on the message. */
 export type EmbeddingErrorCode = Extract<
   ErrorCode,
-  'SILENT_AUDIO' | 'NOT_AUDIO' | 'EXECUTION_PROVIDER_UNAVAILABLE' | 'MODEL_CARD_INVALID' | 'MODEL_LOAD_FAILED' | 'INFERENCE_FAILED' | 'EMBEDDER_CLOSED' | 'MODEL_MISMATCH'
+  | 'SILENT_AUDIO'
+  | 'NOT_AUDIO'
+  | 'EXECUTION_PROVIDER_UNAVAILABLE'
+  | 'MODEL_CARD_INVALID'
+  | 'MODEL_LOAD_FAILED'
+  | 'INFERENCE_FAILED'
+  | 'EMBEDDER_CLOSED'
+  | 'MODEL_MISMATCH'
 >;
 
 /** A CodedError like AppError, so `errorCodeOf` and the API's status map know it without a code field check. */

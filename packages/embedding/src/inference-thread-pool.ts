@@ -178,7 +178,10 @@ export class InferenceThreadPool {
     thread.batches.push({ batchId, tasks });
     thread.worker.ref();
     const request: EmbedBatchRequest = { type: 'embed-batch', batchId, clips: tasks.map((task) => ({ taskId: task.taskId, samples: task.samples })) };
-    thread.worker.postMessage(request, tasks.map((task) => task.samples.buffer as ArrayBuffer));
+    thread.worker.postMessage(
+      request,
+      tasks.map((task) => task.samples.buffer as ArrayBuffer),
+    );
   }
 
   private queuedWindows(): number {

@@ -7,7 +7,10 @@ import { EmbeddingError } from './embedding-error.ts';
 /** What a card.json holds. Field meanings are documented in models/README.md. */
 export const ModelCardSchema = z
   .object({
-    id: z.string().min(1).regex(/^[A-Za-z0-9._@/-]+$/, 'letters, digits and . _ @ / - only'),
+    id: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9._@/-]+$/, 'letters, digits and . _ @ / - only'),
     description: z.string().optional(),
     file: z.string().min(1).default('model.onnx'),
     sampleRate: z.number().int().positive(),

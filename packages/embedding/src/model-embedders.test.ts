@@ -9,7 +9,11 @@ const directory = mkdtempSync(join(tmpdir(), 'model-embedders-'));
 const framesCard = writeFramesModel(join(directory, 'frames'));
 // A second card file that holds the base model's id: it must resolve to the base embedder.
 const sameIdCard = writeFramesModel(join(directory, 'same-id'), { id: 'base-frames' });
-const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: unknown) => (error instanceof EmbeddingError ? error.code : String(error)));
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof EmbeddingError ? error.code : String(error)),
+  );
 
 describe('ModelEmbedders: one embedder per model, the base one reused', () => {
   let base: Embedder;
@@ -19,10 +23,14 @@ describe('ModelEmbedders: one embedder per model, the base one reused', () => {
 
   beforeAll(async () => {
     base = await createEmbedder({ model: writeFramesModel(join(directory, 'base'), { id: 'base-frames' }), executionProvider: 'cpu' });
-    embedders = new ModelEmbedders(base, { executionProvider: 'cpu' }, {
-      modelOfCollection: async (collection) => records.get(collection),
-      logger: { info: (fields) => loaded.push((fields as { model: string }).model) },
-    });
+    embedders = new ModelEmbedders(
+      base,
+      { executionProvider: 'cpu' },
+      {
+        modelOfCollection: async (collection) => records.get(collection),
+        logger: { info: (fields) => loaded.push((fields as { model: string }).model) },
+      },
+    );
   });
   afterAll(async () => {
     await embedders.close();

@@ -57,7 +57,10 @@ export class ModelEmbedders {
   async forModel(id: string, ref: string | undefined): Promise<Embedder> {
     if (id === this.base.modelId) return this.base;
     if (ref === undefined) {
-      throw new EmbeddingError('MODEL_MISMATCH', `collection uses model ${id}; this process embeds with ${this.base.modelId} and the snapshot names no card to load`);
+      throw new EmbeddingError(
+        'MODEL_MISMATCH',
+        `collection uses model ${id}; this process embeds with ${this.base.modelId} and the snapshot names no card to load`,
+      );
     }
     const loaded = await this.forCard(ref);
     if (loaded.modelId !== id) throw new EmbeddingError('MODEL_MISMATCH', `card ${ref} holds model ${loaded.modelId}, the snapshot was built with ${id}`);

@@ -28,9 +28,7 @@ export interface SerializedFailure {
   readonly cause?: unknown;
 }
 
-export type ClipResult =
-  | { readonly taskId: number; readonly vector: Float32Array }
-  | { readonly taskId: number; readonly failure: SerializedFailure };
+export type ClipResult = { readonly taskId: number; readonly vector: Float32Array } | { readonly taskId: number; readonly failure: SerializedFailure };
 
 export type ThreadMessage =
   | { readonly type: 'ready' }

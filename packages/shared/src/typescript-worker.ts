@@ -11,10 +11,6 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  */
 export function startTypeScriptWorker(entry: URL, options: WorkerOptions): Worker {
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = [
-    `import { register } from ${JSON.stringify(tsxApi)};`,
-    'register();',
-    `await import(${JSON.stringify(entry.href)});`,
-  ].join('\n');
+  const bootstrap = [`import { register } from ${JSON.stringify(tsxApi)};`, 'register();', `await import(${JSON.stringify(entry.href)});`].join('\n');
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
 }

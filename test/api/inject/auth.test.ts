@@ -57,7 +57,9 @@ describe('bearer auth, in process', () => {
     const health = await api.call('GET', '/healthz', { auth: false });
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 6; attempt += 1) {
-      statuses.push((await api.call('GET', '/v1/collections', { headers: { authorization: `Bearer guess-${attempt}` }, auth: false, remoteAddress: '10.1.0.1' })).status);
+      statuses.push(
+        (await api.call('GET', '/v1/collections', { headers: { authorization: `Bearer guess-${attempt}` }, auth: false, remoteAddress: '10.1.0.1' })).status,
+      );
     }
     const limited = await api.call<ErrorBody>('GET', '/v1/collections', { auth: false, remoteAddress: '10.1.0.1' });
     const withKey = await api.call('GET', '/v1/collections', { remoteAddress: '10.1.0.1' });

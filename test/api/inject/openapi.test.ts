@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, createTestBucket } from '../../harness/test-services.ts';
 import { injectedApi, type InjectedApi } from './support/injected-api.ts';
 
-type OpenApiDocument = { paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { name: string; in: string }[]; responses?: Record<string, unknown> }>> };
+type OpenApiDocument = {
+  paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { name: string; in: string }[]; responses?: Record<string, unknown> }>>;
+};
 
 describe('the OpenAPI document, in process', () => {
   let api: InjectedApi;

@@ -23,13 +23,37 @@ describe('route schemas, in process: bad bodies, params and queries are 400 VALI
       { name: 'ingest: no items', method: 'POST', url: '/v1/ingest', body: {}, paths: ['items'] },
       { name: 'ingest: empty items', method: 'POST', url: '/v1/ingest', body: { items: [] }, paths: ['items'] },
       // Not a URL, and so no scheme either: one issue per check, as parseRequest always answered.
-      { name: 'ingest: bad url', method: 'POST', url: '/v1/ingest', body: { items: [{ url: 'https://example.com/a.wav' }, { url: 'not a url' }] }, paths: ['items.1.url', 'items.1.url'] },
-      { name: 'ingest: bad collection name', method: 'POST', url: '/v1/ingest', body: { collection: 'Bad Name!', items: [{ url: 'https://example.com/a.wav' }] }, paths: ['collection'] },
+      {
+        name: 'ingest: bad url',
+        method: 'POST',
+        url: '/v1/ingest',
+        body: { items: [{ url: 'https://example.com/a.wav' }, { url: 'not a url' }] },
+        paths: ['items.1.url', 'items.1.url'],
+      },
+      {
+        name: 'ingest: bad collection name',
+        method: 'POST',
+        url: '/v1/ingest',
+        body: { collection: 'Bad Name!', items: [{ url: 'https://example.com/a.wav' }] },
+        paths: ['collection'],
+      },
       { name: 'ingest: bad source', method: 'POST', url: '/v1/ingest', body: { source: 42 }, paths: ['source'] },
       { name: 'ingest: not an object', method: 'POST', url: '/v1/ingest', body: '[1,2]', paths: [''] },
       { name: 'search: k 0 and no query', method: 'POST', url: '/v1/search', body: { k: 0 }, paths: ['k', 'query'] },
-      { name: 'search: segments with groupBy segment', method: 'POST', url: '/v1/search', body: { groupBy: 'segment', segments: 2, query: { vector: [1] } }, paths: ['segments'] },
-      { name: 'search: query url over 4096 chars', method: 'POST', url: '/v1/search', body: { query: { url: `https://example.com/a.wav?${'q'.repeat(4096)}` } }, paths: ['query.url'] },
+      {
+        name: 'search: segments with groupBy segment',
+        method: 'POST',
+        url: '/v1/search',
+        body: { groupBy: 'segment', segments: 2, query: { vector: [1] } },
+        paths: ['segments'],
+      },
+      {
+        name: 'search: query url over 4096 chars',
+        method: 'POST',
+        url: '/v1/search',
+        body: { query: { url: `https://example.com/a.wav?${'q'.repeat(4096)}` } },
+        paths: ['query.url'],
+      },
       { name: 'search audio: k in the query', method: 'POST', url: '/v1/search/audio?k=zero', paths: ['k'] },
       { name: 'collection param', method: 'GET', url: '/v1/collections/Bad%20Name', paths: ['collection'] },
       { name: 'snapshot version param', method: 'POST', url: '/v1/collections/music/snapshots/-1/activate', paths: ['version'] },
@@ -55,7 +79,7 @@ describe('route schemas, in process: bad bodies, params and queries are 400 VALI
     expect([answer.status, answer.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 
-  it("accepts a valid ingest as 202, and answers the batch as the ledger has it (the schema drops no field)", async () => {
+  it('accepts a valid ingest as 202, and answers the batch as the ledger has it (the schema drops no field)', async () => {
     const accepted = await api.call<{ batchId: string; collection: string; accepted: number; items: { id: string; url: string }[] }>('POST', '/v1/ingest', {
       body: { collection: 'inject-schemas', items: [{ url: 'https://example.com/a.wav', id: 'a', metadata: { n: 1 } }] },
     });

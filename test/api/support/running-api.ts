@@ -9,7 +9,11 @@ export interface ApiUnderTest {
   namespace: string;
   key: string;
   /** Real HTTP; JSON bodies are encoded unless a string or Buffer is given. */
-  call<T = unknown>(method: string, route: string, options?: { body?: unknown; headers?: Record<string, string>; auth?: boolean }): Promise<{ status: number; body: T; headers: Headers }>;
+  call<T = unknown>(
+    method: string,
+    route: string,
+    options?: { body?: unknown; headers?: Record<string, string>; auth?: boolean },
+  ): Promise<{ status: number; body: T; headers: Headers }>;
   stop(): Promise<void>;
 }
 

@@ -42,7 +42,14 @@ export interface FixtureShard {
 }
 
 /** Writes a shard the way the indexer does (docs/architecture.md §3), ids `${prefix}-${row}`. */
-export async function writeShard(store: ObjectStore, collection: string, shardId: string, vectors: Float32Array, dim: number, prefix: string): Promise<FixtureShard> {
+export async function writeShard(
+  store: ObjectStore,
+  collection: string,
+  shardId: string,
+  vectors: Float32Array,
+  dim: number,
+  prefix: string,
+): Promise<FixtureShard> {
   const count = vectors.length / dim;
   const rows = Array.from({ length: count }, (_, row) => ({ id: `${prefix}-${row}`, url: `https://example.org/${prefix}/${row}.wav`, metadata: { row } }));
   const file = encodeFlatIPShard(vectors, dim);
@@ -73,7 +80,13 @@ export function regularSpans(count: number, segmentSeconds: number, hopSeconds: 
  * each recording's rows contiguous, in time order, with start/end; url and metadata on the
  * first row of a run only (encodeShardRows).
  */
-export async function writeRecordingShard(store: ObjectStore, collection: string, shardId: string, recordings: FixtureRecording[], dim: number): Promise<FixtureShard> {
+export async function writeRecordingShard(
+  store: ObjectStore,
+  collection: string,
+  shardId: string,
+  recordings: FixtureRecording[],
+  dim: number,
+): Promise<FixtureShard> {
   const count = recordings.reduce((sum, recording) => sum + recording.spans.length, 0);
   const vectors = new Float32Array(count * dim);
   const rows: ShardRow[] = [];

@@ -16,7 +16,9 @@ export class IndexerProcess {
   constructor(env: Record<string, string>) {
     // setpriv --pdeathsig: the kernel kills the indexer if the test runner dies first.
     const args = ['--import', 'tsx', indexerMain];
-    const [file, argv] = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
+    const [file, argv] = existsSync('/usr/bin/setpriv')
+      ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
+      : [process.execPath, args];
     this.child = spawn(file, argv, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.output = captureOutputTail(this.child, 20_000);
     this.child.stdout?.on('data', (chunk: Buffer) => {

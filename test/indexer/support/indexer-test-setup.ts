@@ -1,4 +1,14 @@
-import { BatchLedger, createObjectStore, createRedisKeys, readLatestManifest, snapshotLayout, decodeFlatIPShard, decodeShardRows, type ObjectStore, type RedisKeys } from '@audio-index/shared';
+import {
+  BatchLedger,
+  createObjectStore,
+  createRedisKeys,
+  readLatestManifest,
+  snapshotLayout,
+  decodeFlatIPShard,
+  decodeShardRows,
+  type ObjectStore,
+  type RedisKeys,
+} from '@audio-index/shared';
 import type { Redis } from 'ioredis';
 import { createTestBucket, testServiceEnv, uniqueName, type TestBucket } from '../../harness/test-services.ts';
 
@@ -103,7 +113,8 @@ export async function readVisibleRows(store: ObjectStore, collection: string): P
     if (!index || !ids) throw new Error(`shard ${shard.id} of version ${manifest.version} is missing`);
     const { vectors, dim, count } = decodeFlatIPShard(index);
     const shardRows = decodeShardRows(ids.toString('utf8'));
-    if (shardRows.length !== count || count !== shard.count) throw new Error(`shard ${shard.id}: ${count} vectors, ${shardRows.length} ids, manifest ${shard.count}`);
+    if (shardRows.length !== count || count !== shard.count)
+      throw new Error(`shard ${shard.id}: ${count} vectors, ${shardRows.length} ids, manifest ${shard.count}`);
     const hidden = new Set(shard.tombstones);
     shardRows.forEach((row, index) => {
       if (!hidden.has(index)) rows.push({ id: row.id, vector: vectors.slice(index * dim, (index + 1) * dim), start: row.start, end: row.end });

@@ -30,7 +30,12 @@ export class RestartableS3rver {
   }
 
   async createBucket(bucket: string): Promise<void> {
-    const client = new S3Client({ endpoint: this.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     client.destroy();
   }
@@ -38,7 +43,9 @@ export class RestartableS3rver {
   async resume(): Promise<void> {
     const cli = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
     const args = [cli, '--directory', this.directory, '--address', '127.0.0.1', '--port', String(this.port), '--silent'];
-    const [file, argv] = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
+    const [file, argv] = existsSync('/usr/bin/setpriv')
+      ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
+      : [process.execPath, args];
     const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.port = await new Promise<number>((resolve, reject) => {

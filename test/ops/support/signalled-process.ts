@@ -22,7 +22,9 @@ export interface SignalledProcess {
 export function spawnEntry(entry: string, args: string[], env: Record<string, string>): SignalledProcess {
   const nodeArgs = entry.endsWith('.js') ? [path.join(repositoryRoot, entry), ...args] : ['--import', 'tsx', path.join(repositoryRoot, entry), ...args];
   // setpriv --pdeathsig: the kernel kills the process if the test runner dies first.
-  const [file, argv] = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [file, argv] = existsSync('/usr/bin/setpriv')
+    ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
   const child = spawn(file, argv, {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },

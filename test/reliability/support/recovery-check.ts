@@ -135,7 +135,11 @@ export async function waitFor(condition: () => Promise<boolean>, what: string, t
 }
 
 /** The batch's counters, straight from Redis (works while every API replica is down). */
-export async function batchCounters(system: ProcessSystem, collection: string, batchId: string): Promise<{ embedded: number; failed: number; indexed: number }> {
+export async function batchCounters(
+  system: ProcessSystem,
+  collection: string,
+  batchId: string,
+): Promise<{ embedded: number; failed: number; indexed: number }> {
   const fields = await system.redis.hmget(system.keys.batch(collection, batchId), 'embedded', 'failed', 'indexed');
   const [embedded, failed, indexed] = fields.map((value) => Number(value ?? 0));
   return { embedded: embedded!, failed: failed!, indexed: indexed! };

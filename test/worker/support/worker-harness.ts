@@ -1,14 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import {
-  BatchLedger,
-  createRedisKeys,
-  ingestItemJob,
-  jobCatalog,
-  type BatchStatus,
-  type JobRetryPolicy,
-  type RedisKeys,
-} from '@audio-index/shared';
+import { BatchLedger, createRedisKeys, ingestItemJob, jobCatalog, type BatchStatus, type JobRetryPolicy, type RedisKeys } from '@audio-index/shared';
 import { loadWorkerConfig, startWorker, type RunningWorker, type WorkerConfig } from '@audio-index/worker';
 import type { Redis } from 'ioredis';
 import { connectTestRedis, testServiceEnv, uniqueName } from '../../harness/test-services.ts';
@@ -75,4 +67,3 @@ export async function startWorkerUnderTest(env: Record<string, string>): Promise
     },
   };
 }
-

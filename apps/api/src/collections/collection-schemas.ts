@@ -50,6 +50,6 @@ export type VectorUpload = z.infer<typeof vectorUploadSchema>;
 
 export const reindexRequestSchema = z.object({
   mode: z.enum(['all', 'missing']).describe('all: every item of the served snapshot; missing: those without a vector of the target model'),
-  model: z.string().min(1).max(4096).optional().describe('built-in model name or card path the workers load; default: the collection\'s model'),
+  model: z.string().min(1).max(4096).optional().describe("built-in model name or card path the workers load; default: the collection's model"),
 });
 export type ReindexRequest = z.infer<typeof reindexRequestSchema>;

@@ -141,9 +141,7 @@ export class CollectionService {
       segments: snapshot?.count ?? 0,
       segmentation: snapshot?.manifest.segmentation ?? null,
       shards: snapshot?.manifest.shards.length ?? 0,
-      snapshot: snapshot
-        ? { version: snapshot.version, createdAt: snapshot.manifest.createdAt, loadedAt: snapshot.loadedAt.toISOString() }
-        : null,
+      snapshot: snapshot ? { version: snapshot.version, createdAt: snapshot.manifest.createdAt, loadedAt: snapshot.loadedAt.toISOString() } : null,
       pending: await this.pendingEntries(name),
     };
   }

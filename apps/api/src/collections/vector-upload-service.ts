@@ -1,4 +1,14 @@
-import { AppError, checkItemInput, checkVectorDim, defaultInputLimits, newBatchId, sha256Hex, type BatchLedger, type IngestBackpressure, type InputLimits } from '@audio-index/shared';
+import {
+  AppError,
+  checkItemInput,
+  checkVectorDim,
+  defaultInputLimits,
+  newBatchId,
+  sha256Hex,
+  type BatchLedger,
+  type IngestBackpressure,
+  type InputLimits,
+} from '@audio-index/shared';
 import type { SnapshotRegistry } from '../search/snapshot-registry.ts';
 import type { VectorUpload } from './collection-schemas.ts';
 import { groupUploadRows } from './vector-recordings.ts';

@@ -23,10 +23,16 @@ export function acceptRawAudioBodies(app: FastifyInstance): void {
  * refused, then `admit` runs: whatever would refuse the upload anyway (an unknown collection,
  * a bad `k`) answers without staging it.
  */
-export async function withUploadedAudio<T>(request: FastifyRequest, maxBytes: number, use: (filePath: string) => Promise<T>, admit?: () => Promise<unknown>): Promise<T> {
+export async function withUploadedAudio<T>(
+  request: FastifyRequest,
+  maxBytes: number,
+  use: (filePath: string) => Promise<T>,
+  admit?: () => Promise<unknown>,
+): Promise<T> {
   const multipart = request.isMultipart();
   const declared = Number(request.headers['content-length']);
-  if (!multipart && declared > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes, declared } });
+  if (!multipart && declared > maxBytes)
+    throw new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes, declared } });
   await admit?.();
   let source: Readable;
   if (multipart) {
@@ -40,7 +46,11 @@ export async function withUploadedAudio<T>(request: FastifyRequest, maxBytes: nu
   }
   const filePath = path.join(os.tmpdir(), `audio-index-upload-${randomUUID()}`);
   try {
-    await pipeline(source, byteCap(maxBytes, () => new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes } })), createWriteStream(filePath));
+    await pipeline(
+      source,
+      byteCap(maxBytes, () => new AppError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`, { details: { max: maxBytes } })),
+      createWriteStream(filePath),
+    );
     const { size } = await fs.stat(filePath);
     if (size === 0) throw new AppError('VALIDATION_FAILED', 'the uploaded audio is empty');
     return await use(filePath);

@@ -16,7 +16,9 @@ export function installHostAllowlist(app: FastifyInstance): void {
     const port = request.socket.localPort;
     const allowed = LOOPBACK_HOSTS.some((name) => host === `${name}:${port}` || (port === 80 && host === name));
     if (!allowed) {
-      return reply.status(403).send({ error: { code: 'HOST_NOT_ALLOWED', message: `this API answers only requests addressed to localhost, 127.0.0.1 or [::1] on port ${port}` } });
+      return reply
+        .status(403)
+        .send({ error: { code: 'HOST_NOT_ALLOWED', message: `this API answers only requests addressed to localhost, 127.0.0.1 or [::1] on port ${port}` } });
     }
   });
 }

@@ -46,10 +46,31 @@ export class ApiMetrics implements SearchTimings {
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.searchSeconds = new Histogram({ name: 'audio_index_search_seconds', help: 'Vector search time per query (engine, excluding embedding)', buckets: LATENCY_BUCKETS, registers });
-    this.embedSeconds = new Histogram({ name: 'audio_index_query_embed_seconds', help: 'Embedding time of audio queries', buckets: LATENCY_BUCKETS, registers });
-    this.httpSeconds = new Histogram({ name: 'audio_index_http_request_seconds', help: 'HTTP request time', labelNames: ['method', 'route', 'status'], buckets: LATENCY_BUCKETS, registers });
-    this.jobOutcomes = new Counter({ name: 'audio_index_job_outcomes_total', help: 'Finished jobs by outcome and error code', labelNames: ['queue', 'outcome', 'code'], registers });
+    this.searchSeconds = new Histogram({
+      name: 'audio_index_search_seconds',
+      help: 'Vector search time per query (engine, excluding embedding)',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.embedSeconds = new Histogram({
+      name: 'audio_index_query_embed_seconds',
+      help: 'Embedding time of audio queries',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.httpSeconds = new Histogram({
+      name: 'audio_index_http_request_seconds',
+      help: 'HTTP request time',
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.jobOutcomes = new Counter({
+      name: 'audio_index_job_outcomes_total',
+      help: 'Finished jobs by outcome and error code',
+      labelNames: ['queue', 'outcome', 'code'],
+      registers,
+    });
     new Gauge({
       name: 'audio_index_queue_jobs',
       help: 'Jobs per queue and state',
@@ -80,7 +101,11 @@ export class ApiMetrics implements SearchTimings {
       });
     snapshotGauge('audio_index_snapshot_version', 'Snapshot version served', (snapshot) => snapshot.version);
     snapshotGauge('audio_index_snapshot_vectors', 'Visible vectors in the served snapshot', (snapshot) => snapshot.count);
-    snapshotGauge('audio_index_snapshot_age_seconds', 'Seconds since the served snapshot was published', (snapshot) => (Date.now() - Date.parse(snapshot.manifest.createdAt)) / 1000);
+    snapshotGauge(
+      'audio_index_snapshot_age_seconds',
+      'Seconds since the served snapshot was published',
+      (snapshot) => (Date.now() - Date.parse(snapshot.manifest.createdAt)) / 1000,
+    );
     new Gauge({
       name: 'audio_index_stream_lag_entries',
       help: 'Stream entries the indexer has not applied yet',

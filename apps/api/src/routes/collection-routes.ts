@@ -2,12 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { itemIdSchema } from '@audio-index/shared';
-import {
-  collectionParamsSchema,
-  collectionSummarySchema,
-  reindexRequestSchema,
-  vectorUploadSchema,
-} from '../collections/collection-schemas.ts';
+import { collectionParamsSchema, collectionSummarySchema, reindexRequestSchema, vectorUploadSchema } from '../collections/collection-schemas.ts';
 import type { CollectionService } from '../collections/collection-service.ts';
 import type { VectorUploadService } from '../collections/vector-upload-service.ts';
 import { errorResponses } from '../http/error-schema.ts';
@@ -22,7 +17,14 @@ export function registerCollectionRoutes(app: FastifyInstance, collections: Coll
   );
   routes.get(
     '/v1/collections/:collection',
-    { schema: { tags, summary: 'One collection: model, size, snapshot, pending entries', params: collectionParamsSchema, response: { 200: collectionSummarySchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'One collection: model, size, snapshot, pending entries',
+        params: collectionParamsSchema,
+        response: { 200: collectionSummarySchema, ...errorResponses },
+      },
+    },
     async (request) => collections.describe(request.params.collection),
   );
   routes.delete(
@@ -63,7 +65,15 @@ export function registerCollectionRoutes(app: FastifyInstance, collections: Coll
         summary: 'Add vectors computed elsewhere (normalised, then indexed like embedded audio)',
         params: collectionParamsSchema,
         body: vectorUploadSchema,
-        response: { 202: z.object({ batchId: z.string(), collection: z.string(), accepted: z.number().int().describe('recordings'), segments: z.number().int().describe('rows: segments of those recordings') }), ...errorResponses },
+        response: {
+          202: z.object({
+            batchId: z.string(),
+            collection: z.string(),
+            accepted: z.number().int().describe('recordings'),
+            segments: z.number().int().describe('rows: segments of those recordings'),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => reply.status(202).send(await vectors.accept(request.params.collection, request.body)),

@@ -20,13 +20,17 @@ export function registerHealthRoutes(app: FastifyInstance, redis: Redis, snapsho
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
   app.get(
     '/readyz',
-    { schema: { tags: ['operations'], summary: 'Ready when Redis and the snapshot store answer and the current snapshots are loaded; a 503 names what is not' } },
+    {
+      schema: { tags: ['operations'], summary: 'Ready when Redis and the snapshot store answer and the current snapshots are loaded; a 503 names what is not' },
+    },
     async (_request, reply) => {
       const checks: Check[] = [await redisCheck(redis, health)];
       // The store is not probed here: the snapshot poll reads it every SNAPSHOT_POLL_INTERVAL_MS,
       // and its calls report to the registry, so while there is a collection to serve its state
       // is at most one poll old.
-      for (const state of health.states()) if (state.name !== 'redis') checks.push(state.up ? { name: state.name, ok: true } : { name: state.name, ok: false, reason: `unreachable (${state.reason ?? 'no answer'})` });
+      for (const state of health.states())
+        if (state.name !== 'redis')
+          checks.push(state.up ? { name: state.name, ok: true } : { name: state.name, ok: false, reason: `unreachable (${state.reason ?? 'no answer'})` });
       checks.push(snapshots.ready ? { name: 'snapshots', ok: true } : { name: 'snapshots', ok: false, reason: 'still loading' });
       const failing = checks.filter((check) => !check.ok);
       if (failing.length === 0) return { status: 'ready', checks };

@@ -1,14 +1,7 @@
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  AppError,
-  ingestRequestSchema,
-  isSourceRequest,
-  sourceIngestRequestSchema,
-  type BatchLedger,
-  type IngestProducer,
-} from '@audio-index/shared';
+import { AppError, ingestRequestSchema, isSourceRequest, sourceIngestRequestSchema, type BatchLedger, type IngestProducer } from '@audio-index/shared';
 import { errorResponses } from '../http/error-schema.ts';
 import { parseRequest } from '../http/parse-request.ts';
 
@@ -58,7 +51,12 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: IngestProduce
   routes.post(
     '/v1/ingest',
     {
-      schema: { tags, summary: 'Queue recordings (by URL) or a bulk source for embedding and indexing', body: ingestBodySchema, response: { 202: acceptedSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Queue recordings (by URL) or a bulk source for embedding and indexing',
+        body: ingestBodySchema,
+        response: { 202: acceptedSchema, ...errorResponses },
+      },
       validatorCompiler: validateIngestBody,
     },
     async (request, reply) => {
@@ -77,7 +75,14 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: IngestProduce
 
   routes.get(
     '/v1/batches/:batchId',
-    { schema: { tags, summary: "A batch's counts, state and failures", params: z.object({ batchId: z.string() }), response: { 200: batchStatusSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "A batch's counts, state and failures",
+        params: z.object({ batchId: z.string() }),
+        response: { 200: batchStatusSchema, ...errorResponses },
+      },
+    },
     async (request) => {
       const status = await ledger.status(request.params.batchId);
       if (!status) throw new AppError('BATCH_NOT_FOUND', `no batch ${request.params.batchId}`);

@@ -36,7 +36,10 @@ export function registerItemAudioRoutes(app: FastifyInstance, audio: ItemAudioSe
       }
       if (item.status === 206) {
         const { first, last } = item.range;
-        reply.code(206).header('content-range', `bytes ${first}-${last}/${item.size}`).header('content-length', last - first + 1);
+        reply
+          .code(206)
+          .header('content-range', `bytes ${first}-${last}/${item.size}`)
+          .header('content-length', last - first + 1);
       } else reply.header('content-length', item.size);
       return reply.type(item.contentType).send(item.body);
     },

@@ -36,7 +36,12 @@ export function registerSearchRoutes(app: FastifyInstance, search: SearchService
     async (request, reply) => {
       const signal = clientGoneSignal(request, reply);
       const { collection } = request.query;
-      return withUploadedAudio(request, uploadMaxBytes, (filePath) => search.searchAudioFile(collection, request.query, filePath, signal), () => search.checkAudioQuery(collection, request.query));
+      return withUploadedAudio(
+        request,
+        uploadMaxBytes,
+        (filePath) => search.searchAudioFile(collection, request.query, filePath, signal),
+        () => search.checkAudioQuery(collection, request.query),
+      );
     },
   );
 }

@@ -3,7 +3,16 @@ import { bestHitPerRecording, bestRows, countRecordings } from './hit-grouping.t
 import type { SegmentHit } from './loaded-snapshot.ts';
 import { votingSubset } from './recording-search.ts';
 
-const hit = (id: string, row: number, score: number): SegmentHit => ({ id, url: undefined, metadata: undefined, score, start: row, end: row + 5, part: 0, row });
+const hit = (id: string, row: number, score: number): SegmentHit => ({
+  id,
+  url: undefined,
+  metadata: undefined,
+  score,
+  start: row,
+  end: row + 5,
+  part: 0,
+  row,
+});
 
 describe('hit grouping', () => {
   it('keeps the best hit of each recording, best first, up to k', () => {
@@ -17,7 +26,13 @@ describe('hit grouping', () => {
   });
 
   it('merges the rows of several query segments, each once at its best score', () => {
-    const rows = bestRows([[hit('a', 1, 0.5), hit('b', 2, 0.4)], [hit('b', 2, 0.9), hit('c', 3, 0.4)]], 3);
+    const rows = bestRows(
+      [
+        [hit('a', 1, 0.5), hit('b', 2, 0.4)],
+        [hit('b', 2, 0.9), hit('c', 3, 0.4)],
+      ],
+      3,
+    );
     expect(rows.map((row) => [row.id, row.score])).toEqual([
       ['b', 0.9],
       ['a', 0.5],

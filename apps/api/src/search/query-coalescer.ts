@@ -89,7 +89,13 @@ export class QueryCoalescer {
     const k = Math.max(...batch.map((entry) => entry.k));
     const counts = batch.map((entry) => entry.queries.length / view.dim);
     const total = counts.reduce((sum, count) => sum + count, 0);
-    const queries = batch.length === 1 ? batch[0]!.queries : concatenate(batch.map((entry) => entry.queries), total * view.dim);
+    const queries =
+      batch.length === 1
+        ? batch[0]!.queries
+        : concatenate(
+            batch.map((entry) => entry.queries),
+            total * view.dim,
+          );
     this.counters.calls += 1;
     this.counters.queries += total;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, total);

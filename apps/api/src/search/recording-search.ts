@@ -53,7 +53,11 @@ const GROWTH = 4;
  * the rows asked for (K') grow until k distinct recordings came back or every visible row
  * has: tombstones and long recordings never shorten the answer while enough rows remain.
  */
-export async function searchRecordings(snapshot: LoadedSnapshot, query: QuerySegments, options: RecordingSearchOptions): Promise<(RecordingResult | SegmentResult)[]> {
+export async function searchRecordings(
+  snapshot: LoadedSnapshot,
+  query: QuerySegments,
+  options: RecordingSearchOptions,
+): Promise<(RecordingResult | SegmentResult)[]> {
   const { k } = options;
   if (snapshot.visibleRows === 0) return [];
   if (options.groupBy === 'segment') {

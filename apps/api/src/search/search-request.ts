@@ -5,7 +5,9 @@ import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema, URL_LENGTH_CEIL
 // once stored; the service checks finiteness after the conversion (BAD_VECTOR).
 export const searchQuerySchema = z.union([
   z.object({ vector: z.array(z.number()).min(1).describe('query embedding; normalised to unit length') }).strict(),
-  z.object({ url: z.string().max(URL_LENGTH_CEILING).url().describe('audio to fetch and embed (cut into segments with the collection\'s segmentation)') }).strict(),
+  z
+    .object({ url: z.string().max(URL_LENGTH_CEILING).url().describe("audio to fetch and embed (cut into segments with the collection's segmentation)") })
+    .strict(),
   z.object({ id: itemIdSchema.describe('an indexed item; its stored segments are the query') }).strict(),
 ]);
 
@@ -59,9 +61,7 @@ export const recordingResultSchema = z.object({
   id: z.string(),
   url: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
-  score: z
-    .number()
-    .describe("cosine similarity: the best segment's for a one-segment query, else the mean over query segments at the best time offset"),
+  score: z.number().describe("cosine similarity: the best segment's for a one-segment query, else the mean over query segments at the best time offset"),
   match: z.object({ start: timeSchema, end: endSchema }).describe('where in the recording the query matched'),
   duration: z.number().nonnegative().nullable().describe("the recording's length as indexed (its last segment's end); null without times"),
   segments: z

@@ -70,7 +70,9 @@ export class SearchService {
   async searchAudioFile(collection: string, shape: ResultShape, filePath: string, signal?: AbortSignal): Promise<SearchAnswer> {
     const snapshot = await this.snapshotFor(collection, shape.k);
     const embedder = await this.embedders.forModel(snapshot.manifest.model.id, snapshot.manifest.modelRef);
-    const query = await this.bounded(signal, async () => this.embed(embedder, await decodeAudioFile(filePath, { ...this.decodeFor(embedder), signal }), snapshot));
+    const query = await this.bounded(signal, async () =>
+      this.embed(embedder, await decodeAudioFile(filePath, { ...this.decodeFor(embedder), signal }), snapshot),
+    );
     return this.answer(snapshot, query, shape);
   }
 

@@ -199,7 +199,8 @@ export class SearchThreadPool {
       if (this.closed) return;
       const thread = spawnThread(this.options);
       this.listen(thread);
-      for (const [shardKey, { dim, vectors }] of this.shards) thread.worker.postMessage({ type: 'add-shard', shardKey, dim, vectors } satisfies SearchThreadRequest);
+      for (const [shardKey, { dim, vectors }] of this.shards)
+        thread.worker.postMessage({ type: 'add-shard', shardKey, dim, vectors } satisfies SearchThreadRequest);
       for (const [viewKey, parts] of this.views) thread.worker.postMessage({ type: 'add-view', viewKey, parts } satisfies SearchThreadRequest);
       this.threads.push(thread);
       this.respawns += 1;

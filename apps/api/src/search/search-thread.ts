@@ -42,7 +42,10 @@ port.on('message', (request: SearchThreadRequest) => {
       } catch (error) {
         reply = { type: 'error', requestId: request.requestId, message: error instanceof Error ? error.message : String(error) };
       }
-      port.postMessage(reply, reply.type === 'result' ? [reply.scores.buffer as ArrayBuffer, reply.parts.buffer as ArrayBuffer, reply.rows.buffer as ArrayBuffer] : []);
+      port.postMessage(
+        reply,
+        reply.type === 'result' ? [reply.scores.buffer as ArrayBuffer, reply.parts.buffer as ArrayBuffer, reply.rows.buffer as ArrayBuffer] : [],
+      );
       return;
     }
   }

@@ -26,7 +26,7 @@ export async function readShardIntoSharedMemory(filePath: string, expectedSha256
     const vectors = new Float32Array(new SharedArrayBuffer(count * dim * 4));
     const bytes = new Uint8Array(vectors.buffer);
     const digest = createHash('sha256').update(header);
-    for (let offset = 0; offset < bytes.length; ) {
+    for (let offset = 0; offset < bytes.length;) {
       const length = Math.min(CHUNK_BYTES, bytes.length - offset);
       const { bytesRead } = await file.read(bytes, offset, length, FLAT_IP_HEADER_BYTES + offset);
       if (bytesRead === 0) throw new Error(`${filePath} ended early`);

@@ -1,13 +1,5 @@
 import type { Redis } from 'ioredis';
-import {
-  CollectionCatalog,
-  readLatestVersion,
-  readManifest,
-  SnapshotNotices,
-  type Logger,
-  type ObjectStore,
-  type RedisKeys,
-} from '@audio-index/shared';
+import { CollectionCatalog, readLatestVersion, readManifest, SnapshotNotices, type Logger, type ObjectStore, type RedisKeys } from '@audio-index/shared';
 import { LoadedShard } from './loaded-shard.ts';
 import { LoadedSnapshot } from './loaded-snapshot.ts';
 import type { SearchThreadPool } from './search-thread-pool.ts';

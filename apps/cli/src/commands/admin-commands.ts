@@ -9,10 +9,14 @@ function print(json: boolean, answer: unknown, text: () => string): ExitCodeValu
 }
 
 export async function statusCommand(api: ApiClient, batchId: string, json: boolean): Promise<ExitCodeValue> {
-  const status = await api.json<{ total: number; embedded: number; indexed: number; failed: number; state: string; failures: { id: string; code: string; message: string }[] }>(
-    'GET',
-    `/v1/batches/${encodeURIComponent(batchId)}`,
-  );
+  const status = await api.json<{
+    total: number;
+    embedded: number;
+    indexed: number;
+    failed: number;
+    state: string;
+    failures: { id: string; code: string; message: string }[];
+  }>('GET', `/v1/batches/${encodeURIComponent(batchId)}`);
   return print(json, status, () =>
     [
       `batch ${batchId}: ${status.state}; ${status.indexed} indexed, ${status.failed} failed, ${status.embedded} embedded of ${status.total}`,
@@ -22,10 +26,9 @@ export async function statusCommand(api: ApiClient, batchId: string, json: boole
 }
 
 export async function collectionsCommand(api: ApiClient, json: boolean): Promise<ExitCodeValue> {
-  const answer = await api.json<{ collections: { name: string; count?: number; dim?: number; model?: { id: string } | string; snapshot?: { version: number } | number; pending?: number }[] }>(
-    'GET',
-    '/v1/collections',
-  );
+  const answer = await api.json<{
+    collections: { name: string; count?: number; dim?: number; model?: { id: string } | string; snapshot?: { version: number } | number; pending?: number }[];
+  }>('GET', '/v1/collections');
   return print(json, answer, () =>
     formatTable(
       ['collection', 'count', 'model', 'dim', 'version', 'pending'],

@@ -20,7 +20,15 @@ export async function doctorCommand(api: ApiClient, config: DoctorConfig, option
   const checks: CheckResult[] = [checkNode()];
   // Independent of each other: run together so a dead dependency costs one timeout, not several.
   const [redis, store, ffmpeg] = await Promise.all([checkRedis(config.redis.url), checkStore(config.store), checkFfmpeg()]);
-  checks.push(redis, store, ffmpeg, await checkModel(config.model.model, config.model.executionProvider), checkFaiss(), await checkBlas(), await checkCuda(config.model.executionProvider));
+  checks.push(
+    redis,
+    store,
+    ffmpeg,
+    await checkModel(config.model.model, config.model.executionProvider),
+    checkFaiss(),
+    await checkBlas(),
+    await checkCuda(config.model.executionProvider),
+  );
   checks.push(await checkApi(api.baseUrl, options.apiKey));
   const failed = checks.filter((check) => check.status === 'fail').length;
   if (options.json) console.log(JSON.stringify({ ok: failed === 0, checks }));

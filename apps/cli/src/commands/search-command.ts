@@ -42,7 +42,13 @@ export async function searchCommand(api: ApiClient, query: string, options: Sear
   console.log(
     formatTable(
       ['rank', 'score', 'id', 'match', 'url'],
-      answer.results.map((result, rank) => [String(rank + 1), result.score.toFixed(4), result.id, result.match ? formatSpan(result.match) : '', result.url ?? '']),
+      answer.results.map((result, rank) => [
+        String(rank + 1),
+        result.score.toFixed(4),
+        result.id,
+        result.match ? formatSpan(result.match) : '',
+        result.url ?? '',
+      ]),
     ),
   );
   return ExitCode.OK;
@@ -64,6 +70,10 @@ export function formatSpan(span: { start: number; end: number | null }): string 
 
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }

@@ -9,7 +9,13 @@ import { reasonOf, withinCheckTimeout, CHECK_TIMEOUT_MS, type CheckResult } from
  */
 export async function checkRedis(url: string): Promise<CheckResult> {
   const target = isRedisClusterUrl(url) ? clusterSeed(url) : url;
-  const client = new Redis(target, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: CHECK_TIMEOUT_MS, enableOfflineQueue: false });
+  const client = new Redis(target, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: CHECK_TIMEOUT_MS,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined); // the failure is the check's result
   const shown = redact(url);
   try {
@@ -34,10 +40,20 @@ export async function checkRedis(url: string): Promise<CheckResult> {
       return { name: 'redis', status: 'warn', detail: `${shown}: Redis ${version}, ${settings}: jobs can be lost`, fix: fixes.join('; ') };
     } catch (error) {
       // Managed Redis often disables CONFIG: the settings cannot be read, only trusted.
-      return { name: 'redis', status: 'warn', detail: `${shown}: Redis ${version}; CONFIG GET refused (${reasonOf(error)})`, fix: "confirm with your provider: maxmemory-policy noeviction, AOF (or equivalent persistence) on" };
+      return {
+        name: 'redis',
+        status: 'warn',
+        detail: `${shown}: Redis ${version}; CONFIG GET refused (${reasonOf(error)})`,
+        fix: 'confirm with your provider: maxmemory-policy noeviction, AOF (or equivalent persistence) on',
+      };
     }
   } catch (error) {
-    return { name: 'redis', status: 'fail', detail: `${shown} unreachable (${reasonOf(error)})`, fix: 'start Redis (npm start starts a local one), or set REDIS_URL to where it runs' };
+    return {
+      name: 'redis',
+      status: 'fail',
+      detail: `${shown} unreachable (${reasonOf(error)})`,
+      fix: 'start Redis (npm start starts a local one), or set REDIS_URL to where it runs',
+    };
   } finally {
     client.disconnect();
   }
@@ -56,18 +72,36 @@ export async function checkStore(config: ObjectStoreConfig): Promise<CheckResult
     if (read?.toString('utf8') !== body) throw new Error('read back something other than was written');
     step = 'list';
     const listed: string[] = [];
-    await withinCheckTimeout((async () => { for await (const found of store.list('.doctor/')) listed.push(found); })(), 'list');
+    await withinCheckTimeout(
+      (async () => {
+        for await (const found of store.list('.doctor/')) listed.push(found);
+      })(),
+      'list',
+    );
     if (!listed.includes(key)) throw new Error('the probe written is not listed');
     step = 'delete';
     await withinCheckTimeout(store.delete(key), 'delete');
     return { name: 'store', status: 'ok', detail: `${store.location}: write, read, list, delete` };
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'NoSuchBucket') return { name: 'store', status: 'fail', detail: `${store.location}: the bucket does not exist`, fix: `create it (aws s3 mb s3://${new URL(config.url).hostname}), or fix STORE_URL` };
+    if (name === 'NoSuchBucket')
+      return {
+        name: 'store',
+        status: 'fail',
+        detail: `${store.location}: the bucket does not exist`,
+        fix: `create it (aws s3 mb s3://${new URL(config.url).hostname}), or fix STORE_URL`,
+      };
     if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
-      return { name: 'store', status: 'fail', detail: `${store.location}: ${step} refused (${name})`, fix: 'give these credentials s3:GetObject, PutObject, DeleteObject and ListBucket on the prefix' };
+      return {
+        name: 'store',
+        status: 'fail',
+        detail: `${store.location}: ${step} refused (${name})`,
+        fix: 'give these credentials s3:GetObject, PutObject, DeleteObject and ListBucket on the prefix',
+      };
     }
-    const fix = config.url.startsWith('s3:') ? 'check S3_ENDPOINT, credentials and that the server is up' : 'check the directory exists and this user may write it';
+    const fix = config.url.startsWith('s3:')
+      ? 'check S3_ENDPOINT, credentials and that the server is up'
+      : 'check the directory exists and this user may write it';
     return { name: 'store', status: 'fail', detail: `${store.location}: ${step} failed (${reasonOf(error)})`, fix };
   } finally {
     await store.close().catch(() => undefined);
@@ -86,16 +120,32 @@ export async function checkApi(baseUrl: string, apiKey: string | undefined): Pro
     await get('/healthz');
   } catch (error) {
     const cause = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? reasonOf(error);
-    return { name: 'api', status: 'fail', detail: `${baseUrl} unreachable (${cause})`, fix: 'start it (npm start, or audio-index serve all), or point --api / AUDIO_INDEX_API at it' };
+    return {
+      name: 'api',
+      status: 'fail',
+      detail: `${baseUrl} unreachable (${cause})`,
+      fix: 'start it (npm start, or audio-index serve all), or point --api / AUDIO_INDEX_API at it',
+    };
   }
   try {
     const ready = await get('/readyz');
     if (ready.status !== 200) {
       const answer = (await ready.json().catch(() => ({}))) as { error?: { message?: string } };
-      return { name: 'api', status: 'fail', detail: `${baseUrl} not ready: ${answer.error?.message ?? `HTTP ${ready.status}`}`, fix: 'fix the dependency named (see the checks above), then /readyz turns 200' };
+      return {
+        name: 'api',
+        status: 'fail',
+        detail: `${baseUrl} not ready: ${answer.error?.message ?? `HTTP ${ready.status}`}`,
+        fix: 'fix the dependency named (see the checks above), then /readyz turns 200',
+      };
     }
     const listing = await get('/v1/collections');
-    if (listing.status === 401) return { name: 'api', status: 'warn', detail: `${baseUrl} ready; collections need a key`, fix: 'pass --key or set AUDIO_INDEX_API_KEY to see snapshot versions' };
+    if (listing.status === 401)
+      return {
+        name: 'api',
+        status: 'warn',
+        detail: `${baseUrl} ready; collections need a key`,
+        fix: 'pass --key or set AUDIO_INDEX_API_KEY to see snapshot versions',
+      };
     const answer = (await listing.json()) as CollectionsAnswer | CollectionsAnswer['collections'];
     const collections = (Array.isArray(answer) ? answer : answer?.collections) ?? [];
     const served = collections.map((collection) => `${collection.name} v${collection.snapshot?.version ?? '-'}`).join(', ');

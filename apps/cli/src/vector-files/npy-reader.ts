@@ -23,7 +23,11 @@ export function readNpy(file: Buffer): VectorMatrix {
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shape === undefined) throw new Error(`unreadable .npy header: ${header.trim()}`);
   if (fortran === 'True') throw new Error('Fortran-order arrays are not supported; save with np.ascontiguousarray');
-  const dims = shape.split(',').map((part) => part.trim()).filter(Boolean).map(Number);
+  const dims = shape
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map(Number);
   if (dims.length !== 2) throw new Error(`expected a 2-D matrix (rows x dim), got shape (${shape})`);
   const [rows, dim] = dims as [number, number];
   const dataStart = headerStart + headerLength;

@@ -1,5 +1,15 @@
 import type { Redis } from 'ioredis';
-import { BatchLedger, decodeShardRows, encodeCollectionModel, snapshotLayout, type ItemFailure, type Logger, type ObjectStore, type RedisKeys, type StreamOperation } from '@audio-index/shared';
+import {
+  BatchLedger,
+  decodeShardRows,
+  encodeCollectionModel,
+  snapshotLayout,
+  type ItemFailure,
+  type Logger,
+  type ObjectStore,
+  type RedisKeys,
+  type StreamOperation,
+} from '@audio-index/shared';
 import type { AppliedEntries } from '../applied-entries.ts';
 import type { CollectionState } from '../collection-state.ts';
 import type { GenerationRows } from '../generation-rows.ts';
@@ -153,7 +163,10 @@ export class ReindexCoordinator {
   async enqueueBeforeCommit(state: CollectionState): Promise<void> {
     const build = state.build;
     if (build && build.jobs.length > 0) {
-      await this.reindexJobs().enqueue({ collection: state.collection, reindexId: build.reindexId, generation: build.generation, model: build.modelRef }, build.jobs);
+      await this.reindexJobs().enqueue(
+        { collection: state.collection, reindexId: build.reindexId, generation: build.generation, model: build.modelRef },
+        build.jobs,
+      );
     }
     if (state.requeue.length > 0) await this.reindexJobs().requeue(state.collection, state.modelRef, state.requeue);
   }
@@ -173,7 +186,10 @@ function noSourceUrl(id: string): ItemFailure {
 }
 
 /** Items of the served generation (published rows and pending ones), with their URL and metadata. */
-async function servedItems(store: ObjectStore, rows: GenerationRows): Promise<{ id: string; url?: string | undefined; metadata?: Record<string, unknown> | undefined }[]> {
+async function servedItems(
+  store: ObjectStore,
+  rows: GenerationRows,
+): Promise<{ id: string; url?: string | undefined; metadata?: Record<string, unknown> | undefined }[]> {
   const items: { id: string; url?: string | undefined; metadata?: Record<string, unknown> | undefined }[] = [];
   for (const shard of rows.shards) {
     const body = await store.get(snapshotLayout.shardIds(rows.collection, shard.id));

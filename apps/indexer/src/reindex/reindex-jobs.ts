@@ -44,8 +44,14 @@ export class ReindexJobs {
     for (let start = 0; start < items.length; start += ENQUEUE_PAGE) {
       const jobs = items.slice(start, start + ENQUEUE_PAGE).map((item) => {
         const payload: IngestItemPayload = {
-          v: 1, batchId: target.reindexId, collection: target.collection, itemId: item.id, url: item.url, metadata: item.metadata,
-          generation: target.generation, ...(target.model ? { model: target.model } : {}),
+          v: 1,
+          batchId: target.reindexId,
+          collection: target.collection,
+          itemId: item.id,
+          url: item.url,
+          metadata: item.metadata,
+          generation: target.generation,
+          ...(target.model ? { model: target.model } : {}),
         };
         const job = ingestItemJob(payload);
         const jobId = item.after ? ingestJobId(`${target.reindexId}-${item.after}`, target.collection, item.id) : job.opts.jobId;
@@ -62,7 +68,15 @@ export class ReindexJobs {
   async requeue(collection: string, model: string | undefined, items: readonly (ReindexItem & { batchId: string; after: string })[]): Promise<void> {
     for (let start = 0; start < items.length; start += ENQUEUE_PAGE) {
       const jobs = items.slice(start, start + ENQUEUE_PAGE).map((item) => {
-        const payload: IngestItemPayload = { v: 1, batchId: item.batchId, collection, itemId: item.id, url: item.url, metadata: item.metadata, ...(model ? { model } : {}) };
+        const payload: IngestItemPayload = {
+          v: 1,
+          batchId: item.batchId,
+          collection,
+          itemId: item.id,
+          url: item.url,
+          metadata: item.metadata,
+          ...(model ? { model } : {}),
+        };
         const job = ingestItemJob(payload);
         const jobId = ingestJobId(`${item.batchId}-${item.after}`, collection, item.id);
         return { ...job, opts: { ...job.opts, jobId } };

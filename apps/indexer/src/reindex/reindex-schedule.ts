@@ -54,7 +54,11 @@ export class ReindexSchedule {
     }
     const data: ScheduledReindex = { mode: config.mode, collections: [...config.collections], ...(config.model ? { model: config.model } : {}) };
     try {
-      await queue.upsertJobScheduler(SCHEDULER_ID, { pattern: config.cron }, { name: 'scheduled-reindex', data, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      await queue.upsertJobScheduler(
+        SCHEDULER_ID,
+        { pattern: config.cron },
+        { name: 'scheduled-reindex', data, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
     } catch (error) {
       await queue.close();
       throw new Error(`REINDEX_CRON ${JSON.stringify(config.cron)} is not a usable cron expression: ${(error as Error).message}`, { cause: error });

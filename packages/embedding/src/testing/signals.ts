@@ -16,7 +16,7 @@ export function whiteNoise(seconds: number, amplitude = 0.3, seed = 0x9e3779b9, 
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
-    samples[i] = amplitude * (state / 0xffffffff * 2 - 1);
+    samples[i] = amplitude * ((state / 0xffffffff) * 2 - 1);
   }
   return samples;
 }

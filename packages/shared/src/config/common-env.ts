@@ -19,7 +19,10 @@ export const commonEnvShape = {
   S3_REGION: z.string().default('us-east-1'),
   S3_FORCE_PATH_STYLE: envBoolean.default(false),
   /** Prefix of every Redis key and queue, so deployments (or tests) can share one Redis. */
-  REDIS_NAMESPACE: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).default('ai'),
+  REDIS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
+    .default('ai'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * How long a stopping process lets in-flight work (a job, a request, a publish) finish; it
@@ -101,6 +104,7 @@ export const segmentEnvShape = {
  */
 export function segmentationFromEnv(config: { SEGMENT_SECONDS: number; SEGMENT_HOP_SECONDS: number }): Segmentation {
   const parsed = segmentationSchema.safeParse({ segmentSeconds: config.SEGMENT_SECONDS, hopSeconds: config.SEGMENT_HOP_SECONDS });
-  if (!parsed.success) throw new AppError('CONFIG_INVALID', `SEGMENT_HOP_SECONDS (${config.SEGMENT_HOP_SECONDS}) must not exceed SEGMENT_SECONDS (${config.SEGMENT_SECONDS})`);
+  if (!parsed.success)
+    throw new AppError('CONFIG_INVALID', `SEGMENT_HOP_SECONDS (${config.SEGMENT_HOP_SECONDS}) must not exceed SEGMENT_SECONDS (${config.SEGMENT_SECONDS})`);
   return parsed.data;
 }

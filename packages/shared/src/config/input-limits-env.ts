@@ -7,7 +7,12 @@ import { defaultInputLimits, ID_LENGTH_CEILING, URL_LENGTH_CEILING, type InputLi
  */
 export const inputLimitsEnvShape = {
   /** UTF-8 bytes of one item's metadata as JSON (413 PAYLOAD_TOO_LARGE past it). */
-  MAX_METADATA_BYTES: z.coerce.number().int().min(2).max(1024 * 1024).default(defaultInputLimits.metadata.maxBytes),
+  MAX_METADATA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(1024 * 1024)
+    .default(defaultInputLimits.metadata.maxBytes),
   /** Nesting levels of one item's metadata, the object itself being 1 (400 VALIDATION_FAILED). */
   MAX_METADATA_DEPTH: z.coerce.number().int().min(1).max(64).default(defaultInputLimits.metadata.maxDepth),
   /** Characters of an item id; at most 512, the job payload's own limit (400 VALIDATION_FAILED). */

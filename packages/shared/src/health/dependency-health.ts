@@ -62,7 +62,14 @@ export class DependencyHealth {
     const now = this.now();
     const outage = this.outages.get(name);
     if (!outage) {
-      this.outages.set(name, { since: now, reason, failures: 1, nextReminderAt: now + FIRST_REMINDER_MS, reminderMs: FIRST_REMINDER_MS, sources: new Set([source]) });
+      this.outages.set(name, {
+        since: now,
+        reason,
+        failures: 1,
+        nextReminderAt: now + FIRST_REMINDER_MS,
+        reminderMs: FIRST_REMINDER_MS,
+        sources: new Set([source]),
+      });
       this.logger?.warn({ dependency: name, source, reason }, `${name} unreachable (${reason}); retrying with backoff`);
       return;
     }
@@ -72,7 +79,10 @@ export class DependencyHealth {
     if (now >= outage.nextReminderAt) {
       outage.reminderMs = Math.min(outage.reminderMs * 2, MAX_REMINDER_MS);
       outage.nextReminderAt = now + outage.reminderMs;
-      this.logger?.warn({ dependency: name, reason, downMs: now - outage.since, failures: outage.failures }, `${name} still unreachable after ${seconds(now - outage.since)} (${reason})`);
+      this.logger?.warn(
+        { dependency: name, reason, downMs: now - outage.since, failures: outage.failures },
+        `${name} still unreachable after ${seconds(now - outage.since)} (${reason})`,
+      );
     }
   }
 

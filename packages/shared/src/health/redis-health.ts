@@ -2,8 +2,19 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { dependencyHealth, describeFailure, type DependencyHealth } from './dependency-health.ts';
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
-const CONNECTION_ERROR_MESSAGES = /Connection is closed|connect ETIMEDOUT|Stream isn't writeable|MaxRetriesPerRequest|All nodes failed|Failed to refresh slots cache|Connection closed/i;
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+]);
+const CONNECTION_ERROR_MESSAGES =
+  /Connection is closed|connect ETIMEDOUT|Stream isn't writeable|MaxRetriesPerRequest|All nodes failed|Failed to refresh slots cache|Connection closed/i;
 
 /** The connections open in this process, so a shutdown can drop any a close left hanging. */
 const openConnections = new Set<Redis>();
@@ -35,7 +46,12 @@ export function watchRedisConnection(client: Redis, connectionName: string, heal
  * connection they came through, so they go to debug; anything else is a real fault, logged
  * as an error (to `logger`, else the registry's).
  */
-export function reportQueueErrors(emitter: { on(event: 'error', listener: (error: Error) => void): unknown }, name: string, logger?: Logger, health: DependencyHealth = dependencyHealth): void {
+export function reportQueueErrors(
+  emitter: { on(event: 'error', listener: (error: Error) => void): unknown },
+  name: string,
+  logger?: Logger,
+  health: DependencyHealth = dependencyHealth,
+): void {
   emitter.on('error', (error: Error) => {
     const log = logger ?? health.log;
     if (isConnectionError(error)) log?.debug({ source: name, reason: describeFailure(error) }, 'queue connection error');

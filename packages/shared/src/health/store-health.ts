@@ -6,7 +6,21 @@
 export type StoreFailureKind = 'missing' | 'unusable' | 'answered';
 
 /** Errors of the local directory store that say the directory cannot be used. */
-const UNUSABLE_DIRECTORY_CODES = new Set(['EACCES', 'EPERM', 'EIO', 'ENOSPC', 'EDQUOT', 'EROFS', 'ESTALE', 'ENOTCONN', 'ENODEV', 'ENXIO', 'ENOTDIR', 'ETIMEDOUT', 'EHOSTDOWN']);
+const UNUSABLE_DIRECTORY_CODES = new Set([
+  'EACCES',
+  'EPERM',
+  'EIO',
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'ESTALE',
+  'ENOTCONN',
+  'ENODEV',
+  'ENXIO',
+  'ENOTDIR',
+  'ETIMEDOUT',
+  'EHOSTDOWN',
+]);
 /** S3 error names that mean every call will fail the same way until someone fixes the setup. */
 const UNUSABLE_S3_NAMES = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
 

@@ -58,7 +58,8 @@ export class IngestBackpressure {
   private async check(collection: string): Promise<void> {
     const { maxCollections, maxQueueBacklog, maxStreamBacklog } = this.limits;
     const admission = await admitCollection(this.redis, this.keys, collection, maxCollections);
-    if (admission === 'deleting') throw new AppError('COLLECTION_DELETING', `collection ${collection} is being deleted; the name can be used again once that ends`);
+    if (admission === 'deleting')
+      throw new AppError('COLLECTION_DELETING', `collection ${collection} is being deleted; the name can be used again once that ends`);
     if (admission === 'too-many') {
       throw new AppError('TOO_MANY_COLLECTIONS', `${maxCollections} collections exist (MAX_COLLECTIONS); delete one before creating ${collection}`, {
         details: { limit: maxCollections },
@@ -72,9 +73,13 @@ export class IngestBackpressure {
     }
     const backlog = await streamBacklog(this.redis, this.keys, collection, maxStreamBacklog);
     if (backlog.overLimit) {
-      throw new AppError('BACKLOG_FULL', `collection ${collection} has ${backlog.entries} entries waiting for the indexer (limit ${backlog.limit}); retry later`, {
-        details: { entries: backlog.entries, limit: backlog.limit, retryAfterSeconds: backlog.retryAfterSeconds },
-      });
+      throw new AppError(
+        'BACKLOG_FULL',
+        `collection ${collection} has ${backlog.entries} entries waiting for the indexer (limit ${backlog.limit}); retry later`,
+        {
+          details: { entries: backlog.entries, limit: backlog.limit, retryAfterSeconds: backlog.retryAfterSeconds },
+        },
+      );
     }
   }
 }

@@ -127,7 +127,15 @@ export class IngestProducer {
     const backpressure = new IngestBackpressure(redis, keys, queue, connection.backpressure);
     const admission = { inputLimits: connection.inputLimits, allowedS3Buckets: connection.allowedS3Buckets };
     const ledger = new BatchLedger(redis, keys);
-    return new IngestProducer({ queue, ledger, maxItemsPerRequest: connection.maxItemsPerRequest ?? 10_000, backpressure, settings, admission, ownedConnection: redis });
+    return new IngestProducer({
+      queue,
+      ledger,
+      maxItemsPerRequest: connection.maxItemsPerRequest ?? 10_000,
+      backpressure,
+      settings,
+      admission,
+      ownedConnection: redis,
+    });
   }
 
   /** Validates like the API (VALIDATION_FAILED with each issue), then accepts. */
@@ -213,7 +221,9 @@ export class IngestProducer {
     await this.settings.fix(request.collection, request.segmentation);
     await this.ledger.createBatch(request.collection, batchId, 0, { listing: true, acceptingSeconds: ACCEPTING_SECONDS });
     const job = listSourceJob({ v: 1, batchId, collection: request.collection, source: request.source, page: 0 });
-    await enqueueOrDiscardBatch(this.ledger, request.collection, batchId, () => withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts)));
+    await enqueueOrDiscardBatch(this.ledger, request.collection, batchId, () =>
+      withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts)),
+    );
     return { batchId, collection: request.collection, source: request.source, listing: 'running' };
   }
 

@@ -19,11 +19,15 @@ export const defaultMetadataLimits: MetadataLimits = { maxBytes: 16 * 1024, maxD
 export function checkMetadata(metadata: unknown, limits: MetadataLimits, path: string): void {
   const depth = depthOf(metadata, limits.maxDepth);
   if (depth > limits.maxDepth) {
-    throw new AppError('VALIDATION_FAILED', `${path}: nested deeper than ${limits.maxDepth} levels`, { details: [{ path, message: `at most ${limits.maxDepth} levels`, max: limits.maxDepth }] });
+    throw new AppError('VALIDATION_FAILED', `${path}: nested deeper than ${limits.maxDepth} levels`, {
+      details: [{ path, message: `at most ${limits.maxDepth} levels`, max: limits.maxDepth }],
+    });
   }
   const bytes = Buffer.byteLength(JSON.stringify(metadata) ?? '');
   if (bytes > limits.maxBytes) {
-    throw new AppError('PAYLOAD_TOO_LARGE', `${path}: ${bytes} bytes of metadata; at most ${limits.maxBytes}`, { details: { path, bytes, max: limits.maxBytes } });
+    throw new AppError('PAYLOAD_TOO_LARGE', `${path}: ${bytes} bytes of metadata; at most ${limits.maxBytes}`, {
+      details: { path, bytes, max: limits.maxBytes },
+    });
   }
 }
 

@@ -13,10 +13,7 @@ export type ObjectStoreConfig = StoreOptions;
  * report to the process's dependency registry, so an outage shows in logs, `/readyz` and
  * the `audio_index_dependency_up{dependency="store"}` gauge.
  */
-export function createObjectStore(
-  config: ObjectStoreConfig,
-  credentials?: { accessKeyId: string; secretAccessKey: string },
-): ObjectStore {
+export function createObjectStore(config: ObjectStoreConfig, credentials?: { accessKeyId: string; secretAccessKey: string }): ObjectStore {
   return new HealthReportingStore(createBareObjectStore(config, credentials));
 }
 

@@ -10,5 +10,10 @@ export const DEFAULT_BATCH_RETENTION_SECONDS = 7 * 24 * 3600;
  * (served credits) and the API (vector uploads, accepts).
  */
 export const batchRetentionEnvShape = {
-  BATCH_RETENTION_SECONDS: z.coerce.number().int().min(1).max(10 * 365 * 24 * 3600).default(DEFAULT_BATCH_RETENTION_SECONDS),
+  BATCH_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 365 * 24 * 3600)
+    .default(DEFAULT_BATCH_RETENTION_SECONDS),
 };

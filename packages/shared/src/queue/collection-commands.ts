@@ -75,7 +75,14 @@ export class CollectionCommands {
     // The batch exists before the indexer can see the request; it stays "running" (its
     // listing runs) until the indexer has counted the items to re-embed.
     await this.ledger.createBatch(collection, reindexId, 0, { listing: true });
-    const started = await this.stream.appendReindex(collection, { op: 'reindex', reindexId, mode: request.mode, model: request.model, modelId: target?.id, dim: target?.dim });
+    const started = await this.stream.appendReindex(collection, {
+      op: 'reindex',
+      reindexId,
+      mode: request.mode,
+      model: request.model,
+      modelId: target?.id,
+      dim: target?.dim,
+    });
     if (!started.started) {
       await this.ledger.discardBatch(collection, reindexId);
       throw inProgress(collection, started.running);

@@ -36,7 +36,12 @@ export class CollectionStream {
   async appendUpsert(collection: string, jobId: string, operation: EmbeddedItem): Promise<UpsertAppend> {
     const reply = await recordEmbeddedScript.run(
       this.redis,
-      [this.keys.jobOutcome(collection, jobId), this.keys.stream(collection), this.keys.batch(collection, operation.batchId), this.keys.collectionDeleting(collection)],
+      [
+        this.keys.jobOutcome(collection, jobId),
+        this.keys.stream(collection),
+        this.keys.batch(collection, operation.batchId),
+        this.keys.collectionDeleting(collection),
+      ],
       [OUTCOME_MARKER_TTL_SECONDS, ...encodeStreamFields(operation)],
     );
     if (typeof reply === 'string') return { outcome: 'appended', entryId: reply };

@@ -10,7 +10,18 @@ describe('stream entry codec', () => {
   it('round-trips an upsert with exact float bits', () => {
     const vector = Float32Array.from([0.1, -0.2, 1e-30, 3.4e38, -0]);
     const decoded = decodeStreamFields(
-      asReadBack(encodeStreamFields({ op: 'upsert', id: 'a/b é', url: 'https://x/y.mp3', metadata: { n: 1 }, modelId: 'm1', vectors: vector, dim: vector.length, batchId: 'b1' })),
+      asReadBack(
+        encodeStreamFields({
+          op: 'upsert',
+          id: 'a/b é',
+          url: 'https://x/y.mp3',
+          metadata: { n: 1 },
+          modelId: 'm1',
+          vectors: vector,
+          dim: vector.length,
+          batchId: 'b1',
+        }),
+      ),
     );
     expect(decoded).toMatchObject({ op: 'upsert', id: 'a/b é', url: 'https://x/y.mp3', metadata: { n: 1 }, modelId: 'm1', batchId: 'b1' });
     if (decoded.op !== 'upsert') throw new Error('expected upsert');
@@ -30,11 +41,20 @@ describe('stream entry codec', () => {
     const request = { op: 'reindex', reindexId: 'r1', mode: 'missing', model: '/models/b/card.json', modelId: 'b', dim: 8 } as const;
     expect(decodeStreamFields(asReadBack(encodeStreamFields(request)))).toEqual(request);
     expect(decodeStreamFields(asReadBack(encodeStreamFields({ op: 'reindex', reindexId: 'r2', mode: 'all' })))).toEqual({
-      op: 'reindex', reindexId: 'r2', mode: 'all', model: undefined, modelId: undefined, dim: undefined,
+      op: 'reindex',
+      reindexId: 'r2',
+      mode: 'all',
+      model: undefined,
+      modelId: undefined,
+      dim: undefined,
     });
-    const rebuilt = decodeStreamFields(asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'b', vectors: new Float32Array(2), dim: 2, batchId: 'r1', generation: 3 })));
+    const rebuilt = decodeStreamFields(
+      asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'b', vectors: new Float32Array(2), dim: 2, batchId: 'r1', generation: 3 })),
+    );
     expect(rebuilt).toMatchObject({ op: 'upsert', generation: 3, batchId: 'r1' });
-    expect(decodeStreamFields(asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'b', vectors: new Float32Array(2), dim: 2 })))).not.toHaveProperty('generation');
+    expect(
+      decodeStreamFields(asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'b', vectors: new Float32Array(2), dim: 2 }))),
+    ).not.toHaveProperty('generation');
     expect(() => decodeStreamFields(asReadBack(['op', 'reindex', 'reindex', 'r', 'mode', 'some']))).toThrow(MalformedStreamEntryError);
   });
 
@@ -47,7 +67,11 @@ describe('stream entry codec', () => {
 
   it('round-trips a recording of several segments, rows and times in order', () => {
     const vectors = Float32Array.from({ length: 3 * 4 }, (_, index) => index / 7);
-    const segments = [{ start: 0, end: 5 }, { start: 2.5, end: 7.5 }, { start: 4.2, end: 9.2 }];
+    const segments = [
+      { start: 0, end: 5 },
+      { start: 2.5, end: 7.5 },
+      { start: 4.2, end: 9.2 },
+    ];
     const decoded = decodeStreamFields(asReadBack(encodeStreamFields({ op: 'upsert', id: 'long', modelId: 'm', vectors, dim: 4, segments })));
     if (decoded.op !== 'upsert') throw new Error('expected upsert');
     expect(decoded.segments).toEqual(segments);
@@ -57,7 +81,9 @@ describe('stream entry codec', () => {
 
   it('refuses rows and segments that disagree, and several rows without times', () => {
     const segments = [{ start: 0, end: 5 }];
-    expect(() => encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'm', vectors: new Float32Array(8), dim: 4, segments })).toThrow(MalformedStreamEntryError);
+    expect(() => encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'm', vectors: new Float32Array(8), dim: 4, segments })).toThrow(
+      MalformedStreamEntryError,
+    );
     expect(() => encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'm', vectors: new Float32Array(8), dim: 4 })).toThrow(MalformedStreamEntryError);
     const fields = asReadBack(encodeStreamFields({ op: 'upsert', id: 'x', modelId: 'm', vectors: new Float32Array(4), dim: 4, segments }));
     fields[fields.findIndex((field) => field.toString() === 'segs') + 1] = Buffer.from('[[0,"a"]]');

@@ -8,7 +8,11 @@ export interface InjectedApi {
   namespace: string;
   key: string;
   /** JSON bodies are encoded; `auth: false` sends no key. */
-  call<T = unknown>(method: InjectOptions['method'], url: string, options?: { body?: unknown; headers?: Record<string, string>; auth?: boolean; remoteAddress?: string }): Promise<{ status: number; body: T; headers: Record<string, unknown> }>;
+  call<T = unknown>(
+    method: InjectOptions['method'],
+    url: string,
+    options?: { body?: unknown; headers?: Record<string, string>; auth?: boolean; remoteAddress?: string },
+  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
