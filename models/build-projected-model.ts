@@ -19,7 +19,7 @@ import { featuresDim, projectionHead, type LearnedProjection } from './projectio
 export const BASELINE_WEIGHT = 0.5;
 export const FEATURES_DIM = featuresDim(STATISTICS_DIM);
 
-export const projectedModelCard = {
+const projectedModelCard = {
   ...defaultModelCard,
   id: 'logmel-stats-projected-candidate',
   description:

@@ -15,7 +15,7 @@ const FFT_SIZE = 512;
 const WINDOW_LENGTH = 400;
 const HOP_LENGTH = 160;
 
-export const melWeights = melFilterbank({ sampleRate: SAMPLE_RATE, fftSize: FFT_SIZE, melBands: MEL_BANDS, lowHz: 20, highHz: 8000 });
+const melWeights = melFilterbank({ sampleRate: SAMPLE_RATE, fftSize: FFT_SIZE, melBands: MEL_BANDS, lowHz: 20, highHz: 8000 });
 
 /** Sum of each band's filter weights: its width in FFT bins. */
 export function bandWidths(): number[] {

@@ -45,10 +45,6 @@ export interface FloatAttribute {
   readonly float: number;
 }
 
-export function floatAttribute(value: number): FloatAttribute {
-  return { float: value };
-}
-
 function attribute(name: string, value: AttributeValue | FloatAttribute): onnxProto.onnx.IAttributeProto {
   const { AttributeType } = onnx.AttributeProto;
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };

@@ -7,7 +7,6 @@
  * The mean and matrix come from models/fit-projection.ts; bench/quality/learn-projection.ts
  * fits them and can store them as JSON (`--head`) for the model to be rebuilt from.
  */
-import { readFileSync } from 'node:fs';
 import { BASELINE_STATISTICS } from './baseline-statistics.ts';
 import { MEL_BANDS } from './log-mel-front-end.ts';
 import { floatTensor, int64Tensor, node } from './onnx-builders.ts';
@@ -28,10 +27,6 @@ export interface LearnedProjectionFile {
 export interface LearnedProjection extends LearnedProjectionFile {
   readonly meanValues: number[];
   readonly matrixValues: number[];
-}
-
-export function readLearnedProjection(path: string): LearnedProjection {
-  return decodeLearnedProjection(JSON.parse(readFileSync(path, 'utf8')) as LearnedProjectionFile, path);
 }
 
 export function decodeLearnedProjection(file: LearnedProjectionFile, path = 'head'): LearnedProjection {

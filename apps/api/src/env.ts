@@ -160,7 +160,7 @@ export interface ApiConfig extends CommonOptions {
   queryFetch: FetchLimits;
 }
 
-export function apiConfigFromEnv(env: ApiEnv): ApiConfig {
+function apiConfigFromEnv(env: ApiEnv): ApiConfig {
   return {
     ...commonOptions(env),
     redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,

@@ -28,8 +28,6 @@ import { StreamEntryApplier } from './stream-entry-applier.ts';
 import { StreamReader } from './stream-reader.ts';
 import type { StreamWatcher } from './stream-watcher.ts';
 
-export { LostLeadershipError } from './lost-leadership-error.ts';
-
 const READ_PAGE = 1000;
 const PUBLISH_RETRY_MS = 1000;
 

@@ -2,7 +2,7 @@ import { readManifest, type Manifest, type ModelInfo, type ObjectStore, type Seg
 import { GenerationRows, readRowLocations, type PublishedLayout, type RowLocation } from './generation-rows.ts';
 import { GenerationBuild } from './reindex/generation-build.ts';
 
-export { pendingRowCount, type PendingRow, type RowLocation } from './generation-rows.ts';
+export type { PendingRow, RowLocation } from './generation-rows.ts';
 
 /** An item whose vector came from the model a reindex replaced: embedded again before the next commit. */
 export interface RequeueItem {

@@ -97,7 +97,7 @@ export interface IndexerConfig extends CommonOptions, CollectionIndexerOptions {
   metrics: { port: number | undefined; host: string };
 }
 
-export function indexerConfigFromEnv(env: IndexerEnv): IndexerConfig {
+function indexerConfigFromEnv(env: IndexerEnv): IndexerConfig {
   return {
     ...commonOptions(env),
     publish: { intervalMs: env.PUBLISH_INTERVAL_MS, maxChanges: env.PUBLISH_MAX_CHANGES },

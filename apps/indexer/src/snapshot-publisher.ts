@@ -84,7 +84,7 @@ async function commitUntilAnswered(step: PublishStep, send: () => Promise<Commit
  * immutable manifest that an API may be serving. The store cannot refuse an overwrite (s3rver
  * ignores If-None-Match), so look first and move past every version already there.
  */
-export async function unusedVersion(store: ObjectStore, commit: SnapshotCommit, state: CollectionState): Promise<number> {
+async function unusedVersion(store: ObjectStore, commit: SnapshotCommit, state: CollectionState): Promise<number> {
   let version = await commit.allocateVersion(state.version);
   while ((await store.get(snapshotLayout.manifest(state.collection, version))) !== undefined) {
     version = await commit.allocateVersion(version);
@@ -141,13 +141,7 @@ async function writeLayout(store: ObjectStore, rows: GenerationRows, version: nu
  * the manifest's `next`; once the build is complete (`outcome: 'swap'`) the manifest serves
  * that generation instead: its shards, model and generation number.
  */
-export async function writeSnapshot(
-  store: ObjectStore,
-  state: CollectionState,
-  version: number,
-  streamOffset: string,
-  leaderFence: number,
-): Promise<WrittenSnapshot> {
+async function writeSnapshot(store: ObjectStore, state: CollectionState, version: number, streamOffset: string, leaderFence: number): Promise<WrittenSnapshot> {
   if (!state.model) throw new Error('cannot publish a collection without a model');
   const current = await writeLayout(store, state, version);
   const build = state.build;

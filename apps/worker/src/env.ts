@@ -85,7 +85,7 @@ export interface WorkerConfig extends CommonOptions {
   metrics: { port: number | undefined; host: string };
 }
 
-export function workerConfigFromEnv(env: WorkerEnv): WorkerConfig {
+function workerConfigFromEnv(env: WorkerEnv): WorkerConfig {
   return {
     ...commonOptions(env),
     model: modelOptions(env),

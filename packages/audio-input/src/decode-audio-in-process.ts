@@ -37,7 +37,7 @@ const MAX_IN_PROCESS_CONVERSION = 32_000_000;
 type Plan = { kind: 'copy' } | { kind: 'resample'; convert: (mono: Float32Array) => Float32Array };
 
 /** Exported for tests: how `layout` would be decoded in process at `sampleRate`, or `undefined` for ffmpeg. */
-export function inProcessPlan(layout: WavLayout, sampleRate: number): Plan | undefined {
+function inProcessPlan(layout: WavLayout, sampleRate: number): Plan | undefined {
   if (layout.rate === sampleRate) return layout.channels === 1 ? { kind: 'copy' } : undefined;
   const resampler = resamplerFor(layout.rate, sampleRate);
   if (!resampler) return undefined;

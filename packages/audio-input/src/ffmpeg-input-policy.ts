@@ -15,7 +15,7 @@
  * forced off here: the other demuxers reject the option), and the `file`-only protocol list
  * keeps even those from reaching the network.
  */
-export const AUDIO_DEMUXERS = [
+const AUDIO_DEMUXERS = [
   'wav',
   'w64',
   'mp3',

@@ -29,7 +29,7 @@ export const snapshotVersionSchema = z.object({
   served: z.boolean().describe('the version this API answers from'),
 });
 
-export const vectorItemSchema = z
+const vectorItemSchema = z
   .object({
     id: itemIdSchema,
     vector: z.array(z.number()).min(1),

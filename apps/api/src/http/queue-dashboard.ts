@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 
 type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
 
-export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /** bull-board at /admin/queues; the bearer-key hook guards it like every other route. */
 export async function registerQueueDashboard(app: FastifyInstance, queues: Queue[]): Promise<void> {

@@ -3,7 +3,7 @@ import { collectionNameSchema, DEFAULT_COLLECTION, itemIdSchema, URL_LENGTH_CEIL
 
 // JSON cannot carry NaN or Infinity, but a number past float32's range becomes Infinity
 // once stored; the service checks finiteness after the conversion (BAD_VECTOR).
-export const searchQuerySchema = z.union([
+const searchQuerySchema = z.union([
   z.object({ vector: z.array(z.number()).min(1).describe('query embedding; normalised to unit length') }).strict(),
   z
     .object({ url: z.string().max(URL_LENGTH_CEILING).url().describe("audio to fetch and embed (cut into segments with the collection's segmentation)") })
@@ -12,7 +12,7 @@ export const searchQuerySchema = z.union([
 ]);
 
 /** Most segments listed per recording result. */
-export const MAX_LISTED_SEGMENTS = 100;
+const MAX_LISTED_SEGMENTS = 100;
 
 const groupBySchema = z
   .enum(['recording', 'segment'])
@@ -57,7 +57,7 @@ export type AudioSearchQuery = z.infer<typeof audioSearchQuerySchema>;
 const timeSchema = z.number().nonnegative().describe('seconds from the start of the recording');
 const endSchema = z.number().nonnegative().nullable().describe('seconds; null for a row stored without times (a whole recording)');
 
-export const recordingResultSchema = z.object({
+const recordingResultSchema = z.object({
   id: z.string(),
   url: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -70,7 +70,7 @@ export const recordingResultSchema = z.object({
     .describe("with `segments: n`: the recording's n best segments, best first"),
 });
 
-export const segmentHitSchema = z.object({
+const segmentHitSchema = z.object({
   id: z.string(),
   url: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),

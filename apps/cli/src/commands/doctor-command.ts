@@ -36,7 +36,7 @@ export async function doctorCommand(api: ApiClient, config: DoctorConfig, option
   return failed === 0 ? ExitCode.OK : ExitCode.DOCTOR_FAILED;
 }
 
-export function formatChecks(checks: readonly CheckResult[]): string {
+function formatChecks(checks: readonly CheckResult[]): string {
   const width = Math.max(...checks.map((check) => check.name.length));
   const lines = checks.flatMap((check) => {
     const line = `${check.status.padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`;

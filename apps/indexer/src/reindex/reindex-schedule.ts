@@ -12,7 +12,7 @@ import {
 } from '@audio-index/shared';
 
 /** The queue of scheduled reindex runs (BullMQ job scheduler), beside `ingest`. */
-export const REINDEX_SCHEDULE_QUEUE = 'reindex-schedule';
+const REINDEX_SCHEDULE_QUEUE = 'reindex-schedule';
 const SCHEDULER_ID = 'reindex-cron';
 
 export interface ReindexScheduleConfig {

@@ -10,7 +10,7 @@ export const FRAME_SIZE = 8;
  * Weights of the tiny frames model: last_hidden_state[b, f, :] = frame[b, f, :] x W, where
  * the frames are consecutive runs of FRAME_SIZE samples. Integers, so they are exact in float32.
  */
-export const frameWeights: number[] = Array.from({ length: FRAME_SIZE * FRAME_SIZE }, (_, i) => ((i * 7) % 11) - 5);
+const frameWeights: number[] = Array.from({ length: FRAME_SIZE * FRAME_SIZE }, (_, i) => ((i * 7) % 11) - 5);
 
 /**
  * Writes a stand-in for a Hugging Face wav2vec2 export (input_values [B, T] ->

@@ -6,8 +6,8 @@ import { dependencyHealth, type DependencyHealth } from './dependency-health.ts'
  * Same names and meaning as the API's prom-client gauges (apps/api/src/observability/api-metrics.ts),
  * so one alert covers every process; a registry must not register these names itself as well.
  */
-export const DEPENDENCY_UP_METRIC = 'audio_index_dependency_up';
-export const DEPENDENCY_STATE_SECONDS_METRIC = 'audio_index_dependency_state_seconds';
+const DEPENDENCY_UP_METRIC = 'audio_index_dependency_up';
+const DEPENDENCY_STATE_SECONDS_METRIC = 'audio_index_dependency_state_seconds';
 
 export function renderDependencyMetrics(health: DependencyHealth = dependencyHealth, now: number = Date.now()): string {
   const states = health.states();
