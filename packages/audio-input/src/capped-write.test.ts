@@ -44,4 +44,29 @@ describe('writeCapped: the scratch file failing is not the source failing', () =
     await expect(writeCapped(body(2000), path.join(directory, 'large'), 1000, noDeadline())).rejects.toMatchObject({ code: 'TOO_LARGE' });
     expect(await writeCapped(body(1000), path.join(directory, 'fits'), 1000, noDeadline())).toBe(1000);
   });
+
+  it('a body that trickles past the deadline is FETCH_FAILED (the time limit), not the scratch space', async () => {
+    // A byte every 10 ms, forever: the deadline ends it. pipeline destroys the file stream with
+    // the abort too; in a worker (test/worker/item-failures.test.ts, "trickle") that error could
+    // come back as the file's own and read SCRATCH_WRITE_FAILED, so the deadline is checked first.
+    for (let run = 0; run < 5; run++) {
+      let timer: NodeJS.Timeout | undefined;
+      const trickle = new Readable({
+        read() {
+          timer ??= setInterval(() => this.push(Buffer.of(0)), 10);
+        },
+        destroy(error, callback) {
+          clearInterval(timer);
+          callback(error);
+        },
+      });
+      // As an HTTP body fetched under the same deadline does, the body dies with its reason.
+      const deadline = AbortSignal.timeout(50);
+      deadline.addEventListener('abort', () => trickle.destroy(deadline.reason as Error));
+      await expect(writeCapped(trickle, path.join(directory, `trickle-${run}`), 1_000_000, deadline)).rejects.toMatchObject({
+        code: 'FETCH_FAILED',
+        message: 'download did not finish within the time limit',
+      });
+    }
+  });
 });

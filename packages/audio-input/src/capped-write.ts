@@ -33,10 +33,12 @@ export async function writeCapped(
     // Our own scratch file failed (disk full, file size limit, no permission): nothing the
     // source did, so not FETCH_FAILED; transient (a retry may find room, or another worker),
     // and its errno message names a local path, which must not reach a batch or a client.
+    // The deadline first: pipeline destroys every stream with its AbortError, so the file
+    // stream reports that same error too, and it is the source's slowness, not the disk.
+    if (deadline.aborted) throw new AppError('FETCH_FAILED', 'download did not finish within the time limit', { cause: error });
     if (scratchError !== undefined && error === scratchError) {
       throw new AppError('SCRATCH_WRITE_FAILED', "the download could not be written to this process's scratch space", { cause: error });
     }
-    if (deadline.aborted) throw new AppError('FETCH_FAILED', 'download did not finish within the time limit', { cause: error });
     throw new AppError('FETCH_FAILED', `download failed: ${(error as Error).message}`, { cause: error });
   }
   return cap.bytes;
