@@ -20,23 +20,27 @@ export async function writeCapped(
 ): Promise<number> {
   const cap = byteCap(maxBytes, () => new AppError('TOO_LARGE', `body exceeds the ${maxBytes}-byte limit`));
   const file = createWriteStream(targetPath);
-  // Which stream failed, not the error's shape, says whose fault it is: a write error
-  // (ENOSPC, EFBIG past RLIMIT_FSIZE, EIO) carries no path, only the open's errors do.
-  let scratchError: unknown;
-  file.once('error', (error) => (scratchError = error));
+  // Which stream failed first, not the error's shape, says whose fault it is: a write error
+  // (ENOSPC, EFBIG past RLIMIT_FSIZE, EIO) carries no path, only the open's errors do. Once one
+  // stream fails, pipeline destroys the others with the same error, and (Node 24) the file
+  // stream then emits the source's error as its own; the first 'error' event is the origin.
+  let firstFailed: 'source' | 'scratch' | undefined;
+  body.once('error', () => (firstFailed ??= 'source'));
+  cap.once('error', () => (firstFailed ??= 'source'));
+  file.once('error', () => (firstFailed ??= 'scratch'));
   try {
     await pipeline(body, cap, file, { signal: deadline });
   } catch (error) {
     if (error instanceof AppError) throw error;
     const abandoned = callerAbort(caller, error);
     if (abandoned) throw abandoned;
-    // Our own scratch file failed (disk full, file size limit, no permission): nothing the
-    // source did, so not FETCH_FAILED; transient (a retry may find room, or another worker),
-    // and its errno message names a local path, which must not reach a batch or a client.
     // The deadline first: pipeline destroys every stream with its AbortError, so the file
     // stream reports that same error too, and it is the source's slowness, not the disk.
     if (deadline.aborted) throw new AppError('FETCH_FAILED', 'download did not finish within the time limit', { cause: error });
-    if (scratchError !== undefined && error === scratchError) {
+    // Our own scratch file failed (disk full, file size limit, no permission): nothing the
+    // source did, so not FETCH_FAILED; transient (a retry may find room, or another worker),
+    // and its errno message names a local path, which must not reach a batch or a client.
+    if (firstFailed === 'scratch') {
       throw new AppError('SCRATCH_WRITE_FAILED', "the download could not be written to this process's scratch space", { cause: error });
     }
     throw new AppError('FETCH_FAILED', `download failed: ${(error as Error).message}`, { cause: error });
