@@ -4,6 +4,7 @@ import {
   batchRetentionEnvShape,
   commonEnvShape,
   commonOptions,
+  envCommaList,
   inputLimitsEnvShape,
   inputLimitsFromEnv,
   modelEnvShape,
@@ -32,15 +33,7 @@ export const apiEnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().default('127.0.0.1'),
     /** Comma-separated bearer keys; without any, the API listens on loopback only. */
-    API_KEYS: z
-      .string()
-      .optional()
-      .transform((value) =>
-        (value ?? '')
-          .split(',')
-          .map((key) => key.trim())
-          .filter(Boolean),
-      ),
+    API_KEYS: envCommaList(),
     /** Most items one ingest request may carry; larger archives go in several requests or as a `source`. */
     MAX_ITEMS_PER_REQUEST: z.coerce.number().int().min(1).max(100_000).default(10_000),
     /** Largest JSON request body, in bytes. */

@@ -4,6 +4,7 @@ import {
   collectionNameSchema,
   commonEnvShape,
   commonOptions,
+  envCommaList,
   parseEnv,
   type CommonOptions,
 } from '@audio-index/shared';
@@ -57,16 +58,7 @@ export const indexerEnvSchema = z.object({
   /** What a scheduled reindex re-embeds: `missing` (items without a vector of the target model) or `all`. */
   REINDEX_CRON_MODE: z.enum(['all', 'missing']).default('missing'),
   /** Comma-separated collections a scheduled reindex covers; unset: every collection. */
-  REINDEX_CRON_COLLECTIONS: z
-    .string()
-    .optional()
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(collectionNameSchema)),
+  REINDEX_CRON_COLLECTIONS: envCommaList().pipe(z.array(collectionNameSchema)),
   /** Model a scheduled reindex moves collections to (built-in name or card path, as the workers see it); unset: each collection's own. */
   REINDEX_CRON_MODEL: z
     .string()

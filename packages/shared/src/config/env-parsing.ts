@@ -10,6 +10,18 @@ export const envBoolean = z
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** A comma-separated list (`a, b,c`): entries trimmed, empty ones dropped; unset is `[]`. */
+export const envCommaList = () =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    );
+
 export const envInteger = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
