@@ -19,30 +19,11 @@ import { createRedisKeys, encodeFlatIPShard, MANIFEST_FORMAT_VERSION, sha256Hex,
 import { readShardIntoSharedMemory } from '../../apps/api/src/search/shard-file-reader.ts';
 import { SearchThreadPool } from '../../apps/api/src/search/search-thread-pool.ts';
 import { ensureRedis } from '../../scripts/embedded-redis.ts';
+import { DIM, randomUnit as unitRows } from './generated-shard.ts';
 
-const DIM = 768;
 const K = 10;
 const QUERIES = 300;
 const rows = Number(process.argv[2] ?? 100_000);
-
-function unitRows(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count * DIM);
-  let state = seed >>> 0 || 1;
-  for (let index = 0; index < out.length; index += 1) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out[index] = (state >>> 0) / 0xffffffff - 0.5;
-  }
-  for (let row = 0; row < count; row += 1) {
-    const slice = out.subarray(row * DIM, (row + 1) * DIM);
-    let norm = 0;
-    for (const value of slice) norm += value * value;
-    norm = Math.sqrt(norm);
-    for (let c = 0; c < DIM; c += 1) slice[c]! /= norm;
-  }
-  return out;
-}
 
 function decodeFirstRow(file: Buffer): Float32Array {
   const row = new Float32Array(DIM);
