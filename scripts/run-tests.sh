@@ -19,7 +19,9 @@ if [[ -f test-results/vitest.json ]]; then
   node -e '
     const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+    // A file whose setup (beforeAll) failed fails no test but skips them all: say so.
+    const brokenFiles = r.testResults.filter((file) => file.status === "failed" && file.assertionResults.every((test) => test.status !== "failed")).length;
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "") + (brokenFiles ? `, ${brokenFiles} files failed before their tests` : ""));
   '
 fi
 exit $status

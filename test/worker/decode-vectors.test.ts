@@ -7,8 +7,6 @@ import { decodeAudio, decodeAudioFile, isDecodedInProcess } from '@audio-index/a
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { loadWorkerConfig } from '@audio-index/worker';
 
-const PROMPTS = '/usr/share/asterisk/sounds/en_US_f_Allison';
-
 /**
  * The worker decodes some WAVs in process (packages/audio-input/src/decode-audio-in-process.ts)
  * and everything else with ffmpeg. Whichever path a file takes, its rows must be the vectors
@@ -24,10 +22,17 @@ describe('vectors of in-process decodes against ffmpeg decodes', () => {
   beforeAll(async () => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'decode-vectors-'));
     embedder = await createEmbedder({ model: 'default', executionProvider: 'cpu' });
-    const prompts = ['conf-invalidpin.wav', 'activated.wav', 'vm-goodbye.wav'].map((name) => path.join(PROMPTS, name));
-    // Real 8 kHz mono prompts as shipped (resampled in process), and prompts joined into a
-    // 44.1 kHz stereo recording with a different prompt in each channel (downmixed, then resampled).
-    for (const prompt of prompts) fs.copyFileSync(prompt, path.join(directory, path.basename(prompt)));
+    // 8 kHz 16-bit mono speech, as telephone prompts are shipped (resampled in process), made
+    // with espeak-ng (setup installs it); and prompts joined into a 44.1 kHz stereo recording
+    // with a different prompt in each channel (downmixed, then resampled).
+    const phrases = { 'conf-invalidpin.wav': 'The pin you entered is invalid.', 'activated.wav': 'Activated.', 'vm-goodbye.wav': 'Goodbye.' };
+    const prompts = Object.entries(phrases).map(([name, phrase]) => {
+      const spoken = path.join(directory, `spoken-${name}`);
+      execFileSync('espeak-ng', ['-w', spoken, phrase]);
+      execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-i', spoken, '-ar', '8000', '-c:a', 'pcm_s16le', path.join(directory, name)]);
+      fs.rmSync(spoken);
+      return path.join(directory, name);
+    });
     execFileSync('ffmpeg', [
       '-nostdin',
       '-loglevel',

@@ -9,7 +9,6 @@ import { resamplerFor } from './decode-resample.ts';
 
 /** One float rounding near full scale: what separates swr's float sums from these double ones. */
 const ONE_ROUNDING = 1.2e-7;
-const ASTERISK_PROMPT = '/usr/share/asterisk/sounds/en_US_f_Allison/conf-invalidpin.wav';
 
 /** WAVs at other rates decoded in process against real ffmpeg: the same length and samples to one rounding. */
 describe('decodeAudio with a rate conversion', () => {
@@ -29,8 +28,10 @@ describe('decodeAudio with a rate conversion', () => {
 
   beforeAll(() => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'decode-resample-'));
-    // A real 8 kHz telephone prompt (what the bench's short clips are), as shipped.
-    fs.copyFileSync(ASTERISK_PROMPT, file('asterisk-8k.wav'));
+    // Speech at 8 kHz, 16-bit, as telephone prompts are shipped (what the bench's short clips
+    // are): espeak-ng's voice (setup installs it), resampled by ffmpeg.
+    execFileSync('espeak-ng', ['-w', file('speech-22k.wav'), 'The conference pin you entered is invalid.']);
+    ffmpeg('-i', file('speech-22k.wav'), '-ar', '8000', '-c:a', 'pcm_s16le', file('speech-8k.wav'));
     // Full-scale noise, so every tap of every phase shows; a second, independent channel for the downmix.
     const noise = (seed: number, rate: number) => `anoisesrc=color=pink:amplitude=0.9:seed=${seed}:duration=3:sample_rate=${rate}`;
     for (const rate of [8000, 11025, 22050, 32000, 44100, 48000]) {
@@ -59,7 +60,7 @@ describe('decodeAudio with a rate conversion', () => {
   afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
 
   const converted = [
-    'asterisk-8k.wav',
+    'speech-8k.wav',
     ...[8000, 11025, 22050, 32000, 44100, 48000].flatMap((rate) => [`mono-${rate}.wav`, `stereo-${rate}.wav`]),
     'float-44100.wav',
   ];
