@@ -2,15 +2,43 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildDefaultModel, defaultModelCard, defaultModelDirectory, EMBEDDING_DIM } from './build-default-model.ts';
+import {
+  buildDefaultModel,
+  buildDefaultModelSplit,
+  defaultModelCardFile,
+  defaultModelDirectory,
+  defaultSharedFrames,
+  EMBEDDING_DIM,
+} from './build-default-model.ts';
 import { melFilterbank } from './mel-filterbank.ts';
 
 describe('default model', () => {
-  it('regenerates byte for byte as the committed model.onnx and card.json', () => {
-    const committed = readFileSync(resolve(defaultModelDirectory, 'model.onnx'));
-    expect(Buffer.from(buildDefaultModel()).equals(committed)).toBe(true);
-    const card = JSON.parse(readFileSync(resolve(defaultModelDirectory, 'card.json'), 'utf8'));
-    expect(card).toEqual(defaultModelCard);
+  it('regenerates byte for byte as the committed model.onnx, its front end and head, and card.json', () => {
+    const committed = (file: string) => readFileSync(resolve(defaultModelDirectory, file));
+    expect(Buffer.from(buildDefaultModel()).equals(committed('model.onnx'))).toBe(true);
+    const split = buildDefaultModelSplit();
+    expect(Buffer.from(split.frontEnd).equals(committed(defaultSharedFrames.frontEndFile))).toBe(true);
+    expect(Buffer.from(split.head).equals(committed(defaultSharedFrames.headFile))).toBe(true);
+    expect(JSON.parse(committed('card.json').toString('utf8'))).toEqual(defaultModelCardFile);
+  });
+
+  it('splits into a front end and a head that together give the whole model to float precision', async () => {
+    const split = buildDefaultModelSplit();
+    const [whole, frontEnd, head] = await Promise.all(
+      [buildDefaultModel(), split.frontEnd, split.head].map((bytes) => ort.InferenceSession.create(Buffer.from(bytes))),
+    );
+    const samples = 24_000;
+    const audio = new Float32Array(samples);
+    for (let i = 0; i < samples; i++) audio[i] = 0.3 * Math.sin((2 * Math.PI * (220 * i + (i * i) / 50)) / 16_000) + 0.02 * Math.sin(i * 1.3);
+    const input = { audio: new ort.Tensor('float32', audio, [1, samples]) };
+    const expected = (await whole!.run(input)).embedding!.data as Float32Array;
+    const frames = await frontEnd!.run(input);
+    expect(frames.power!.dims).toEqual([1, samples / 160 + 1, 257]);
+    expect(frames.mel_power!.dims).toEqual([1, samples / 160 + 1, 64]);
+    const actual = (await head!.run({ power: frames.power!, mel_power: frames.mel_power! })).embedding!.data as Float32Array;
+    expect(actual).toHaveLength(EMBEDDING_DIM);
+    actual.forEach((value, d) => expect(Math.abs(value - expected[d]!), `value ${d}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[d]!))));
+    await Promise.all([whole, frontEnd, head].map((session) => session!.release()));
   });
 
   it('gives every mel band some FFT bins', () => {

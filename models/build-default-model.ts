@@ -35,7 +35,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bandStatistics, bandWidths, logMelFrontEnd, MEL_BANDS, SAMPLE_RATE } from './log-mel-front-end.ts';
+import { splitAtFrames, type SharedFramesCard } from './frame-split.ts';
+import {
+  bandStatistics,
+  bandWidths,
+  FRAME_HOP_SAMPLES,
+  FRAME_OUTPUTS,
+  FRAME_REACH_SAMPLES,
+  logMelFrontEnd,
+  MEL_BANDS,
+  SAMPLE_RATE,
+} from './log-mel-front-end.ts';
 import { encodeModel, floatTensor, floatValueInfo, int64Tensor, node } from './onnx-builders.ts';
 
 export { SAMPLE_RATE };
@@ -89,6 +99,18 @@ export const defaultModelCard = {
   minSeconds: 0.5,
   inputNormalization: 'none',
 } as const;
+
+/** The split of the model at its spectrogram (models/frame-split.ts), as the written card names it. */
+export const defaultSharedFrames: SharedFramesCard = {
+  frontEndFile: 'front-end.onnx',
+  headFile: 'head.onnx',
+  frameOutputs: FRAME_OUTPUTS,
+  hopSamples: FRAME_HOP_SAMPLES,
+  reachSamples: FRAME_REACH_SAMPLES,
+};
+
+/** What `writeDefaultModel` writes as card.json. */
+export const defaultModelCardFile = { ...defaultModelCard, sharedFrames: defaultSharedFrames };
 
 export function buildDefaultModel(shape: ModelShape = DEFAULT_SHAPE): Uint8Array {
   return encodeModel({
@@ -231,10 +253,18 @@ function groupWeights(modelShape: ModelShape): number[] {
 
 export const defaultModelDirectory = resolve(dirname(fileURLToPath(import.meta.url)), 'default');
 
+/** The front end and head files of `sharedFrames` for a model of this shape. */
+export function buildDefaultModelSplit(shape: ModelShape = DEFAULT_SHAPE, id: string = defaultModelCard.id) {
+  return splitAtFrames(defaultModelGraph(shape, 'embedding'), logMelFrontEnd(), { ...defaultModelCard, id }, defaultSharedFrames);
+}
+
 export function writeDefaultModel(directory: string = defaultModelDirectory, shape: ModelShape = DEFAULT_SHAPE, id: string = defaultModelCard.id): void {
   mkdirSync(directory, { recursive: true });
   writeFileSync(resolve(directory, defaultModelCard.file), buildDefaultModel(shape));
-  writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify({ ...defaultModelCard, id }, null, 2)}\n`);
+  const split = buildDefaultModelSplit(shape, id);
+  writeFileSync(resolve(directory, defaultSharedFrames.frontEndFile), split.frontEnd);
+  writeFileSync(resolve(directory, defaultSharedFrames.headFile), split.head);
+  writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify({ ...defaultModelCardFile, id }, null, 2)}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

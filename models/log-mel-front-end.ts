@@ -14,6 +14,14 @@ export const MEL_BANDS = 64;
 const FFT_SIZE = 512;
 const WINDOW_LENGTH = 400;
 const HOP_LENGTH = 160;
+/** Frame j is centred on sample j x hop and reads at most this far either side (half the FFT). */
+export const FRAME_HOP_SAMPLES = HOP_LENGTH;
+export const FRAME_REACH_SAMPLES = FFT_SIZE / 2;
+/** The front end's per-frame outputs, which a head built on it takes as inputs. */
+export const FRAME_OUTPUTS = [
+  { name: 'power', channels: FFT_SIZE / 2 + 1 },
+  { name: 'mel_power', channels: MEL_BANDS },
+] as const;
 
 const melWeights = melFilterbank({ sampleRate: SAMPLE_RATE, fftSize: FFT_SIZE, melBands: MEL_BANDS, lowHz: 20, highHz: 8000 });
 

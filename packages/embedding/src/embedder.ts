@@ -1,10 +1,13 @@
-import { EmbeddingError, isEmbeddingError } from './embedding-error.ts';
+import { EmbeddingError } from './embedding-error.ts';
 import type { ExecutionProvider } from './execution-provider.ts';
 import { windowsOfClip } from './clip-embedding.ts';
-import { InferenceThreadPool, type EmbedderStats } from './inference-thread-pool.ts';
+import { InferenceThreadPool } from './inference-thread-pool.ts';
+import type { EmbedderStats } from './pool-tasks.ts';
 import { l2Normalise } from './l2-normalise.ts';
 import { loadModelCard, type ModelCard, type ModelCardFile } from './model-card.ts';
-import { planSegments, segmentSampleRange, type SegmentSettings, type SegmentSpan } from './segment-plan.ts';
+import { embedRecordingSegments, type SegmentEmbeddings } from './segment-embedding.ts';
+export type { SegmentEmbeddings };
+import type { SegmentSettings } from './segment-plan.ts';
 
 export interface EmbedderOptions {
   /** A built-in model name ("default") or the path of a card.json. */
@@ -33,18 +36,6 @@ export interface EmbedOptions {
   readonly transfer?: boolean;
 }
 
-/** The rows of one recording: `vectors` holds `segments.length` unit vectors of `dim`, in time order. */
-export interface SegmentEmbeddings {
-  readonly vectors: Float32Array;
-  readonly segments: SegmentSpan[];
-}
-
-/**
- * Segments in flight per recording: bounds the copies of an hour-long recording held at once
- * (64 x 5 s at 16 kHz = 20 MB) while keeping every inference thread and batch busy.
- */
-const SEGMENTS_IN_FLIGHT = 64;
-
 export interface Embedder {
   readonly card: ModelCard;
   readonly modelId: string;
@@ -72,10 +63,17 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
   const card = loadModelCard(options.model);
-  const { cardPath: _cardPath, modelPath, ...cardFile } = card;
+  const { cardPath: _cardPath, modelPath, sharedFramePaths, ...cardFile } = card;
   if (!(batchMaxWaitMs >= 0)) throw new RangeError(`batchMaxWaitMs must be >= 0, got ${batchMaxWaitMs}`);
   const pool = await InferenceThreadPool.start(
-    { card: cardFile satisfies ModelCardFile, modelPath, executionProvider: options.executionProvider, intraOpThreads, batchSize },
+    {
+      card: cardFile satisfies ModelCardFile,
+      modelPath,
+      executionProvider: options.executionProvider,
+      intraOpThreads,
+      batchSize,
+      ...(sharedFramePaths && { sharedFramePaths }),
+    },
     threads,
     { batchSize, maxWaitMs: batchMaxWaitMs },
   );
@@ -92,41 +90,11 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
       }
       return vector;
     },
-    async embedSegments(samples, settings) {
-      const spans = planSegments(samples.length, card.sampleRate, settings);
-      const kept: { span: SegmentSpan; vector: Float32Array }[] = [];
-      let silence: unknown;
-      for (let first = 0; first < spans.length; first += SEGMENTS_IN_FLIGHT) {
-        const chunk = spans.slice(first, first + SEGMENTS_IN_FLIGHT);
-        const outcomes = await Promise.allSettled(
-          chunk.map(async (span) => {
-            const [from, to] = segmentSampleRange(span, card.sampleRate, samples.length);
-            const segment = samples.slice(from, to);
-            return l2Normalise(await pool.embed(segment, windowsOfClip(cardFile, segment.length)));
-          }),
-        );
-        outcomes.forEach((outcome, index) => {
-          if (outcome.status === 'fulfilled') kept.push({ span: chunk[index]!, vector: outcome.value });
-          else if (isSilence(outcome.reason)) silence ??= outcome.reason;
-          else throw outcome.reason;
-        });
-      }
-      if (kept.length === 0) throw silence ?? new EmbeddingError('SILENT_AUDIO', 'the recording has no audible segment');
-      const vectors = new Float32Array(kept.length * card.dim);
-      kept.forEach(({ vector }, row) => {
-        if (vector.length !== card.dim) {
-          throw new EmbeddingError('MODEL_CARD_INVALID', `model ${card.id} gave ${vector.length} values; its card says ${card.dim}`);
-        }
-        vectors.set(vector, row * card.dim);
-      });
-      return { vectors, segments: kept.map(({ span }) => span) };
-    },
+    embedSegments: (samples, settings) => embedRecordingSegments(pool, cardFile, samples, settings),
     stats: () => pool.stats(),
     close: () => pool.close(),
   };
 }
-
-const isSilence = (error: unknown) => isEmbeddingError(error) && error.code === 'SILENT_AUDIO';
 
 /** An array whose whole buffer may be moved to another thread. */
 function transferable(samples: Float32Array, transfer: boolean): Float32Array {

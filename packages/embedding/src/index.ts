@@ -1,7 +1,7 @@
 export { createEmbedder, type Embedder, type EmbedderOptions, type EmbedOptions, type SegmentEmbeddings } from './embedder.ts';
 export { ModelEmbedders, type CollectionModel, type ModelEmbeddersOptions } from './model-embedders.ts';
 export { planSegments, segmentSampleRange, type SegmentSettings, type SegmentSpan } from './segment-plan.ts';
-export type { EmbedderStats } from './inference-thread-pool.ts';
+export type { EmbedderStats } from './pool-tasks.ts';
 export { EmbeddingError, isEmbeddingError, type EmbeddingErrorCode } from './embedding-error.ts';
 export { ExecutionProviders, type ExecutionProvider } from './execution-provider.ts';
 export { l2Normalise } from './l2-normalise.ts';

@@ -2,17 +2,16 @@ import type { Worker } from 'node:worker_threads';
 import { EmbeddingError } from './embedding-error.ts';
 import { startTypeScriptWorker } from '@audio-index/shared';
 import type { ModelCall } from './clip-embedding.ts';
-import type { ClipResult, EmbedBatchRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
-
-interface Task {
-  readonly taskId: number;
-  readonly samples: Float32Array;
-  /** Windows the clip will be cut into: what it costs in a batch. */
-  readonly windows: number;
-  readonly queuedAt: number;
-  resolve(vector: Float32Array): void;
-  reject(error: EmbeddingError): void;
-}
+import type {
+  ClipResult,
+  EmbedBatchRequest,
+  EmbedRunRequest,
+  InferenceThreadData,
+  SegmentResult,
+  SerializedFailure,
+  ThreadMessage,
+} from './thread-protocol.ts';
+import { countBatch, type EmbedderStats, type RunTask, type Task } from './pool-tasks.ts';
 
 interface InferenceThread {
   readonly worker: Worker;
@@ -35,16 +34,6 @@ export interface BatchingOptions {
   readonly maxWaitMs: number;
 }
 
-/** Counters of what the pool did, for metrics and for tests that batches really formed. */
-export interface EmbedderStats {
-  clips: number;
-  modelCalls: number;
-  windows: number;
-  /** Model calls whose windows came from more than one clip: cross-job batching at work. */
-  multiClipCalls: number;
-  largestCallWindows: number;
-}
-
 const threadEntry = new URL('./inference-thread.ts', import.meta.url);
 
 /**
@@ -58,7 +47,7 @@ const threadEntry = new URL('./inference-thread.ts', import.meta.url);
 export class InferenceThreadPool {
   private readonly threads: InferenceThread[] = [];
   private readonly queue: Task[] = [];
-  private readonly counters: EmbedderStats = { clips: 0, modelCalls: 0, windows: 0, multiClipCalls: 0, largestCallWindows: 0 };
+  private readonly counters: EmbedderStats = { clips: 0, modelCalls: 0, windows: 0, multiClipCalls: 0, largestCallWindows: 0, sharedFrameRuns: 0 };
   private nextTaskId = 1;
   private nextBatchId = 1;
   private startingThreads = 0;
@@ -85,7 +74,30 @@ export class InferenceThreadPool {
   embed(samples: Float32Array, windows: number): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new EmbeddingError('EMBEDDER_CLOSED', 'the embedder is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ taskId: this.nextTaskId++, samples, windows, queuedAt: performance.now(), resolve, reject });
+      this.queue.push({ kind: 'clip', taskId: this.nextTaskId++, samples, windows, queuedAt: performance.now(), resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * The pooled, not yet normalised vectors of segments `segmentSamples` long at `starts` in
+   * `samples` (whose buffer is detached), or each one's error: needs a card with `sharedFrames`.
+   */
+  embedRun(samples: Float32Array, starts: readonly number[], segmentSamples: number): Promise<(Float32Array | EmbeddingError)[]> {
+    if (this.closed) return Promise.reject(new EmbeddingError('EMBEDDER_CLOSED', 'the embedder is closed'));
+    return new Promise((resolve, reject) => {
+      const task: RunTask = {
+        kind: 'run',
+        taskId: this.nextTaskId++,
+        samples,
+        starts,
+        segmentSamples,
+        windows: starts.length,
+        queuedAt: performance.now(),
+        resolve,
+        reject,
+      };
+      this.queue.push(task);
       this.dispatch();
     });
   }
@@ -120,6 +132,8 @@ export class InferenceThreadPool {
         } else if (message.type === 'start-failed') {
           void worker.terminate();
           reject(toError(message.failure));
+        } else if (message.type === 'run-done') {
+          this.finishRun(thread, message.batchId, message.segments, message.calls);
         } else {
           this.finish(thread, message.batchId, message.results, message.calls);
         }
@@ -177,6 +191,12 @@ export class InferenceThreadPool {
     const batchId = this.nextBatchId++;
     thread.batches.push({ batchId, tasks });
     thread.worker.ref();
+    const [first] = tasks;
+    if (first?.kind === 'run') {
+      const run: EmbedRunRequest = { type: 'embed-run', batchId, samples: first.samples, starts: first.starts, segmentSamples: first.segmentSamples };
+      thread.worker.postMessage(run, [first.samples.buffer as ArrayBuffer]);
+      return;
+    }
     const request: EmbedBatchRequest = { type: 'embed-batch', batchId, clips: tasks.map((task) => ({ taskId: task.taskId, samples: task.samples })) };
     thread.worker.postMessage(
       request,
@@ -204,11 +224,12 @@ export class InferenceThreadPool {
     return true;
   }
 
-  /** Clips in arrival order while their windows fit in one batch; always at least one. */
+  /** Clips in arrival order while their windows fit in one batch; always at least one. A run goes alone. */
   private takeBatch(): Task[] {
     const tasks = [this.queue.shift()!];
+    if (tasks[0]!.kind === 'run') return tasks;
     let windows = tasks[0]!.windows;
-    while (this.queue.length > 0 && windows + this.queue[0]!.windows <= this.batching.batchSize) {
+    while (this.queue.length > 0 && this.queue[0]!.kind === 'clip' && windows + this.queue[0]!.windows <= this.batching.batchSize) {
       const task = this.queue.shift()!;
       windows += task.windows;
       tasks.push(task);
@@ -217,29 +238,37 @@ export class InferenceThreadPool {
   }
 
   private finish(thread: InferenceThread, batchId: number, results: readonly ClipResult[], calls: readonly ModelCall[]): void {
-    const index = thread.batches.findIndex((batch) => batch.batchId === batchId);
-    if (index === -1) return;
-    const [batch] = thread.batches.splice(index, 1) as [InferenceThread['batches'][number]];
-    if (thread.batches.length === 0) thread.worker.unref();
+    const batch = this.takeAnswered(thread, batchId);
+    if (!batch) return;
     const byId = new Map(batch.tasks.map((task) => [task.taskId, task]));
     for (const result of results) {
       const task = byId.get(result.taskId);
       if (!task) continue;
+      if (task.kind !== 'clip') continue;
       if ('vector' in result) task.resolve(result.vector);
       else task.reject(toError(result.failure));
     }
-    this.count(batch.tasks.length, calls);
+    countBatch(this.counters, batch.tasks.length, calls);
     this.dispatch();
   }
 
-  private count(clips: number, calls: readonly ModelCall[]): void {
-    this.counters.clips += clips;
-    for (const call of calls) {
-      this.counters.modelCalls += 1;
-      this.counters.windows += call.windows;
-      if (call.clips > 1) this.counters.multiClipCalls += 1;
-      this.counters.largestCallWindows = Math.max(this.counters.largestCallWindows, call.windows);
-    }
+  private finishRun(thread: InferenceThread, batchId: number, segments: readonly SegmentResult[], calls: readonly ModelCall[]): void {
+    const batch = this.takeAnswered(thread, batchId);
+    const task = batch?.tasks[0];
+    if (task?.kind !== 'run') return;
+    task.resolve(segments.map((segment) => ('vector' in segment ? segment.vector : toError(segment.failure))));
+    this.counters.sharedFrameRuns += 1;
+    countBatch(this.counters, segments.length, calls);
+    this.dispatch();
+  }
+
+  /** The batch a thread answered, no longer counted as in flight there. */
+  private takeAnswered(thread: InferenceThread, batchId: number): InferenceThread['batches'][number] | undefined {
+    const index = thread.batches.findIndex((batch) => batch.batchId === batchId);
+    if (index === -1) return undefined;
+    const [batch] = thread.batches.splice(index, 1);
+    if (thread.batches.length === 0) thread.worker.unref();
+    return batch;
   }
 }
 

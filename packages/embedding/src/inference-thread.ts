@@ -8,26 +8,39 @@ import type ort from 'onnxruntime-node';
 import { embedClips } from './clip-embedding.ts';
 import { EmbeddingError, isEmbeddingError } from './embedding-error.ts';
 import { createInferenceSession } from './execution-provider.ts';
-import type { ClipResult, EmbedBatchRequest, InferenceThreadData, SerializedFailure, ThreadMessage } from './thread-protocol.ts';
+import { checkSharedFrames } from './shared-frames-check.ts';
+import { embedSegmentRun, type SplitSessions } from './shared-frames-run.ts';
+import type {
+  ClipResult,
+  EmbedBatchRequest,
+  EmbedRunRequest,
+  InferenceThreadData,
+  SegmentResult,
+  SerializedFailure,
+  ThreadMessage,
+  ThreadRequest,
+} from './thread-protocol.ts';
 
 const port = parentPort!;
 const data = workerData as InferenceThreadData;
 const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let session: ort.InferenceSession;
+let split: SplitSessions | undefined;
 try {
-  session = await createInferenceSession({
-    modelPath: data.modelPath,
-    executionProvider: data.executionProvider,
-    intraOpThreads: data.intraOpThreads,
-  });
+  const open = (modelPath: string) => createInferenceSession({ modelPath, executionProvider: data.executionProvider, intraOpThreads: data.intraOpThreads });
+  session = await open(data.modelPath);
   await checkModelAgainstCard(session);
+  if (data.sharedFramePaths) {
+    split = { frontEnd: await open(data.sharedFramePaths.frontEnd), head: await open(data.sharedFramePaths.head) };
+    await checkSharedFrames(session, split, data.card);
+  }
   post({ type: 'ready' });
   // The pool may send the next batch while one runs; they run one after another, in order.
   let running: Promise<void> = Promise.resolve();
-  port.on('message', (request: EmbedBatchRequest) => {
+  port.on('message', (request: ThreadRequest) => {
     running = running
-      .then(() => embedBatch(request))
+      .then(() => (request.type === 'embed-run' ? embedRun(request) : embedBatch(request)))
       .catch((error: unknown) => {
         // Unexpected (embedClips reports a clip's failure in its result): crash the thread as an
         // unawaited rejection did, so the pool fails its batches and starts a new one.
@@ -55,6 +68,17 @@ async function embedBatch(request: EmbedBatchRequest): Promise<void> {
     return { taskId, vector: outcome.vector };
   });
   post({ type: 'batch-done', batchId: request.batchId, results, calls }, transfer);
+}
+
+async function embedRun(request: EmbedRunRequest): Promise<void> {
+  const { outcomes, calls } = await embedSegmentRun(split!, data.card, request);
+  const transfer: ArrayBuffer[] = [];
+  const segments = outcomes.map((outcome): SegmentResult => {
+    if ('error' in outcome) return { failure: serialize(outcome.error, 'INFERENCE_FAILED') };
+    transfer.push(outcome.vector.buffer as ArrayBuffer);
+    return { vector: outcome.vector };
+  });
+  post({ type: 'run-done', batchId: request.batchId, segments, calls }, transfer);
 }
 
 /** Fails at start, not on the first job, when the card does not describe the model. */

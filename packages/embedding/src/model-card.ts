@@ -23,9 +23,27 @@ export const ModelCardSchema = z
     minSeconds: z.number().positive(),
     /** Hugging Face feature extractors with `do_normalize: true` expect zero mean, unit variance. */
     inputNormalization: z.enum(['none', 'zero-mean-unit-variance']).default('none'),
+    /**
+     * The model cut at its frames (docs/shared-frames.md): when present, overlapping segments of a
+     * recording share one run of the front end and only the head runs per segment.
+     */
+    sharedFrames: z
+      .object({
+        frontEndFile: z.string().min(1),
+        headFile: z.string().min(1),
+        frameOutputs: z.array(z.object({ name: z.string().min(1), channels: z.number().int().positive() })).min(1),
+        hopSamples: z.number().int().positive(),
+        reachSamples: z.number().int().positive(),
+      })
+      .optional(),
   })
   .refine((card) => card.hopSeconds <= card.windowSeconds, { message: 'hopSeconds must not exceed windowSeconds', path: ['hopSeconds'] })
-  .refine((card) => card.minSeconds <= card.windowSeconds, { message: 'minSeconds must not exceed windowSeconds', path: ['minSeconds'] });
+  .refine((card) => card.minSeconds <= card.windowSeconds, { message: 'minSeconds must not exceed windowSeconds', path: ['minSeconds'] })
+  // Normalising a window by its own mean and variance makes every frame depend on the whole window.
+  .refine((card) => !card.sharedFrames || card.inputNormalization === 'none', {
+    message: 'sharedFrames needs inputNormalization "none"',
+    path: ['sharedFrames'],
+  });
 
 export type ModelCardFile = z.infer<typeof ModelCardSchema>;
 
@@ -33,6 +51,8 @@ export type ModelCardFile = z.infer<typeof ModelCardSchema>;
 export type ModelCard = Readonly<ModelCardFile> & {
   readonly cardPath: string;
   readonly modelPath: string;
+  /** The front end's and head's files, when the card has `sharedFrames`. */
+  readonly sharedFramePaths?: { readonly frontEnd: string; readonly head: string };
 };
 
 // The repository ships models/ next to packages/; built-in names resolve there.
@@ -57,11 +77,15 @@ export function loadModelCard(nameOrPath: string): ModelCard {
       cause: parsed.error,
     });
   }
-  const modelPath = isAbsolute(parsed.data.file) ? parsed.data.file : resolve(dirname(cardPath), parsed.data.file);
-  if (!existsSync(modelPath)) {
-    throw new EmbeddingError('MODEL_CARD_INVALID', `model card ${cardPath} names ${modelPath}, which does not exist`);
-  }
-  return Object.freeze({ ...parsed.data, cardPath, modelPath });
+  const besideCard = (file: string) => {
+    const path = isAbsolute(file) ? file : resolve(dirname(cardPath), file);
+    if (!existsSync(path)) throw new EmbeddingError('MODEL_CARD_INVALID', `model card ${cardPath} names ${path}, which does not exist`);
+    return path;
+  };
+  const modelPath = besideCard(parsed.data.file);
+  const { sharedFrames } = parsed.data;
+  const sharedFramePaths = sharedFrames && { frontEnd: besideCard(sharedFrames.frontEndFile), head: besideCard(sharedFrames.headFile) };
+  return Object.freeze({ ...parsed.data, cardPath, modelPath, ...(sharedFramePaths && { sharedFramePaths }) });
 }
 
 function resolveCardPath(nameOrPath: string): string {

@@ -11,6 +11,8 @@ export interface InferenceThreadData {
   readonly intraOpThreads: number;
   /** Most windows in one model call. */
   readonly batchSize: number;
+  /** The card's `sharedFrames` files, resolved (docs/shared-frames.md). */
+  readonly sharedFramePaths?: { readonly frontEnd: string; readonly head: string };
 }
 
 /** Clips from several callers, embedded together. */
@@ -21,6 +23,18 @@ export interface EmbedBatchRequest {
   readonly clips: readonly { readonly taskId: number; readonly samples: Float32Array }[];
 }
 
+/** Consecutive segments of one recording, embedded with the front end run once over them (shared-frames-run.ts). */
+export interface EmbedRunRequest {
+  readonly type: 'embed-run';
+  readonly batchId: number;
+  /** Transferred. */
+  readonly samples: Float32Array;
+  readonly starts: readonly number[];
+  readonly segmentSamples: number;
+}
+
+export type ThreadRequest = EmbedBatchRequest | EmbedRunRequest;
+
 /** Errors cross the thread boundary as plain data; the pool rebuilds an EmbeddingError. */
 export interface SerializedFailure {
   readonly code: EmbeddingErrorCode;
@@ -30,7 +44,11 @@ export interface SerializedFailure {
 
 export type ClipResult = { readonly taskId: number; readonly vector: Float32Array } | { readonly taskId: number; readonly failure: SerializedFailure };
 
+/** One segment of a run: its pooled vector or why it has none. */
+export type SegmentResult = { readonly vector: Float32Array } | { readonly failure: SerializedFailure };
+
 export type ThreadMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'start-failed'; readonly failure: SerializedFailure }
-  | { readonly type: 'batch-done'; readonly batchId: number; readonly results: readonly ClipResult[]; readonly calls: readonly ModelCall[] };
+  | { readonly type: 'batch-done'; readonly batchId: number; readonly results: readonly ClipResult[]; readonly calls: readonly ModelCall[] }
+  | { readonly type: 'run-done'; readonly batchId: number; readonly segments: readonly SegmentResult[]; readonly calls: readonly ModelCall[] };
