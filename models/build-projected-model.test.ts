@@ -68,4 +68,32 @@ describe('projected candidate model', () => {
     expect(silence!.every((value) => value === 0)).toBe(true);
     expect(() => buildProjectedModel({ ...head, inputDim: FEATURES_DIM - 1 })).toThrow(/takes 385 values/);
   });
+
+  it("blended: the default model's vector beside the head's output, each of unit length, weighted so cosines mix as headWeight says", async () => {
+    const outputDim = 5;
+    const headWeight = 0.4;
+    const head = decodeLearnedProjection({
+      description: 'test',
+      command: 'test',
+      baselineWeight: BASELINE_WEIGHT,
+      settings: { regularisation: 1, categoryCollapse: 0, categorySpread: 0, spreadDirections: 0, outputDim },
+      inputDim: FEATURES_DIM,
+      outputDim,
+      mean: encodeFloats(new Array<number>(FEATURES_DIM).fill(0)),
+      matrix: encodeFloats(Array.from({ length: FEATURES_DIM * outputDim }, (_, k) => Math.sin(k * 0.61))),
+      headWeight,
+    });
+    const unblended = unit(await run(buildProjectedModel({ ...head, headWeight: undefined }), chord));
+    const model = unit(await run(buildDefaultModel(), chord));
+    const input = new Float32Array(2 * chord.length);
+    input.set(chord);
+    const both = await run(buildProjectedModel(head), input, 2);
+    const width = EMBEDDING_DIM + outputDim;
+    expect(both).toHaveLength(2 * width);
+    const [tone, silence] = [both.subarray(0, width), both.subarray(width)];
+    model.forEach((value, k) => expect(tone![k]!, `model ${k}`).toBeCloseTo(Math.sqrt(1 - headWeight) * value, 5));
+    unblended.forEach((value, j) => expect(tone![EMBEDDING_DIM + j]!, `head ${j}`).toBeCloseTo(Math.sqrt(headWeight) * value, 5));
+    expect(silence!.every((value) => value === 0)).toBe(true);
+    expect(() => buildProjectedModel({ ...head, headWeight: 1.5 })).toThrow(/headWeight must be within 0-1/);
+  });
 });

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { baselineStatistics } from './baseline-statistics.ts';
 import { DEFAULT_SHAPE, defaultModelCard, defaultModelGraph, EMBEDDING_DIM as STATISTICS_DIM } from './build-default-model.ts';
 import { encodeModel, floatValueInfo } from './onnx-builders.ts';
-import { featuresDim, projectionHead, type LearnedProjection } from './projection-head.ts';
+import { featuresDim, projectedOutputDim, projectionHead, type LearnedProjection } from './projection-head.ts';
 
 /** How much the baseline's statistics (unit length) count beside the model's own (unit length). */
 export const BASELINE_WEIGHT = 0.5;
@@ -42,7 +42,7 @@ export function buildProjectedModel(projection: LearnedProjection | 'features'):
     nodes: [...statistics.nodes, ...baseline.nodes, ...head.nodes],
     initializers: [...statistics.initializers, ...baseline.initializers, ...head.initializers],
     inputs: [floatValueInfo('audio', ['batch', 'samples'])],
-    outputs: [floatValueInfo('embedding', ['batch', learned ? learned.outputDim : FEATURES_DIM])],
+    outputs: [floatValueInfo('embedding', ['batch', learned ? projectedOutputDim(STATISTICS_DIM, learned) : FEATURES_DIM])],
     opsetVersion: 17,
   });
 }
@@ -51,6 +51,6 @@ export function buildProjectedModel(projection: LearnedProjection | 'features'):
 export function writeProjectedModel(directory: string, projection: LearnedProjection | 'features', id: string = projectedModelCard.id): void {
   mkdirSync(directory, { recursive: true });
   writeFileSync(resolve(directory, projectedModelCard.file), buildProjectedModel(projection));
-  const dim = projection === 'features' ? FEATURES_DIM : projection.outputDim;
+  const dim = projection === 'features' ? FEATURES_DIM : projectedOutputDim(STATISTICS_DIM, projection);
   writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify({ ...projectedModelCard, id, dim }, null, 2)}\n`);
 }

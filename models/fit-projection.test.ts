@@ -60,4 +60,15 @@ describe('fitProjection', () => {
       12,
     );
   });
+
+  it('also shrinks what extra groups of copies move, clips that are in no category', () => {
+    // The recordings' own copies move nothing here; only the extra clips show the alteration.
+    const unaltered = [originals, originals];
+    const shown = (shift: number, [c, a, b]: number[]) => [c! + 0.1, a! + 0.5 + 0.8 * shift, b! - 0.2, shift];
+    const groups = originals.map((x) => [shown(0, x), shown(1.5, x), shown(-1.5, x)]);
+    const without = fitProjection(unaltered, categories, settings);
+    expect(copiesFound((x) => Array.from(applyProjection(without, x)))).toBeLessThan(24);
+    const fitted = fitProjection(unaltered, categories, settings, undefined, { groups, weight: 1 });
+    expect(copiesFound((x) => Array.from(applyProjection(fitted, x)))).toBe(24);
+  });
 });

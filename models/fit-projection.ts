@@ -4,7 +4,10 @@
  * (the alterations of bench/quality/alterations.ts) grouped into categories.
  *
  *   1. Alteration scatter S_alt: each copy around the mean of its recording's copies, so
- *      the directions that gain, noise, MP3, a cut or a speed change move a vector along.
+ *      the directions that gain, noise, MP3, a cut or a speed change move a vector along;
+ *      optionally plus `extraWeight` x the same scatter of extra groups (copies of clips
+ *      that are in no category, such as excerpts of long recordings), which only say what
+ *      alterations move.
  *      Category scatter S_cat: each recording (mean of its copies) around its category's
  *      mean, every category weighted alike.
  *   2. W = (S_alt + categoryCollapse S_cat + regularisation t I)^(-1/2), t the mean
@@ -42,11 +45,19 @@ export interface FittedProjection {
  * `sets[s][i]`: recording i's vector, unaltered (s = 0) or under alteration s; `categories[i]`
  * its category. Only the recordings listed in `rows` are used (all when omitted).
  */
+export interface ExtraAlterationGroups {
+  /** Each group: one clip's vectors, as it is and under alterations. */
+  readonly groups: readonly (readonly ArrayLike<number>[])[];
+  /** Their scatter's weight beside the recordings' (each an average over its copies). */
+  readonly weight: number;
+}
+
 export function fitProjection(
   sets: readonly (readonly ArrayLike<number>[])[],
   categories: readonly string[],
   settings: ProjectionSettings,
   rows?: readonly number[],
+  extra?: ExtraAlterationGroups,
 ): FittedProjection {
   const used = rows ?? [...categories.keys()];
   const d = sets[0]![0]!.length;
@@ -59,6 +70,16 @@ export function fitProjection(
   used.forEach((i, r) => {
     for (const set of sets) addOuter(alteration, difference(set[i]!, recordingMeans[r]!), 1 / (sets.length * used.length));
   });
+  if (extra && extra.groups.length > 0) {
+    const copies = extra.groups.reduce((sum, group) => sum + group.length, 0);
+    for (const group of extra.groups) {
+      const groupMean = averageOf(
+        group.map((vector) => Float64Array.from(vector)),
+        d,
+      );
+      for (const vector of group) addOuter(alteration, difference(vector, groupMean), extra.weight / copies);
+    }
+  }
   const overallMean = averageOf(recordingMeans, d);
   const byCategory = new Map<string, Float64Array[]>();
   used.forEach((i, r) => byCategory.set(categories[i]!, [...(byCategory.get(categories[i]!) ?? []), recordingMeans[r]!]));

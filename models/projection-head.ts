@@ -22,6 +22,13 @@ export interface LearnedProjectionFile {
   readonly outputDim: number;
   readonly mean: string;
   readonly matrix: string;
+  /**
+   * When set (0-1): the output is the model's own statistics (unit length) times
+   * sqrt(1 - headWeight) beside the head's output (unit length) times sqrt(headWeight), so
+   * a cosine is (1 - headWeight) x the model's cosine + headWeight x the head's. Unset: the
+   * head's output alone.
+   */
+  readonly headWeight?: number;
 }
 
 export interface LearnedProjection extends LearnedProjectionFile {
@@ -36,6 +43,12 @@ export function decodeLearnedProjection(file: LearnedProjectionFile, path = 'hea
     return Array.from({ length }, (_, k) => bytes.readFloatLE(4 * k));
   };
   return { ...file, meanValues: floats(file.mean, file.inputDim, 'mean'), matrixValues: floats(file.matrix, file.inputDim * file.outputDim, 'matrix') };
+}
+
+/** Base64 of little-endian float32 back to the values. */
+export function decodeFloats(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64');
+  return Float32Array.from({ length: bytes.length / 4 }, (_, k) => bytes.readFloatLE(4 * k));
 }
 
 export function encodeFloats(values: ArrayLike<number>): string {
@@ -74,6 +87,7 @@ export function projectionHead(modelStatistics: string, baselineStatistics: stri
     node('Concat', ['model_part', 'baseline_part'], [projection ? 'features' : output], { axis: 1 }),
   ];
   if (projection) {
+    const blended = projection.headWeight !== undefined;
     initializers.push(
       floatTensor('head_mean', [projection.inputDim], projection.meanValues),
       floatTensor('head_matrix', [projection.inputDim, projection.outputDim], projection.matrixValues),
@@ -82,11 +96,26 @@ export function projectionHead(modelStatistics: string, baselineStatistics: stri
       node('Sub', ['features', 'head_mean'], ['centred_features']),
       node('MatMul', ['centred_features', 'head_matrix'], ['projected']),
       node('Reshape', ['audible', 'head_flat_shape'], ['audible_flat']),
-      node('Mul', ['projected', 'audible_flat'], [output]),
+      node('Mul', ['projected', 'audible_flat'], [blended ? 'head_output' : output]),
     );
+    if (blended) {
+      const headWeight = projection.headWeight!;
+      if (!(headWeight >= 0 && headWeight <= 1)) throw new Error(`headWeight must be within 0-1, got ${headWeight}`);
+      initializers.push(floatTensor('blend_model_scale', [], [Math.sqrt(1 - headWeight)]), floatTensor('blend_head_scale', [], [Math.sqrt(headWeight)]));
+      nodes.push(
+        ...unitLength('head_output', 'head_unit'),
+        node('Mul', ['model_part', 'blend_model_scale'], ['blend_model_part']),
+        node('Mul', ['head_unit', 'blend_head_scale'], ['blend_head_part']),
+        node('Concat', ['blend_model_part', 'blend_head_part'], [output], { axis: 1 }),
+      );
+    }
   }
   return { initializers, nodes };
 }
+
+/** The model's output width: the head's, or the model's statistics beside it when blended. */
+export const projectedOutputDim = (statisticsDim: number, projection: Pick<LearnedProjectionFile, 'outputDim' | 'headWeight'>) =>
+  projection.headWeight === undefined ? projection.outputDim : statisticsDim + projection.outputDim;
 
 /**
  * [128, 128]: band means (values 0-63) minus their average over bands, stds (64-127) as

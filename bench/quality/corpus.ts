@@ -11,6 +11,8 @@ export const ASTERISK_DIRECTORY = '/usr/share/asterisk/sounds/en_US_f_Allison';
 export const ASTERISK_FRENCH_DIRECTORY = '/usr/share/asterisk/sounds/fr_CA_f_June';
 export const OXYGEN_DIRECTORY = '/usr/share/sounds';
 export const MUSIC_ON_HOLD_DIRECTORY = '/usr/share/asterisk/moh';
+export const YARU_DIRECTORY = '/usr/share/sounds/Yaru/stereo';
+export const SOUND_ICONS_DIRECTORY = '/usr/share/sounds/sound-icons';
 /** Every ASTERISK_STRIDE-th prompt in path order: 70 of the 558 (silence/ left out). */
 const ASTERISK_STRIDE = 8;
 
@@ -21,12 +23,15 @@ const DEBIAN_PACKAGES = [
   { name: 'oxygen-sounds', provides: `${OXYGEN_DIRECTORY}/Oxygen-Sys-Log-In.ogg` },
   { name: 'asterisk-core-sounds-fr-wav', provides: ASTERISK_FRENCH_DIRECTORY },
   { name: 'asterisk-moh-opsound-wav', provides: MUSIC_ON_HOLD_DIRECTORY },
+  { name: 'yaru-theme-sound', provides: YARU_DIRECTORY },
+  { name: 'sound-icons', provides: SOUND_ICONS_DIRECTORY },
   { name: 'espeak-ng', provides: '/usr/bin/espeak-ng' },
   { name: 'ffmpeg', provides: '/usr/bin/ffmpeg' },
 ] as const;
 
-export type CorpusName = 'a' | 'b';
-export type Source = 'freedesktop' | 'oxygen' | 'asterisk' | 'asterisk-fr' | 'espeak-ng' | 'music-on-hold';
+export type CorpusName = 'a' | 'b' | 'c';
+export const CORPUS_NAMES: readonly CorpusName[] = ['a', 'b', 'c'];
+export type Source = 'freedesktop' | 'oxygen' | 'yaru' | 'sound-icons' | 'asterisk' | 'asterisk-fr' | 'espeak-ng' | 'music-on-hold';
 
 export interface Recording {
   /** Unique, file-system safe. */
@@ -60,15 +65,37 @@ export async function ensureDebianPackages(log: (line: string) => void): Promise
   }
 }
 
+interface ThemeSpec {
+  readonly source: Source;
+  readonly category: string;
+  readonly directory: string;
+  /** File names of the theme's sounds in `directory` (others there are not part of it). */
+  readonly pattern: RegExp;
+}
+
+const FREEDESKTOP_THEME: ThemeSpec = {
+  source: 'freedesktop',
+  category: 'sounds: freedesktop theme',
+  directory: FREEDESKTOP_DIRECTORY,
+  pattern: /\.(oga|ogg|wav)$/,
+};
+const OXYGEN_THEME: ThemeSpec = { source: 'oxygen', category: 'sounds: Oxygen theme', directory: OXYGEN_DIRECTORY, pattern: /^Oxygen-.*\.ogg$/ };
+const YARU_THEME: ThemeSpec = { source: 'yaru', category: 'sounds: Yaru theme', directory: YARU_DIRECTORY, pattern: /\.(oga|ogg|wav)$/ };
+/** speech-dispatcher's sound icons: instrument notes, animal and household sounds (the extensionless names are links to them). */
+const SOUND_ICONS: ThemeSpec = { source: 'sound-icons', category: 'sounds: sound-icons', directory: SOUND_ICONS_DIRECTORY, pattern: /\.wav$/ };
+
 /**
- * Two disjoint corpora of the same make-up. A is the bench's original 109 recordings, the
+ * Three disjoint corpora of the same make-up. A is the bench's original 109 recordings, the
  * ones the default model's shape and weights were chosen on. B holds back different ones
  * (another desktop theme, other prompts of the same speaker, a second speaker, other
- * phrases and voices), to check that a change tuned on A holds elsewhere.
+ * phrases and voices), to check that a change tuned on A holds elsewhere. C is a second
+ * held-back set, for a candidate chosen after B had been seen once: two more sets of
+ * sounds (the Yaru theme, speech-dispatcher's sound icons), prompts of both speakers that
+ * neither A nor B uses, and other phrases and voices.
  */
 const CORPORA = {
   a: {
-    theme: { source: 'freedesktop', category: 'sounds: freedesktop theme' },
+    themes: [FREEDESKTOP_THEME],
     asterisk: [{ directory: ASTERISK_DIRECTORY, source: 'asterisk', category: 'speech: Allison (en, 8 kHz)', stride: ASTERISK_STRIDE, offset: 0 }],
     phrases: [
       'The weather today is cloudy with a chance of rain in the afternoon.',
@@ -79,7 +106,7 @@ const CORPORA = {
     voices: ['en', 'en-us+f3', 'en+m7'],
   },
   b: {
-    theme: { source: 'oxygen', category: 'sounds: Oxygen theme' },
+    themes: [OXYGEN_THEME],
     asterisk: [
       { directory: ASTERISK_DIRECTORY, source: 'asterisk', category: 'speech: Allison (en, 8 kHz)', stride: 2 * ASTERISK_STRIDE, offset: ASTERISK_STRIDE / 2 },
       { directory: ASTERISK_FRENCH_DIRECTORY, source: 'asterisk-fr', category: 'speech: June (fr, 8 kHz)', stride: 2 * ASTERISK_STRIDE, offset: 0 },
@@ -92,7 +119,33 @@ const CORPORA = {
     ],
     voices: ['en-gb-scotland', 'en-us+f4', 'en+m3'],
   },
-} as const;
+  c: {
+    themes: [YARU_THEME, SOUND_ICONS],
+    asterisk: [
+      {
+        directory: ASTERISK_DIRECTORY,
+        source: 'asterisk',
+        category: 'speech: Allison (en, 8 kHz)',
+        stride: 2 * ASTERISK_STRIDE,
+        offset: (3 * ASTERISK_STRIDE) / 2,
+      },
+      {
+        directory: ASTERISK_FRENCH_DIRECTORY,
+        source: 'asterisk-fr',
+        category: 'speech: June (fr, 8 kHz)',
+        stride: 2 * ASTERISK_STRIDE,
+        offset: ASTERISK_STRIDE,
+      },
+    ],
+    phrases: [
+      'The library closes at six on Saturdays and stays shut on Sunday.',
+      'Turn left at the second light, then follow the signs to the harbour.',
+      'Twelve, eighty one, three hundred and forty, two million.',
+      'A gentle breeze carried the smell of bread across the market square.',
+    ],
+    voices: ['en-gb-x-rp', 'en-029+f2', 'en-us-nyc+m5'],
+  },
+} as const satisfies Record<CorpusName, { themes: readonly ThemeSpec[]; asterisk: readonly object[]; phrases: readonly string[]; voices: readonly string[] }>;
 
 /**
  * A corpus, in a fixed order: a desktop theme's sounds (byte-identical duplicates kept
@@ -103,24 +156,21 @@ export async function buildCorpus(corpus: CorpusName, workDirectory: string): Pr
   const spec = CORPORA[corpus];
   const recordings: Recording[] = [];
   const seen = new Set<string>();
-  const themeFiles =
-    spec.theme.source === 'freedesktop'
-      ? readdirSync(FREEDESKTOP_DIRECTORY)
-          .sort()
-          .map((file) => join(FREEDESKTOP_DIRECTORY, file))
-      : readdirSync(OXYGEN_DIRECTORY)
-          .filter((file) => file.startsWith('Oxygen-'))
-          .sort()
-          .map((file) => join(OXYGEN_DIRECTORY, file));
-  for (const path of themeFiles) {
-    const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
-    if (seen.has(digest)) continue;
-    seen.add(digest);
-    const stem = basename(path)
-      .replace(/\.[^.]+$/, '')
-      .replace(/^Oxygen-/, '')
-      .toLowerCase();
-    recordings.push({ name: `${spec.theme.source}-${stem}`, source: spec.theme.source, category: spec.theme.category, file: path });
+  for (const theme of spec.themes) {
+    const themeFiles = readdirSync(theme.directory)
+      .filter((file) => theme.pattern.test(file))
+      .sort()
+      .map((file) => join(theme.directory, file));
+    for (const path of themeFiles) {
+      const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
+      if (seen.has(digest)) continue;
+      seen.add(digest);
+      const stem = basename(path)
+        .replace(/\.[^.]+$/, '')
+        .replace(/^Oxygen-/, '')
+        .toLowerCase();
+      recordings.push({ name: `${theme.source}-${stem}`, source: theme.source, category: theme.category, file: path });
+    }
   }
   for (const prompts of spec.asterisk) {
     listWavFiles(prompts.directory)

@@ -44,6 +44,7 @@ const f3 = (value: number) => value.toFixed(3);
 const CORPUS_TITLES: Record<CorpusName, string> = {
   a: "Corpus A: the bench's original recordings (the default model's shape and weights were chosen on these)",
   b: 'Corpus B: held back (other recordings of the same make-up; not used to choose anything)',
+  c: 'Corpus C: held back a second time (other sounds, prompts, phrases and voices; judged once, after B had been seen)',
 };
 
 /**

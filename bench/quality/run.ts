@@ -9,7 +9,9 @@
  *                                [--corpus a|b|both] [--no-excerpts] [--write] [--dump <dir>]
  *
  * --baseline  default: models/build-baseline-model.ts (log-mel mean + std), built into a temp dir
- * --corpus    a: the bench's original 109 recordings; b: held-back ones of the same make-up
+ * --corpus    a: the bench's original 109 recordings; b: held-back ones of the same make-up;
+ *             c: a second held-back set (for candidates chosen after B was seen); both: a and b;
+ *             or a comma list (b,c)
  * --write     also writes bench/quality/RESULTS.md (text after its "Notes" marker is kept)
  * --dump      writes the exact samples embedded (float32 LE, 16 kHz) and a names.json per
  *             corpus there, to study a model offline
@@ -23,7 +25,7 @@ import { decodeAudioFile } from '@audio-index/audio-input';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { writeBaselineModel } from '../../models/build-baseline-model.ts';
 import { ALTERATIONS, type Alteration } from './alterations.ts';
-import { buildCorpus, ensureDebianPackages, musicOnHold, type CorpusName, type Recording } from './corpus.ts';
+import { buildCorpus, CORPUS_NAMES, ensureDebianPackages, musicOnHold, type CorpusName, type Recording } from './corpus.ts';
 import { excerptContext, excerptOutcome, indexSegments, planExcerpts, type ExcerptOutcome, type SegmentIndex } from './excerpts.ts';
 import { categoryPrecision, pairwiseCosines, queryOutcome, stackVectors, summarise, type QueryOutcome, type VectorMatrix } from './metrics.ts';
 import { renderReport, type CorpusReport, type ExcerptReport, type ModelResult } from './report.ts';
@@ -57,8 +59,7 @@ interface ModelUnderTest {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const corpora: CorpusName[] = options.corpus === 'both' ? ['a', 'b'] : options.corpus === 'a' || options.corpus === 'b' ? [options.corpus] : [];
-  if (corpora.length === 0) throw new Error(`--corpus must be a, b or both, got ${options.corpus}`);
+  const corpora = parseCorpora(options.corpus);
   await ensureDebianPackages(log);
   const workDirectory = mkdtempSync(join(tmpdir(), 'bench-quality-'));
   let baselineArgument = options.baseline;
@@ -198,6 +199,13 @@ async function measureExcerpts(
     log(`excerpts ${alteration.name}: recording R@1 ${models.map((_, m) => rate(m, 'recordingFound').toFixed(3)).join(' vs ')}`);
   }
   return { recordings, excerpts: excerpts.length, segments: indexes[0]!.owner.length, results, loadAverage: loadAverage() };
+}
+
+function parseCorpora(argument: string): CorpusName[] {
+  const names = argument === 'both' ? ['a', 'b'] : argument.split(',');
+  const corpora = names.filter((name): name is CorpusName => (CORPUS_NAMES as readonly string[]).includes(name));
+  if (corpora.length === 0 || corpora.length !== names.length) throw new Error(`--corpus must be a, b, c, both or a comma list of them, got ${argument}`);
+  return corpora;
 }
 
 /** The machine is shared: each table says how busy it was when it was measured. */
