@@ -33,9 +33,9 @@ describe('default model', () => {
     const input = { audio: new ort.Tensor('float32', audio, [1, samples]) };
     const expected = (await whole!.run(input)).embedding!.data as Float32Array;
     const frames = await frontEnd!.run(input);
-    expect(frames.power!.dims).toEqual([1, samples / 160 + 1, 257]);
+    expect(frames.frame_power!.dims).toEqual([1, samples / 160 + 1, 1]);
     expect(frames.mel_power!.dims).toEqual([1, samples / 160 + 1, 64]);
-    const actual = (await head!.run({ power: frames.power!, mel_power: frames.mel_power! })).embedding!.data as Float32Array;
+    const actual = (await head!.run({ frame_power: frames.frame_power!, mel_power: frames.mel_power! })).embedding!.data as Float32Array;
     expect(actual).toHaveLength(EMBEDDING_DIM);
     actual.forEach((value, d) => expect(Math.abs(value - expected[d]!), `value ${d}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[d]!))));
     await Promise.all([whole, frontEnd, head].map((session) => session!.release()));

@@ -42,7 +42,7 @@ import {
   FRAME_HOP_SAMPLES,
   FRAME_OUTPUTS,
   FRAME_REACH_SAMPLES,
-  logMelFrontEnd,
+  framedFrontEnd,
   MEL_BANDS,
   SAMPLE_RATE,
 } from './log-mel-front-end.ts';
@@ -129,7 +129,7 @@ export function buildDefaultModel(shape: ModelShape = DEFAULT_SHAPE): Uint8Array
  * (models/build-projected-model.ts).
  */
 export function defaultModelGraph(shape: ModelShape, output: string) {
-  const frontEnd = logMelFrontEnd();
+  const frontEnd = framedFrontEnd();
   const smooth = shape.bandSmoothing > 0;
   const initializers = [
     ...frontEnd.initializers,
@@ -173,7 +173,8 @@ export function defaultModelGraph(shape: ModelShape, output: string) {
     // but the mean ignores (and the mean gets log(band width) back below). Measured from
     // the floor, the values stay small (a few units), so float32 sums over frames round
     // little: a batch of clips gives the vectors of one-by-one runs to ~2e-6.
-    node('ReduceMean', ['power'], ['mean_power'], { axes: [1, 2], keepdims: 1 }),
+    // Every frame has the same 257 bins, so the mean of the frames' means is the mean over both.
+    node('ReduceMean', ['frame_power'], ['mean_power'], { axes: [1], keepdims: 1 }),
     node('Mul', ['mean_power', 'band_floor'], ['floor']),
     node('Add', ['floor', 'floor_epsilon'], ['safe_floor']),
     node('Div', ['mel_power', 'safe_floor'], ['mel_over_floor']),
@@ -255,7 +256,7 @@ export const defaultModelDirectory = resolve(dirname(fileURLToPath(import.meta.u
 
 /** The front end and head files of `sharedFrames` for a model of this shape. */
 export function buildDefaultModelSplit(shape: ModelShape = DEFAULT_SHAPE, id: string = defaultModelCard.id) {
-  return splitAtFrames(defaultModelGraph(shape, 'embedding'), logMelFrontEnd(), { ...defaultModelCard, id }, defaultSharedFrames);
+  return splitAtFrames(defaultModelGraph(shape, 'embedding'), framedFrontEnd(), { ...defaultModelCard, id }, defaultSharedFrames);
 }
 
 export function writeDefaultModel(directory: string = defaultModelDirectory, shape: ModelShape = DEFAULT_SHAPE, id: string = defaultModelCard.id): void {

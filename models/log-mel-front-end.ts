@@ -17,9 +17,13 @@ const HOP_LENGTH = 160;
 /** Frame j is centred on sample j x hop and reads at most this far either side (half the FFT). */
 export const FRAME_HOP_SAMPLES = HOP_LENGTH;
 export const FRAME_REACH_SAMPLES = FFT_SIZE / 2;
-/** The front end's per-frame outputs, which a head built on it takes as inputs. */
+/**
+ * The per-frame outputs of `framedFrontEnd`, which a head built on it takes as inputs: each
+ * frame's mean power per FFT bin and its mel powers (66 values a frame; the 257-bin power
+ * spectrum itself would make the frames a head is fed four times larger).
+ */
 export const FRAME_OUTPUTS = [
-  { name: 'power', channels: FFT_SIZE / 2 + 1 },
+  { name: 'frame_power', channels: 1 },
   { name: 'mel_power', channels: MEL_BANDS },
 ] as const;
 
@@ -56,6 +60,12 @@ export function logMelFrontEnd() {
     node('MatMul', ['power', 'mel_weights'], ['mel_power']),
   ];
   return { initializers, nodes };
+}
+
+/** `logMelFrontEnd` plus `frame_power` [B, F, 1], each frame's mean power per FFT bin. */
+export function framedFrontEnd() {
+  const frontEnd = logMelFrontEnd();
+  return { initializers: frontEnd.initializers, nodes: [...frontEnd.nodes, node('ReduceMean', ['power'], ['frame_power'], { axes: [2], keepdims: 1 })] };
 }
 
 /** Mean and population std over frames (axis 1) of a [B, F, bands] tensor, kept as [B, 1, bands]. */

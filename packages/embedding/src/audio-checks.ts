@@ -11,8 +11,9 @@ export const SILENCE_PEAK = 10 ** (-80 / 20);
 export function assertAudible(samples: Float32Array): void {
   if (samples.length === 0) throw new EmbeddingError('SILENT_AUDIO', 'the clip has no samples');
   let peak = 0;
-  for (const sample of samples) {
-    const magnitude = Math.abs(sample);
+  // An indexed loop: the array iterator took ~10 ns a sample, 7 ms for 16 segments of 2.5 s.
+  for (let index = 0; index < samples.length; index++) {
+    const magnitude = Math.abs(samples[index]!);
     if (!(magnitude <= Number.MAX_VALUE)) throw new EmbeddingError('NOT_AUDIO', 'the clip has non-finite samples');
     if (magnitude > peak) peak = magnitude;
   }

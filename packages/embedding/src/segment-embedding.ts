@@ -1,6 +1,5 @@
 import { windowsOfClip } from './clip-embedding.ts';
 import { EmbeddingError, isEmbeddingError } from './embedding-error.ts';
-import type { InferenceThreadPool } from './inference-thread-pool.ts';
 import { l2Normalise } from './l2-normalise.ts';
 import type { ModelCardFile } from './model-card.ts';
 import { planSegments, segmentSampleRange, type SegmentSettings, type SegmentSpan } from './segment-plan.ts';
@@ -24,6 +23,16 @@ const SEGMENTS_IN_FLIGHT = 64;
  */
 const RUN_SEGMENTS = 16;
 
+/**
+ * What runs the model: the inference thread pool, or (bench/ingest's plain loop) sessions on the
+ * calling thread. Both give pooled vectors that are not yet normalised.
+ */
+export interface SegmentExecutor {
+  embed(samples: Float32Array, windows: number): Promise<Float32Array>;
+  /** Needs a card with `sharedFrames`; `samples`' buffer may be detached. */
+  embedRun(samples: Float32Array, starts: readonly number[], segmentSamples: number): Promise<(Float32Array | EmbeddingError)[]>;
+}
+
 /** One piece of work: some of the recording's segments, by index into its plan. */
 interface Piece {
   readonly spans: readonly number[];
@@ -37,7 +46,7 @@ interface Piece {
  * to the end, a recording of one segment) alone, through the whole model. Both give the same vectors.
  */
 export async function embedRecordingSegments(
-  pool: InferenceThreadPool,
+  pool: SegmentExecutor,
   card: ModelCardFile,
   samples: Float32Array,
   settings: SegmentSettings,
@@ -66,7 +75,7 @@ export async function embedRecordingSegments(
 }
 
 function planPieces(
-  pool: InferenceThreadPool,
+  pool: SegmentExecutor,
   card: ModelCardFile,
   samples: Float32Array,
   ranges: readonly [number, number][],
@@ -110,7 +119,7 @@ function planPieces(
   return pieces;
 }
 
-function runPiece(pool: InferenceThreadPool, samples: Float32Array, ranges: readonly [number, number][], spans: number[], segmentSamples: number): Piece {
+function runPiece(pool: SegmentExecutor, samples: Float32Array, ranges: readonly [number, number][], spans: number[], segmentSamples: number): Piece {
   return {
     spans,
     embed: () => {

@@ -40,7 +40,10 @@ export async function checkSharedFrames(session: ort.InferenceSession, split: Sp
     const expected = whole.outcomes[segment]!;
     const actual = viaSplit.outcomes[segment]!;
     if ('error' in expected) throw expected.error;
-    if ('error' in actual) throw new EmbeddingError('MODEL_CARD_INVALID', `card ${card.id}: its sharedFrames failed on a probe`, { cause: actual.error });
+    if ('error' in actual) {
+      const reason = actual.error instanceof Error ? actual.error.message : String(actual.error);
+      throw new EmbeddingError('MODEL_CARD_INVALID', `card ${card.id}: its sharedFrames failed on a probe: ${reason}`, { cause: actual.error });
+    }
     const [a, b] = [l2Normalise(expected.vector), l2Normalise(actual.vector)];
     const worst = a.reduce((max, value, d) => Math.max(max, Math.abs(value - (b[d] ?? Number.NaN))), 0);
     if (!(worst <= TOLERANCE) || a.length !== b.length) {

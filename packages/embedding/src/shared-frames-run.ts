@@ -6,8 +6,6 @@ import { EmbeddingError } from './embedding-error.ts';
 import type { ModelCardFile } from './model-card.ts';
 import { WindowPooler } from './window-pooling.ts';
 
-type SharedFrames = NonNullable<ModelCardFile['sharedFrames']>;
-
 /** Consecutive segments of one recording, all `segmentSamples` long, starting `starts` samples into `samples`. */
 export interface SegmentRun {
   readonly samples: Float32Array;
@@ -20,7 +18,7 @@ export interface SplitSessions {
   readonly head: ort.InferenceSession;
 }
 
-/** Per-frame tensors of one stretch of audio: for each of the card's frame outputs, [frames, channels]. */
+/** For each of the card's frame outputs, a [clips or windows, frames, channels] tensor's data. */
 type Frames = Float32Array[];
 
 interface Window {
@@ -38,7 +36,6 @@ interface Window {
  * its own; the others go on.
  */
 export async function embedSegmentRun(sessions: SplitSessions, card: ModelCardFile, run: SegmentRun): Promise<{ outcomes: ClipOutcome[]; calls: ModelCall[] }> {
-  const frames = card.sharedFrames!;
   const poolers = run.starts.map(() => new WindowPooler(card));
   const errors: unknown[] = run.starts.map(() => undefined);
   const windows: Window[] = [];
@@ -57,18 +54,13 @@ export async function embedSegmentRun(sessions: SplitSessions, card: ModelCardFi
   const calls: ModelCall[] = [];
   try {
     const whole = await frontEndFrames(sessions.frontEnd, card, [run.samples]);
-    const assembled = await windowFrames(sessions.frontEnd, card, frames, run.samples, windows, whole[0]!);
-    for (const batch of byFrameCount(windows, assembled)) {
-      const output = await runHead(
-        sessions.head,
-        card,
-        frames,
-        batch.map((index) => assembled[index]!),
-      );
-      const rowSize = output.data.length / batch.length;
+    for (const group of groupBy(windows, (window) => window.length)) {
+      const frameBatch = await windowFrames(sessions.frontEnd, card, run.samples, group, whole);
+      const output = await runHead(sessions.head, card, frameBatch, group.length);
+      const rowSize = output.data.length / group.length;
       const rowDims = [1, ...output.dims.slice(1)];
-      batch.forEach((index, row) => poolers[windows[index]!.segment]!.add(output.data.subarray(row * rowSize, (row + 1) * rowSize), rowDims));
-      calls.push({ windows: batch.length, clips: new Set(batch.map((index) => windows[index]!.segment)).size });
+      group.forEach((window, row) => poolers[window.segment]!.add(output.data.subarray(row * rowSize, (row + 1) * rowSize), rowDims));
+      calls.push({ windows: group.length, clips: new Set(group.map((window) => window.segment)).size });
     }
   } catch (error) {
     return { outcomes: run.starts.map((_, segment) => ({ error: errors[segment] ?? error })), calls };
@@ -76,74 +68,56 @@ export async function embedSegmentRun(sessions: SplitSessions, card: ModelCardFi
   return { outcomes: run.starts.map((_, segment) => (errors[segment] ? { error: errors[segment] } : { vector: poolers[segment]!.mean() })), calls };
 }
 
-/** Each window's frames: shared ones where they are the same, the front end on the window where they are not. */
+/**
+ * The frames of windows of one length, as the head takes them ([windows, frames, channels] for
+ * each frame output): shared ones where they are the same, the front end on each window where
+ * the split cannot serve it (not on the frame grid, or too short to have inner frames).
+ */
 async function windowFrames(
   frontEnd: ort.InferenceSession,
   card: ModelCardFile,
-  frames: SharedFrames,
   samples: Float32Array,
   windows: readonly Window[],
   whole: Frames,
-): Promise<Frames[]> {
-  const { hopSamples: hop, reachSamples: reach } = frames;
+): Promise<Frames> {
+  const { hopSamples: hop, reachSamples: reach, frameOutputs } = card.sharedFrames!;
+  const length = windows[0]!.length;
+  const frameCount = Math.floor(length / hop) + 1;
+  // Frames [0, leadingEdge) see the padding before the window, [firstTrailing, frameCount) the padding after it.
   const leadingEdge = Math.ceil(reach / hop);
+  const firstTrailing = Math.floor((length - reach) / hop) + 1;
   const headLength = leadingEdge * hop + reach;
-  const result: Frames[] = new Array(windows.length);
-  const shareable: number[] = [];
-  const alone: number[] = [];
-  windows.forEach((window, index) => {
-    const frameCount = Math.floor(window.length / hop) + 1;
-    const firstTrailing = Math.floor((window.length - reach) / hop) + 1;
-    const aligned = window.start % hop === 0;
-    (aligned && firstTrailing > leadingEdge && window.length >= headLength && firstTrailing * hop - reach >= 0 && frameCount > firstTrailing
-      ? shareable
-      : alone
-    ).push(index);
-  });
-  // Windows the split cannot serve (not on the frame grid, or too short to have inner frames) run the front end alone.
-  for (const group of groupBy(alone, (index) => windows[index]!.length)) {
-    const ran = await frontEndFrames(
-      frontEnd,
-      card,
-      group.map((index) => samples.subarray(windows[index]!.start, windows[index]!.start + windows[index]!.length)),
-    );
-    group.forEach((index, row) => (result[index] = ran[row]!));
-  }
-  for (const group of groupBy(shareable, (index) => windows[index]!.length)) {
-    const length = windows[group[0]!]!.length;
-    const frameCount = Math.floor(length / hop) + 1;
-    const firstTrailing = Math.floor((length - reach) / hop) + 1;
-    const tailStart = Math.floor((firstTrailing * hop - reach) / hop) * hop;
-    const heads = await frontEndFrames(
-      frontEnd,
-      card,
-      group.map((index) => samples.subarray(windows[index]!.start, windows[index]!.start + headLength)),
-    );
-    const tails = await frontEndFrames(
-      frontEnd,
-      card,
-      group.map((index) => samples.subarray(windows[index]!.start + tailStart, windows[index]!.start + length)),
-    );
-    group.forEach((index, row) => {
-      const firstShared = windows[index]!.start / hop;
-      result[index] = frames.frameOutputs.map(({ channels }, output) => {
-        const assembled = new Float32Array(frameCount * channels);
-        assembled.set(heads[row]![output]!.subarray(0, leadingEdge * channels), 0);
-        assembled.set(whole[output]!.subarray((firstShared + leadingEdge) * channels, (firstShared + firstTrailing) * channels), leadingEdge * channels);
-        assembled.set(tails[row]![output]!.subarray((firstTrailing - tailStart / hop) * channels), firstTrailing * channels);
-        return assembled;
-      });
+  const tailStart = Math.floor((firstTrailing * hop - reach) / hop) * hop;
+  const ownSamples = (from: number, to: number) => windows.map((window) => samples.subarray(window.start + from, window.start + to));
+  const shareable = windows.every((window) => window.start % hop === 0) && firstTrailing > leadingEdge && length >= headLength && tailStart >= 0;
+  if (!shareable) return frontEndFrames(frontEnd, card, ownSamples(0, length));
+  const heads = await frontEndFrames(frontEnd, card, ownSamples(0, headLength));
+  const tails = await frontEndFrames(frontEnd, card, ownSamples(tailStart, length));
+  const headFrames = Math.floor(headLength / hop) + 1;
+  const tailFrames = Math.floor((length - tailStart) / hop) + 1;
+  return frameOutputs.map(({ channels }, output) => {
+    const batch = new Float32Array(windows.length * frameCount * channels);
+    windows.forEach((window, row) => {
+      const at = row * frameCount * channels;
+      const firstShared = window.start / hop;
+      batch.set(heads[output]!.subarray(row * headFrames * channels, (row * headFrames + leadingEdge) * channels), at);
+      batch.set(whole[output]!.subarray((firstShared + leadingEdge) * channels, (firstShared + firstTrailing) * channels), at + leadingEdge * channels);
+      const tailFirst = row * tailFrames + firstTrailing - tailStart / hop;
+      batch.set(tails[output]!.subarray(tailFirst * channels, (row + 1) * tailFrames * channels), at + firstTrailing * channels);
     });
-  }
-  return result;
+    return batch;
+  });
 }
 
-/** The front end on clips of equal length, one call: per clip, its frames. */
-async function frontEndFrames(session: ort.InferenceSession, card: ModelCardFile, clips: readonly Float32Array[]): Promise<Frames[]> {
+/** The front end on clips of equal length, in one call: each frame output as [clips, frames, channels]. */
+async function frontEndFrames(session: ort.InferenceSession, card: ModelCardFile, clips: readonly Float32Array[]): Promise<Frames> {
   const frames = card.sharedFrames!;
   const length = clips[0]!.length;
-  const input = new Float32Array(clips.length * length);
-  clips.forEach((clip, row) => input.set(clip, row * length));
+  let input = clips[0]!;
+  if (clips.length > 1) {
+    input = new Float32Array(clips.length * length);
+    clips.forEach((clip, row) => input.set(clip, row * length));
+  }
   const expectedFrames = Math.floor(length / frames.hopSamples) + 1;
   let results: ort.InferenceSession.ReturnType;
   try {
@@ -151,7 +125,7 @@ async function frontEndFrames(session: ort.InferenceSession, card: ModelCardFile
   } catch (cause) {
     throw new EmbeddingError('INFERENCE_FAILED', `the front end of ${card.id} failed on a [${clips.length}, ${length}] input`, { cause });
   }
-  const outputs = frames.frameOutputs.map(({ name, channels }) => {
+  return frames.frameOutputs.map(({ name, channels }) => {
     const tensor = results[name];
     if (!tensor || tensor.type !== 'float32' || tensor.dims.join() !== [clips.length, expectedFrames, channels].join()) {
       throw new EmbeddingError(
@@ -161,29 +135,23 @@ async function frontEndFrames(session: ort.InferenceSession, card: ModelCardFile
     }
     return tensor.data as Float32Array;
   });
-  return clips.map((_, row) =>
-    frames.frameOutputs.map(({ channels }, output) => outputs[output]!.subarray(row * expectedFrames * channels, (row + 1) * expectedFrames * channels)),
-  );
 }
 
 async function runHead(
   session: ort.InferenceSession,
   card: ModelCardFile,
-  frames: SharedFrames,
-  windows: readonly Frames[],
+  frames: Frames,
+  windows: number,
 ): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const feeds: Record<string, ort.Tensor> = {};
-  frames.frameOutputs.forEach(({ name, channels }, output) => {
-    const perWindow = windows[0]![output]!.length;
-    const input = new Float32Array(windows.length * perWindow);
-    windows.forEach((window, row) => input.set(window[output]!, row * perWindow));
-    feeds[name] = new ort.Tensor('float32', input, [windows.length, perWindow / channels, channels]);
+  card.sharedFrames!.frameOutputs.forEach(({ name, channels }, output) => {
+    feeds[name] = new ort.Tensor('float32', frames[output]!, [windows, frames[output]!.length / windows / channels, channels]);
   });
   let results: ort.InferenceSession.ReturnType;
   try {
     results = await session.run(feeds, [card.outputName]);
   } catch (cause) {
-    throw new EmbeddingError('INFERENCE_FAILED', `the head of ${card.id} failed on ${windows.length} windows`, { cause });
+    throw new EmbeddingError('INFERENCE_FAILED', `the head of ${card.id} failed on ${windows} windows`, { cause });
   }
   const output = results[card.outputName];
   if (!output || output.type !== 'float32')
@@ -191,16 +159,12 @@ async function runHead(
   return { data: output.data as Float32Array, dims: output.dims };
 }
 
-/** Indexes of windows with the same frame count, in order. */
-function byFrameCount(windows: readonly Window[], assembled: readonly Frames[]): number[][] {
-  return groupBy(
-    windows.map((_, index) => index),
-    (index) => assembled[index]![0]!.length,
-  );
-}
-
-function groupBy(indexes: readonly number[], key: (index: number) => number): number[][] {
-  const groups = new Map<number, number[]>();
-  for (const index of indexes) groups.set(key(index), [...(groups.get(key(index)) ?? []), index]);
+function groupBy<T>(items: readonly T[], key: (item: T) => number): T[][] {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
   return [...groups.values()];
 }

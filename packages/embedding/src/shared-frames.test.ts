@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SHAPE, writeDefaultModel } from '../../../models/build-default-model.ts';
 import { createEmbedder, type Embedder } from './index.ts';
 import { concatenate, maxAbsDifference, sine, whiteNoise } from './testing/signals.ts';
 
@@ -85,18 +86,36 @@ describe('segments embedded with a shared front end', () => {
 
 describe('a card whose sharedFrames do not describe its model', () => {
   it.each([
-    ['frames further apart than they are', { hopSamples: 320 }, /gave "power" as/],
-    ['frames that reach less far than they do', { reachSamples: 64 }, /do not reproduce the model/],
-    ['an output the front end does not have', { frameOutputs: [{ name: 'mel_power', channels: 64 }] }, /do not run|do not reproduce|gave/],
+    ['frames further apart than they are', { hopSamples: 320 }, /gave "frame_power" as/],
+    ['frames that reach less far than they do', { reachSamples: 100 }, /its sharedFrames failed on a probe: the front end .* failed on a \[3, 160\] input/],
+    ['an output the front end does not have', { frameOutputs: [{ name: 'power', channels: 257 }] }, /gave "power" as \[\]/],
   ])('is refused at start with MODEL_CARD_INVALID: %s', async (name, change, message) => {
     const model = cardWith(`bad-${name.replaceAll(' ', '-')}`, change);
-    await expect(createEmbedder({ model, executionProvider: 'cpu' })).rejects.toMatchObject({ code: 'MODEL_CARD_INVALID', message });
+    await expect(createEmbedder({ model, executionProvider: 'cpu' })).rejects.toMatchObject({
+      code: 'MODEL_CARD_INVALID',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('is refused when its front end and head are not its model’s', async () => {
+    const other = join(directory, 'other-shape');
+    writeDefaultModel(other, { ...DEFAULT_SHAPE, weights: { ...DEFAULT_SHAPE.weights, levels: 2 } }, 'other-shape');
+    const model = cardWith('other-model', {});
+    const path = join(model, 'card.json');
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), file: join(other, 'model.onnx') }));
+    await expect(createEmbedder({ model, executionProvider: 'cpu' })).rejects.toMatchObject({
+      code: 'MODEL_CARD_INVALID',
+      message: expect.stringMatching(/do not reproduce the model \(a probe segment at sample 0 differs by/),
+    });
   });
 
   it('is refused when loaded with input normalisation, which makes frames depend on the whole window', async () => {
     const model = cardWith('normalised', {});
     const path = join(model, 'card.json');
     writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), inputNormalization: 'zero-mean-unit-variance' }));
-    await expect(createEmbedder({ model, executionProvider: 'cpu' })).rejects.toMatchObject({ code: 'MODEL_CARD_INVALID', message: /sharedFrames/ });
+    await expect(createEmbedder({ model, executionProvider: 'cpu' })).rejects.toMatchObject({
+      code: 'MODEL_CARD_INVALID',
+      message: expect.stringMatching(/sharedFrames needs inputNormalization "none"/),
+    });
   });
 });
