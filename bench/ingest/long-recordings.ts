@@ -12,12 +12,19 @@ const RECORDINGS: { minutes: number; format: 'wav' | 'mp3' | 'flac' | 'ogg' }[] 
   { minutes: 10, format: 'ogg' },
 ];
 
+const FORMATS = ['mp3', 'wav', 'flac', 'ogg'] as const;
+
 /**
  * Long recordings built from the project's sample audio (Asterisk's English prompts, read one
- * after another as a broadcast would, with short pauses) into `directory`, `count` of them
- * (at most 4: 2, 4, 6 and 10 minutes). Returns the file names.
+ * after another as a broadcast would, with short pauses) into `directory`, `count` of them:
+ * the mixed set (at most 4: 2, 4, 6 and 10 minutes), or with `twoMinutes` `count` recordings of
+ * 2 minutes each in the four formats by turns, the shape of issue 13's figure (40 x 2 minutes).
+ * Returns the file names.
  */
-export function buildLongRecordings(directory: string, count: number): string[] {
+export function buildLongRecordings(directory: string, count: number, options: { twoMinutes?: boolean } = {}): string[] {
+  const recordings = options.twoMinutes
+    ? Array.from({ length: count }, (_, index) => ({ minutes: 2, format: FORMATS[index % FORMATS.length]! }))
+    : RECORDINGS.slice(0, count);
   const prompts = execFileSync('find', [PROMPTS, '-maxdepth', '1', '-name', '*.wav'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
   if (prompts.length === 0) throw new Error(`no prompts under ${PROMPTS}: apt-get install asterisk-core-sounds-en-wav`);
   fs.mkdirSync(directory, { recursive: true });
@@ -27,7 +34,7 @@ export function buildLongRecordings(directory: string, count: number): string[] 
   const all = path.join(directory, 'all-prompts.wav');
   execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-ar', '16000', '-ac', '1', all]);
   const total = Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', all], { encoding: 'utf8' }));
-  return RECORDINGS.slice(0, count).map(({ minutes, format }, index) => {
+  return recordings.map(({ minutes, format }, index) => {
     const name = `long-${index}-${minutes}min.${format}`;
     const seconds = minutes * 60;
     // Looped when longer than one pass; each starts elsewhere so no two are the same audio.

@@ -4,7 +4,22 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as FaissNode from 'faiss-node';
 import { decodeAudioFile } from '@audio-index/audio-input';
-import { createInferenceSession, embedClips, l2Normalise, loadModelCard, planSegments, segmentSampleRange, type SegmentSettings } from '@audio-index/embedding';
+import {
+  createInferenceSession,
+  embedClips,
+  embedRecordingSegments,
+  embedSegmentRun,
+  EmbeddingError,
+  l2Normalise,
+  loadModelCard,
+  planSegments,
+  segmentSampleRange,
+  type ModelCardFile,
+  type SegmentExecutor,
+  type SegmentSettings,
+  type SplitSessions,
+} from '@audio-index/embedding';
+import type ort from 'onnxruntime-node';
 
 // faiss-node is CommonJS with a native addon; require() is how it loads (scripts/faiss-node-build.test.ts).
 const faiss = createRequire(import.meta.url)('faiss-node') as typeof FaissNode;
@@ -24,12 +39,22 @@ export interface LoopOutcome {
  * no queue: fetch over HTTP into a file, ffmpeg decode (the pipeline's decoder and arguments),
  * embed each segment with the same ONNX model in one session on the main thread, L2-normalise,
  * `IndexFlatIP.add`, and at the end write the index file (searchable). The session is created
- * before the clock starts, as the workers' are.
+ * before the clock starts, as the workers' are. With `sharedFrames`, segments are embedded as the
+ * embedder does (docs/shared-frames.md: one front-end run per 16 overlapping segments), still
+ * one model call at a time: the loop that does the same arithmetic as the system.
  */
-export async function plainLoop(urls: readonly string[], segmentation: SegmentSettings, intraOpThreads: number): Promise<LoopOutcome> {
+export async function plainLoop(
+  urls: readonly string[],
+  segmentation: SegmentSettings,
+  intraOpThreads: number,
+  options: { sharedFrames?: boolean } = {},
+): Promise<LoopOutcome> {
   const card = loadModelCard('default');
-  const { cardPath: _cardPath, modelPath, ...cardFile } = card;
-  const session = await createInferenceSession({ modelPath, executionProvider: 'cpu', intraOpThreads });
+  const { cardPath: _cardPath, modelPath, sharedFramePaths, ...cardFile } = card;
+  const open = (file: string) => createInferenceSession({ modelPath: file, executionProvider: 'cpu', intraOpThreads });
+  const session = await open(modelPath);
+  const split =
+    options.sharedFrames && sharedFramePaths ? { frontEnd: await open(sharedFramePaths.frontEnd), head: await open(sharedFramePaths.head) } : undefined;
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'plain-loop-'));
   const index = new faiss.IndexFlatIP(card.dim);
   const stages = { fetch: 0, decode: 0, embed: 0, faiss_add: 0 };
@@ -53,10 +78,14 @@ export async function plainLoop(urls: readonly string[], segmentation: SegmentSe
         stages.decode += performance.now() - mark;
         mark = performance.now();
         const vectors: number[] = [];
-        for (const span of planSegments(samples.length, card.sampleRate, segmentation)) {
-          const [from, to] = segmentSampleRange(span, card.sampleRate, samples.length);
-          const [outcome] = (await embedClips(session, cardFile, [samples.subarray(from, to)], 1)).outcomes;
-          if (outcome && 'vector' in outcome) vectors.push(...l2Normalise(outcome.vector));
+        if (split) {
+          vectors.push(...(await embedRecordingSegments(sequentialExecutor(session, split, cardFile), cardFile, samples, segmentation)).vectors);
+        } else {
+          for (const span of planSegments(samples.length, card.sampleRate, segmentation)) {
+            const [from, to] = segmentSampleRange(span, card.sampleRate, samples.length);
+            const [outcome] = (await embedClips(session, cardFile, [samples.subarray(from, to)], 1)).outcomes;
+            if (outcome && 'vector' in outcome) vectors.push(...l2Normalise(outcome.vector));
+          }
         }
         stages.embed += performance.now() - mark;
         mark = performance.now();
@@ -79,7 +108,39 @@ export async function plainLoop(urls: readonly string[], segmentation: SegmentSe
       stages: { fetch: perItem(stages.fetch), decode: perItem(stages.decode), embed: perItem(stages.embed), faiss_add: perItem(stages.faiss_add) },
     };
   } finally {
-    await session.release();
+    await Promise.all([session, split?.frontEnd, split?.head].map((opened) => opened?.release()));
     await fs.rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The embedder's own segment planning (runs of shared frames where the card allows) on this
+ * thread's sessions, one model call at a time, so the loop stays a loop.
+ */
+function sequentialExecutor(session: ort.InferenceSession, split: SplitSessions, card: ModelCardFile): SegmentExecutor {
+  let last: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = last.then(work, work);
+    last = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    embed: (samples) =>
+      oneAtATime(async () => {
+        const [outcome] = (await embedClips(session, card, [samples], 1)).outcomes;
+        if (!outcome || 'error' in outcome) throw outcome?.error ?? new EmbeddingError('INFERENCE_FAILED', 'no outcome');
+        return outcome.vector;
+      }),
+    embedRun: (samples, starts, segmentSamples) =>
+      oneAtATime(async () => {
+        const { outcomes } = await embedSegmentRun(split, card, { samples, starts, segmentSamples });
+        return outcomes.map((outcome) =>
+          'vector' in outcome
+            ? outcome.vector
+            : outcome.error instanceof EmbeddingError
+              ? outcome.error
+              : new EmbeddingError('INFERENCE_FAILED', String(outcome.error)),
+        );
+      }),
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Ingest benchmark (not a test). Run from the repo root:
  *
- *   npx tsx bench/ingest/run.ts [--files 300] [--long 4]
+ *   npx tsx bench/ingest/run.ts [--files 300] [--long 4] [--two-minute 40]
  *
  * End to end (accepted -> searchable), on the same files served over local HTTP, in one run:
  *  - the plain loop (plain-loop.ts): fetch, ffmpeg decode, embed with one ONNX session, Faiss add,
@@ -39,11 +39,15 @@ const LAYOUTS = layoutsIndex >= 0 ? process.argv[layoutsIndex + 1]!.split(',') :
 /** Hand-written A/B notes below this heading survive a rewrite of the tables. */
 const KEPT_HEADING = '## Levers weighed';
 const LONG = argument('long', 4);
+/** `--two-minute N`: a third set, N recordings of 2 minutes each (issue 13's long figure is 40 of them). */
+const TWO_MINUTE = argument('two-minute', 0);
 /** `--set NAME=value` (repeatable): a setting for every system process, to weigh a default against another. */
 const overrides: Record<string, string> = Object.fromEntries(
   process.argv.flatMap((value, index) => (process.argv[index - 1] === '--set' ? [value.split(/=(.*)/s).slice(0, 2) as [string, string]] : [])),
 );
-const command = `npx tsx bench/ingest/run.ts --files ${FILES} --long ${LONG}${Object.entries(overrides)
+const command = `npx tsx bench/ingest/run.ts --files ${FILES} --long ${LONG}${TWO_MINUTE > 0 ? ` --two-minute ${TWO_MINUTE}` : ''}${LAYOUTS ? ` --layouts ${LAYOUTS.join(',')}` : ''}${Object.entries(
+  overrides,
+)
   .map(([name, value]) => ` --set ${name}=${value}`)
   .join('')}`;
 /** The segmentation a new collection gets by default, which the loop must cut alike. */
@@ -82,6 +86,16 @@ try {
       await corpus(`Long recordings: ${longNames.join(', ')} (Asterisk prompts read one after another, 16 kHz)`, path.join(scratch, 'long'), longNames),
     );
   }
+  if (TWO_MINUTE > 0) {
+    const names = buildLongRecordings(path.join(scratch, 'two-minute'), TWO_MINUTE, { twoMinutes: true });
+    sections.push(
+      await corpus(
+        `Two-minute recordings: ${names.length} of them, MP3, WAV, FLAC and OGG by turns (Asterisk prompts read one after another, 16 kHz)`,
+        path.join(scratch, 'two-minute'),
+        names,
+      ),
+    );
+  }
 } finally {
   await redis.stop();
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -111,6 +125,10 @@ How to read it:
   on the main thread (segments as the system cuts them, ${DEFAULT_SEGMENTATION.segmentSeconds} s every ${DEFAULT_SEGMENTATION.hopSeconds} s), L2-normalise, faiss-node \`IndexFlatIP.add\`,
   and the index file written at the end. Timed from the first fetch, session already loaded.
   Run with ONNX intra-op threads 1 and 2; the faster before the system rows is the reference ("vs loop").
+  "plain loop, shared frames": the same loop embedding each recording as the system's embedder does
+  (docs/shared-frames.md: one front-end run per 16 overlapping segments), one model call at a time;
+  "vs shared-frames loop" compares with it, so what the pipeline adds is told apart from what the
+  shared spectrogram saves.
   It runs once more after the system rows: the gap between the two loop rows is the drift of the machine's load.
 - system rows: default settings, only Redis, namespace, store, ports and \`ALLOW_PRIVATE_NETWORKS\` set.
   Timed from \`POST /v1/ingest\` to \`GET /v1/batches/:id\` answering \`state: done\` (every item in a
@@ -132,8 +150,13 @@ async function corpus(title: string, directory: string, names: string[]): Promis
   try {
     const loops: Row[] = [];
     for (const intraOp of [1, 2]) loops.push(loopRow(`plain loop, intra-op ${intraOp}`, loadavg(), await plainLoop(urls, DEFAULT_SEGMENTATION, intraOp)));
-    rows.push(...loops);
     const reference = loops.reduce((best, row) => (row.seconds < best.seconds ? row : best));
+    const sharedFramesLoop = loopRow(
+      'plain loop, shared frames, intra-op 1',
+      loadavg(),
+      await plainLoop(urls, DEFAULT_SEGMENTATION, 1, { sharedFrames: true }),
+    );
+    rows.push(...loops, sharedFramesLoop);
     const layouts: [string, Layout][] = [
       ['npm start (api + worker + indexer, 1 process)', { kind: 'npm-start' }],
       ['api + indexer + 1 worker process', { kind: 'processes', workers: 1 }],
@@ -154,7 +177,7 @@ async function corpus(title: string, directory: string, names: string[]): Promis
     }
     const again = reference.setup.endsWith('1') ? 1 : 2;
     rows.push(loopRow(`plain loop, intra-op ${again}, again`, loadavg(), await plainLoop(urls, DEFAULT_SEGMENTATION, again)));
-    return table(title, rows, reference);
+    return table(title, rows, reference, sharedFramesLoop);
   } finally {
     await files.close();
   }
@@ -188,18 +211,18 @@ function systemRow(setup: string, load: string, outcome: SystemOutcome, referenc
   };
 }
 
-function table(title: string, rows: Row[], reference: Row): string {
+function table(title: string, rows: Row[], reference: Row, sharedFramesLoop: Row): string {
   const cell = (seconds: number | undefined) => (seconds === undefined ? '' : seconds < 1 ? `${(seconds * 1000).toFixed(0)} ms` : `${seconds.toFixed(2)} s`);
   const lines = [
     `### ${title}`,
     '',
     `${(reference.audioSeconds / 60).toFixed(1)} minutes of audio. Reference: ${reference.setup}.`,
     '',
-    `| setup | wall | items/s | audio / wall | vs loop | failed | ${STAGES.join(' | ')} | \`cat /proc/loadavg\` at start |`,
-    `|---|---|---|---|---|---|${STAGES.map(() => '---').join('|')}|---|`,
+    `| setup | wall | items/s | audio / wall | vs loop | vs shared-frames loop | failed | ${STAGES.join(' | ')} | \`cat /proc/loadavg\` at start |`,
+    `|---|---|---|---|---|---|---|${STAGES.map(() => '---').join('|')}|---|`,
     ...rows.map(
       (row) =>
-        `| ${row.setup}${row.note ? ` (${row.note})` : ''} | ${row.seconds.toFixed(1)} s | ${(row.items / row.seconds).toFixed(2)} | ${(row.audioSeconds / row.seconds).toFixed(0)}x | ${(reference.seconds / row.seconds).toFixed(2)}x | ${row.failed} | ` +
+        `| ${row.setup}${row.note ? ` (${row.note})` : ''} | ${row.seconds.toFixed(1)} s | ${(row.items / row.seconds).toFixed(2)} | ${(row.audioSeconds / row.seconds).toFixed(0)}x | ${(reference.seconds / row.seconds).toFixed(2)}x | ${(sharedFramesLoop.seconds / row.seconds).toFixed(2)}x | ${row.failed} | ` +
         `${STAGES.map((stage) => cell(row.stages[stage])).join(' | ')} | ${row.loadavg} |`,
     ),
   ];
