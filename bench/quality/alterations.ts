@@ -34,7 +34,7 @@ const ffmpeg = (args: readonly string[]) => run('ffmpeg', ['-nostdin', '-y', '-h
  * rate: the samples the worker's decoder would give for the same chain written to a
  * float WAV, in one process instead of two.
  */
-function ffmpegFilter(filter: (context: AlterationContext) => string) {
+export function ffmpegFilter(filter: (context: AlterationContext) => string) {
   return async (context: AlterationContext): Promise<AlteredCopy> => {
     const args = ['-i', context.source, '-vn', '-ac', '1', '-af', filter(context), '-ar', String(context.sampleRate), '-f', 'f32le', 'pipe:1'];
     const { stdout } = await run('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', ...args], { encoding: 'buffer', maxBuffer: 2 ** 30 });

@@ -85,7 +85,7 @@ export function excerptOutcome(index: SegmentIndex, query: Float32Array, excerpt
   return { recordingFound, placeFound: recordingFound && overlap >= EXCERPT_SECONDS / 2 };
 }
 
-function floatWav(samples: Float32Array, sampleRate: number): Buffer {
+export function floatWav(samples: Float32Array, sampleRate: number): Buffer {
   const header = Buffer.alloc(44);
   const bytes = samples.length * 4;
   header.write('RIFF', 0);

@@ -1,0 +1,203 @@
+/**
+ * Issue 10 item 5, third attempt: the learned head of models/build-projected-model.ts fitted on
+ * more alterations (bench/quality/training-set.ts: speed and tempo both ways and several
+ * amounts, noise 10-30 dB, on A's recordings and on 5-second excerpts of long recordings and
+ * synthetic music), and blended with the default model's own vector (a cosine is
+ * (1 - w) x v3's + w x the head's). Everything is chosen on corpus A by a 5-fold estimate
+ * (each recording scored by a head fitted without it, its copies and its excerpts, against
+ * all of A), with the rule: no bench alteration's Recall@1 below v3's, then the highest
+ * category precision. B and C judge the result, once, with run.ts on the model written.
+ *
+ *   nice -n 19 npx tsx bench/quality/learn-robust-head.ts --cache /tmp/q/training-a.json --model-out /tmp/q/robust
+ *   nice -n 19 npx tsx bench/quality/run.ts --model /tmp/q/robust/card.json --corpus a,b,c
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEmbedder, l2Normalise } from '@audio-index/embedding';
+import { EMBEDDING_DIM as STATISTICS_DIM } from '../../models/build-default-model.ts';
+import { BASELINE_WEIGHT, writeProjectedModel } from '../../models/build-projected-model.ts';
+import { applyProjection, fitProjection, type FittedProjection, type ProjectionSettings } from '../../models/fit-projection.ts';
+import { decodeLearnedProjection, encodeFloats, type LearnedProjectionFile } from '../../models/projection-head.ts';
+import { ALTERATIONS } from './alterations.ts';
+import { cosineScores, stackVectors } from './metrics.ts';
+import { loadOrMakeTrainingSet } from './training-set.ts';
+
+const FOLDS = 5;
+const BENCH_SETS = 1 + ALTERATIONS.length;
+const HEAD_WEIGHTS = [0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1];
+
+interface Candidate {
+  readonly label: string;
+  readonly settings: ProjectionSettings;
+  /** Fit on the bench's six alterations only (the second attempt) or on all training ones. */
+  readonly allAlterations: boolean;
+  /** Weight of the excerpt groups' alteration scatter; 0: none. */
+  readonly excerptWeight: number;
+}
+
+const base: ProjectionSettings = { regularisation: 1, categoryCollapse: 0.3, categorySpread: 1, spreadDirections: 4, outputDim: 128 };
+const CANDIDATES: Candidate[] = [
+  { label: 'six alterations (second attempt)', settings: base, allAlterations: false, excerptWeight: 0 },
+  { label: 'all alterations', settings: base, allAlterations: true, excerptWeight: 0 },
+  { label: 'all + excerpts x1', settings: base, allAlterations: true, excerptWeight: 1 },
+  { label: 'all + excerpts x1, ridge 0.3', settings: { ...base, regularisation: 0.3 }, allAlterations: true, excerptWeight: 1 },
+  { label: 'all + excerpts x1, ridge 3', settings: { ...base, regularisation: 3 }, allAlterations: true, excerptWeight: 1 },
+  { label: 'all + excerpts x3', settings: base, allAlterations: true, excerptWeight: 3 },
+];
+
+const { values: options } = parseArgs({
+  options: { cache: { type: 'string', default: '/tmp/q/training-a.json' }, 'model-out': { type: 'string' }, only: { type: 'string' } },
+});
+const log = (line: string) => console.error(`[learn-robust-head] ${line}`);
+const training = await loadOrMakeTrainingSet(options.cache, log);
+const { categories } = training;
+const recordings = categories.length;
+const all = [...Array(recordings).keys()];
+const v3Part = (x: Float32Array) => l2Normalise(x.slice(0, STATISTICS_DIM));
+const v3Sets = training.sets.map((set) => set.map(v3Part));
+/** Every training alteration is also scored (on held-out recordings): +5% alone says little where v3 is at 1.000. */
+const SCORED_SETS = training.sets.length;
+
+/** Fold of each recording: its position within its category, modulo FOLDS (every fold holds some of each). */
+const folds = (() => {
+  const seen = new Map<string, number>();
+  return categories.map((category) => {
+    const position = seen.get(category) ?? 0;
+    seen.set(category, position + 1);
+    return position % FOLDS;
+  });
+})();
+
+function fit(candidate: Candidate, rows: readonly number[]): FittedProjection {
+  const inRows = new Set(rows);
+  const sets = candidate.allAlterations ? training.sets : training.sets.slice(0, BENCH_SETS);
+  const groups = training.excerptGroups.filter((group) => group.source < 0 || inRows.has(group.source)).map((group) => group.vectors);
+  const extra = candidate.excerptWeight > 0 ? { groups, weight: candidate.excerptWeight } : undefined;
+  return fitProjection(sets, categories, candidate.settings, rows, extra);
+}
+
+/** scores[s][row]: cosines of recording `row` (as it is, s = 0, or under training alteration s) against every original. */
+type Scores = Float64Array[][];
+
+function scoresOf(sets: readonly Float32Array[][], rows: readonly number[], into: Scores): void {
+  const index = stackVectors(sets[0]!);
+  sets.forEach((set, s) => rows.forEach((row) => (into[s]![row] = cosineScores(index, set[row]!))));
+}
+
+const emptyScores = (): Scores => Array.from({ length: SCORED_SETS }, () => new Array<Float64Array>(recordings));
+const project = (fitted: FittedProjection, sets: readonly Float32Array[][]) =>
+  sets.map((set) => set.map((x) => l2Normalise(Float32Array.from(applyProjection(fitted, x)))));
+
+function crossValidatedScores(candidate: Candidate): Scores {
+  const scores = emptyScores();
+  for (let fold = 0; fold < FOLDS; fold++) {
+    const fitted = fit(
+      candidate,
+      all.filter((i) => folds[i] !== fold),
+    );
+    scoresOf(
+      project(fitted, training.sets),
+      all.filter((i) => folds[i] === fold),
+      scores,
+    );
+  }
+  return scores;
+}
+
+/** Recall@1 per training alteration (ties count against) and macro category precision, for cosines mixed at `headWeight`. */
+function evaluate(v3: Scores, head: Scores, headWeight: number) {
+  const mixed = (s: number, row: number) => v3[s]![row]!.map((value, other) => (1 - headWeight) * value + headWeight * head[s]![row]![other]!);
+  const recall = training.alterations.map((_, a) => {
+    let hits = 0;
+    for (const row of all) {
+      const scores = mixed(a + 1, row);
+      if (scores.every((score, other) => other === row || score < scores[row]!)) hits += 1;
+    }
+    return hits / recordings;
+  });
+  const byCategory = new Map<string, number[]>();
+  for (const row of all) {
+    const category = categories[row]!;
+    const k = Math.min(5, categories.filter((other) => other === category).length - 1);
+    const similarity = mixed(0, row);
+    const neighbours = all.filter((other) => other !== row).sort((x, y) => similarity[y]! - similarity[x]! || x - y);
+    byCategory.set(category, [...(byCategory.get(category) ?? []), neighbours.slice(0, k).filter((other) => categories[other] === category).length / k]);
+  }
+  const perCategory = [...byCategory.values()].map((shares) => shares.reduce((sum, value) => sum + value, 0) / shares.length);
+  return { recall, perCategory, precision: perCategory.reduce((sum, value) => sum + value, 0) / perCategory.length };
+}
+
+const format = (result: ReturnType<typeof evaluate>) =>
+  `${result.recall
+    .slice(0, ALTERATIONS.length)
+    .map((value) => value.toFixed(3))
+    .join(' | ')} | ${result.precision.toFixed(3)} | ${result.perCategory.map((value) => value.toFixed(2)).join(' / ')} | ${worstExtra(result)}`;
+/** The training alterations beyond the bench's six: the lowest Recall@1 and, where it falls below v3's, which. */
+const worstExtra = (result: ReturnType<typeof evaluate>) => {
+  const extra = result.recall.slice(ALTERATIONS.length);
+  const falls = extra.flatMap((value, e) =>
+    value < v3.recall[ALTERATIONS.length + e]! ? [`${training.alterations[ALTERATIONS.length + e]} ${value.toFixed(3)}`] : [],
+  );
+  return `${Math.min(...extra).toFixed(3)}${falls.length > 0 ? `; below v3: ${falls.join(', ')}` : ''}`;
+};
+
+const v3Scores = emptyScores();
+scoresOf(v3Sets, all, v3Scores);
+const v3 = evaluate(v3Scores, v3Scores, 0);
+console.error(`v3 on every training alteration: ${training.alterations.map((name, a) => `${name} ${v3.recall[a]!.toFixed(3)}`).join(', ')}`);
+console.log(
+  `| head | w | ${ALTERATIONS.map((alteration) => alteration.name).join(' | ')} | category precision | ${[...new Set(categories)].join(' / ')} | lowest R@1 of the other ${training.alterations.length - ALTERATIONS.length} training alterations |`,
+);
+console.log(`|---|---|${ALTERATIONS.map(() => '---').join('|')}|---|---|---|`);
+console.log(`| v3 alone | 0 | ${format(v3)} |`);
+let best: { candidate: Candidate; headWeight: number; result: ReturnType<typeof evaluate> } | undefined;
+const chosen = options.only === undefined ? CANDIDATES : CANDIDATES.filter((candidate) => candidate.label === options.only);
+for (const candidate of chosen) {
+  const started = performance.now();
+  const head = crossValidatedScores(candidate);
+  for (const headWeight of HEAD_WEIGHTS.slice(1)) {
+    const result = evaluate(v3Scores, head, headWeight);
+    const keeps = result.recall.every((value, a) => value >= v3.recall[a]!);
+    console.log(`| ${candidate.label} (5-fold) | ${headWeight} | ${format(result)} |${keeps ? '' : ' falls'}`);
+    if (keeps && (!best || result.precision > best.result.precision)) best = { candidate, headWeight, result };
+  }
+  log(`${candidate.label}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+if (!best) throw new Error('no candidate keeps every alteration at v3 or above');
+console.log(`\nchosen: ${best.candidate.label}, head weight ${best.headWeight}: ${format(best.result)}`);
+
+if (options['model-out']) {
+  const fitted = fit(best.candidate, all);
+  const learned: LearnedProjectionFile = {
+    description: `Head fitted on all of corpus A (${best.candidate.label}), blended with v3 at head weight ${best.headWeight}; bench/quality/learn-robust-head.ts.`,
+    command: `npx tsx bench/quality/learn-robust-head.ts --cache ${options.cache} --model-out ${options['model-out']}`,
+    baselineWeight: BASELINE_WEIGHT,
+    settings: best.candidate.settings,
+    inputDim: fitted.inputDim,
+    outputDim: fitted.outputDim,
+    mean: encodeFloats(fitted.mean),
+    matrix: encodeFloats(fitted.matrix),
+    headWeight: best.headWeight,
+  };
+  mkdirSync(options['model-out'], { recursive: true });
+  writeFileSync(join(options['model-out'], 'head.json'), `${JSON.stringify(learned, null, 1)}\n`);
+  writeProjectedModel(options['model-out'], decodeLearnedProjection(learned), 'logmel-stats-robust-candidate');
+  // The written model against the same fit in float64 here, on A's originals: they must agree.
+  const embedder = await createEmbedder({ model: options['model-out'], executionProvider: 'cpu' });
+  const fromModel = await embedder.embed(await originalSamples(0));
+  await embedder.close();
+  const expected = [
+    ...Array.from(v3Sets[0]![0]!, (value) => Math.sqrt(1 - best.headWeight) * value),
+    ...Array.from(project(fitted, [[training.sets[0]![0]!]])[0]![0]!, (value) => Math.sqrt(best.headWeight) * value),
+  ];
+  const cosine = expected.reduce((sum, value, k) => sum + value * fromModel[k]!, 0);
+  console.log(`wrote ${options['model-out']}/{model.onnx,card.json,head.json}; ONNX vs float64 on ${training.recordings[0]}: cosine ${cosine.toFixed(6)}`);
+}
+
+async function originalSamples(row: number): Promise<Float32Array> {
+  const { buildCorpus } = await import('./corpus.ts');
+  const { decodeAudioFile } = await import('@audio-index/audio-input');
+  const corpus = await buildCorpus('a', '/tmp');
+  return decodeAudioFile(corpus[row]!.file, { sampleRate: 16_000, maxSeconds: 600, timeoutMs: 60_000 });
+}

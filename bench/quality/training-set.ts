@@ -1,0 +1,176 @@
+/**
+ * The vectors a robust head is fitted and cross-validated on (bench/quality/learn-robust-head.ts),
+ * all from corpus A and seeded synthetic music, none from B, C or the music-on-hold tracks:
+ *
+ * - `sets[s][i]`: recording i of corpus A as it is (s = 0) and under TRAINING_ALTERATIONS[s - 1]
+ *   (the bench's six come first, so `sets.slice(0, 7)` is what the bench judges with);
+ * - `excerptGroups`: 5-second stretches of A's recordings of at least 10 s and of the synthetic
+ *   tracks, each as it is and under EXCERPT_TRAINING_ALTERATIONS (what a segment sees);
+ *   `source` is the A recording it was cut from (-1: synthetic), so a fold can leave it out.
+ *
+ * Each vector is the candidate's input (models/build-projected-model.ts `features`). Making
+ * them takes minutes (ffmpeg per copy), so they are cached in one JSON file.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeAudioFile } from '@audio-index/audio-input';
+import { createEmbedder } from '@audio-index/embedding';
+import { BASELINE_WEIGHT, writeProjectedModel } from '../../models/build-projected-model.ts';
+import { decodeFloats, encodeFloats } from '../../models/projection-head.ts';
+import type { Alteration } from './alterations.ts';
+import { buildCorpus } from './corpus.ts';
+import { EXCERPT_SECONDS, excerptContext } from './excerpts.ts';
+import { syntheticTrack } from './synthetic-music.ts';
+import { EXCERPT_TRAINING_ALTERATIONS, TRAINING_ALTERATIONS } from './training-alterations.ts';
+
+const SAMPLE_RATE = 16_000;
+const LONG_RECORDING_SECONDS = 10;
+const SYNTHETIC_TRACKS = 6;
+const SYNTHETIC_SECONDS = 40;
+/** One excerpt per this many seconds of a long recording. */
+const SECONDS_PER_EXCERPT = 5;
+const CONCURRENCY = 2;
+
+export interface TrainingSet {
+  readonly recordings: string[];
+  readonly categories: string[];
+  readonly alterations: string[];
+  readonly sets: Float32Array[][];
+  readonly excerptGroups: { readonly source: number; readonly name: string; readonly vectors: Float32Array[] }[];
+}
+
+interface CachedTrainingSet extends Omit<TrainingSet, 'sets' | 'excerptGroups'> {
+  readonly dim: number;
+  readonly sets: string[];
+  readonly excerptGroups: { source: number; name: string; vectors: string }[];
+}
+
+export async function loadOrMakeTrainingSet(cacheFile: string, log: (line: string) => void): Promise<TrainingSet> {
+  if (existsSync(cacheFile)) return fromCache(JSON.parse(readFileSync(cacheFile, 'utf8')) as CachedTrainingSet);
+  const made = await makeTrainingSet(log);
+  const dim = made.sets[0]![0]!.length;
+  const cached: CachedTrainingSet = {
+    recordings: made.recordings,
+    categories: made.categories,
+    alterations: made.alterations,
+    dim,
+    sets: made.sets.map((set) => encodeFloats(concatenate(set))),
+    excerptGroups: made.excerptGroups.map((group) => ({ source: group.source, name: group.name, vectors: encodeFloats(concatenate(group.vectors)) })),
+  };
+  writeFileSync(cacheFile, `${JSON.stringify(cached)}\n`);
+  return made;
+}
+
+async function makeTrainingSet(log: (line: string) => void): Promise<TrainingSet> {
+  const work = mkdtempSync(join(tmpdir(), 'training-set-'));
+  const featuresModel = join(work, 'features');
+  writeProjectedModel(featuresModel, 'features', 'training-set-features');
+  const embedder = await createEmbedder({ model: featuresModel, executionProvider: 'cpu' });
+  // The embedder returns unit vectors; the head sees the two unit-length parts side by side.
+  const scale = Math.sqrt(1 + BASELINE_WEIGHT ** 2);
+  const embed = async (samples: Float32Array) => (await embedder.embed(samples)).map((value) => value * scale);
+  try {
+    const corpus = await buildCorpus('a', work);
+    const decode = (file: string) => decodeAudioFile(file, { sampleRate: SAMPLE_RATE, maxSeconds: 600, timeoutMs: 60_000 });
+    const originals: Float32Array[] = [];
+    for (const recording of corpus) originals.push(await decode(recording.file));
+    const sets: Float32Array[][] = [await Promise.all(originals.map(embed))];
+    for (const [a, alteration] of TRAINING_ALTERATIONS.entries()) {
+      sets.push(
+        await mapWithConcurrency(corpus, async (recording, i) =>
+          embed(
+            await altered(alteration, {
+              source: recording.file,
+              samples: originals[i]!,
+              outputStem: join(work, `r${i}.t${a}`),
+              seedText: `${alteration.name}/${recording.name}`,
+            }),
+          ),
+        ),
+      );
+      log(`A under ${alteration.name}`);
+    }
+    const long = [
+      ...corpus.flatMap((recording, i) =>
+        originals[i]!.length >= LONG_RECORDING_SECONDS * SAMPLE_RATE ? [{ source: i, name: recording.name, samples: originals[i]! }] : [],
+      ),
+      ...Array.from({ length: SYNTHETIC_TRACKS }, (_, n) => ({ source: -1, ...syntheticTrack(n, SYNTHETIC_SECONDS) })),
+    ];
+    const excerpts = long.flatMap(({ source, name, samples }) => {
+      const seconds = samples.length / SAMPLE_RATE;
+      return Array.from({ length: Math.floor(seconds / SECONDS_PER_EXCERPT) }, (_, n) => {
+        const unit = createHash('sha256').update(`training/${name}/${n}`).digest().readUInt32LE(0) / 2 ** 32;
+        return { source, samples, name: `${name}@${n}`, start: Math.round(unit * (seconds - EXCERPT_SECONDS) * 1000) / 1000 };
+      });
+    });
+    const excerptGroups = await mapWithConcurrency(excerpts, async (excerpt, e) => {
+      const vectors: Float32Array[] = [];
+      for (const [a, alteration] of [undefined, ...EXCERPT_TRAINING_ALTERATIONS].entries()) {
+        const context = excerptContext(
+          excerpt.samples,
+          SAMPLE_RATE,
+          { recording: 0, start: excerpt.start, name: excerpt.name },
+          join(work, `e${e}.t${a}`),
+          alteration?.name ?? 'none',
+        );
+        vectors.push(await embed(alteration ? await altered(alteration, context) : context.samples));
+      }
+      return { source: excerpt.source, name: excerpt.name, vectors };
+    });
+    log(`${excerptGroups.length} excerpts of ${long.length} long recordings and synthetic tracks`);
+    return {
+      recordings: corpus.map((recording) => recording.name),
+      categories: corpus.map((recording) => recording.category),
+      alterations: TRAINING_ALTERATIONS.map((alteration) => alteration.name),
+      sets,
+      excerptGroups,
+    };
+  } finally {
+    await embedder.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function altered(
+  alteration: Alteration,
+  context: { source: string; samples: Float32Array; outputStem: string; seedText: string },
+): Promise<Float32Array> {
+  const copy = await alteration.make({ ...context, sampleRate: SAMPLE_RATE });
+  return 'file' in copy ? decodeAudioFile(copy.file, { sampleRate: SAMPLE_RATE, maxSeconds: 600, timeoutMs: 60_000 }) : copy.samples;
+}
+
+function fromCache(cached: CachedTrainingSet): TrainingSet {
+  const split = (base64: string) => {
+    const values = decodeFloats(base64);
+    return Array.from({ length: values.length / cached.dim }, (_, row) => values.subarray(row * cached.dim, (row + 1) * cached.dim));
+  };
+  return {
+    recordings: cached.recordings,
+    categories: cached.categories,
+    alterations: cached.alterations,
+    sets: cached.sets.map(split),
+    excerptGroups: cached.excerptGroups.map((group) => ({ source: group.source, name: group.name, vectors: split(group.vectors) })),
+  };
+}
+
+function concatenate(vectors: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(vectors.reduce((sum, vector) => sum + vector.length, 0));
+  let offset = 0;
+  for (const vector of vectors) {
+    out.set(vector, offset);
+    offset += vector.length;
+  }
+  return out;
+}
+
+async function mapWithConcurrency<T, R>(items: readonly T[], task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await task(items[i]!, i);
+  });
+  await Promise.all(lanes);
+  return results;
+}
