@@ -84,16 +84,27 @@ const tooLong = (options: DecodeOptions) => new AppError('TOO_LONG', `audio is l
 /** ffmpeg's float samples: `s16 / 32768`; two channels mixed with its stereo-to-mono weight, in single precision. */
 function monoSamples(data: Buffer, layout: WavLayout, frames: number): Float32Array {
   const samples = new Float32Array(frames);
-  const read = layout.format === 'pcm16' ? (offset: number) => data.readInt16LE(offset) / 32768 : (offset: number) => data.readFloatLE(offset);
-  const width = layout.format === 'pcm16' ? 2 : 4;
-  if (layout.channels === 1) {
-    if (layout.format === 'float32') data.copy(Buffer.from(samples.buffer), 0, 0, frames * 4);
-    else for (let i = 0; i < frames; i++) samples[i] = read(i * 2);
+  if (layout.channels === 1 && layout.format === 'float32') {
+    data.copy(Buffer.from(samples.buffer), 0, 0, frames * 4);
     return samples;
   }
+  // Typed-array views read ~30x faster than a readInt16LE call per sample (0.7 s of a worker's main
+  // thread for ten 2-minute WAVs). They need an aligned start, and x86 and ARM are little-endian,
+  // as WAV is; a misaligned buffer is copied once to get one.
+  const width = layout.format === 'pcm16' ? 2 : 4;
+  const aligned = data.byteOffset % width === 0 ? data : Buffer.from(data);
+  const values = Math.floor(aligned.length / width);
+  const view =
+    layout.format === 'pcm16' ? new Int16Array(aligned.buffer, aligned.byteOffset, values) : new Float32Array(aligned.buffer, aligned.byteOffset, values);
+  const scale = layout.format === 'pcm16' ? 1 / 32768 : 1;
+  if (layout.channels === 1) {
+    for (let i = 0; i < frames; i++) samples[i] = view[i]! * scale;
+    return samples;
+  }
+  const stride = layout.bytesPerFrame / width;
   for (let i = 0; i < frames; i++) {
-    const offset = i * layout.bytesPerFrame;
-    samples[i] = Math.fround(Math.fround(read(offset)) * STEREO_TO_MONO) + Math.fround(Math.fround(read(offset + width)) * STEREO_TO_MONO);
+    const first = i * stride;
+    samples[i] = Math.fround(Math.fround(view[first]! * scale) * STEREO_TO_MONO) + Math.fround(Math.fround(view[first + 1]! * scale) * STEREO_TO_MONO);
   }
   return samples;
 }
