@@ -20,6 +20,7 @@ import {
   type SplitSessions,
 } from '@audio-index/embedding';
 import type ort from 'onnxruntime-node';
+import { machineBusySeconds, processCpuSeconds } from './cpu-time.ts';
 
 // faiss-node is CommonJS with a native addon; require() is how it loads (scripts/faiss-node-build.test.ts).
 const faiss = createRequire(import.meta.url)('faiss-node') as typeof FaissNode;
@@ -32,6 +33,9 @@ export interface LoopOutcome {
   audioSeconds: number;
   /** Mean seconds per item in each step. */
   stages: Record<'fetch' | 'decode' | 'embed' | 'faiss_add', number>;
+  /** CPU seconds of this process (with its ffmpeg children and the file server it also runs) and of the whole machine. */
+  cpuSeconds: number;
+  machineCpuSeconds: number;
 }
 
 /**
@@ -61,6 +65,7 @@ export async function plainLoop(
   let rows = 0;
   let failed = 0;
   let audioSeconds = 0;
+  const [cpuBefore, machineBefore] = [processCpuSeconds(process.pid), machineBusySeconds()];
   const started = performance.now();
   try {
     for (const [number, url] of urls.entries()) {
@@ -106,6 +111,8 @@ export async function plainLoop(
       failed,
       audioSeconds,
       stages: { fetch: perItem(stages.fetch), decode: perItem(stages.decode), embed: perItem(stages.embed), faiss_add: perItem(stages.faiss_add) },
+      cpuSeconds: processCpuSeconds(process.pid) - cpuBefore,
+      machineCpuSeconds: machineBusySeconds() - machineBefore,
     };
   } finally {
     await Promise.all([session, split?.frontEnd, split?.head].map((opened) => opened?.release()));

@@ -62,6 +62,8 @@ interface Row {
   failed: number;
   audioSeconds: number;
   stages: Record<string, number>;
+  cpuSeconds: number;
+  machineCpuSeconds: number;
   note?: string;
 }
 
@@ -133,6 +135,10 @@ How to read it:
 - system rows: default settings, only Redis, namespace, store, ports and \`ALLOW_PRIVATE_NETWORKS\` set.
   Timed from \`POST /v1/ingest\` to \`GET /v1/batches/:id\` answering \`state: done\` (every item in a
   snapshot that LATEST names). Start-up is not timed (the loop's session load is not either).
+- CPU s: CPU seconds (user + system) the row's own processes used while timed, ffmpeg children included
+  (the loop's also include the bench's file server, which runs in its process); in brackets the whole
+  machine's, which also holds Redis, the file server and anything else running. With 2 cores a row can use
+  at most 2 x wall.
 - stage columns: mean seconds per item from the processes' \`audio_index_ingest_stage_seconds\`
   histograms (worker: queue_wait, fetch, decode, embed, stream_append; indexer: publish per publish
   step, served = stream append to LATEST, per item). Stages overlap across concurrent jobs, so they
@@ -194,6 +200,8 @@ function loopRow(setup: string, load: string, outcome: LoopOutcome): Row {
     failed: outcome.failed,
     audioSeconds: outcome.audioSeconds,
     stages: { ...stages, stream_append: faiss_add },
+    cpuSeconds: outcome.cpuSeconds,
+    machineCpuSeconds: outcome.machineCpuSeconds,
   };
 }
 
@@ -207,6 +215,8 @@ function systemRow(setup: string, load: string, outcome: SystemOutcome, referenc
     failed: outcome.failed,
     audioSeconds: reference.audioSeconds,
     stages: outcome.stages,
+    cpuSeconds: outcome.cpuSeconds,
+    machineCpuSeconds: outcome.machineCpuSeconds,
     note: `${outcome.publishes} publishes`,
   };
 }
@@ -218,11 +228,11 @@ function table(title: string, rows: Row[], reference: Row, sharedFramesLoop: Row
     '',
     `${(reference.audioSeconds / 60).toFixed(1)} minutes of audio. Reference: ${reference.setup}.`,
     '',
-    `| setup | wall | items/s | audio / wall | vs loop | vs shared-frames loop | failed | ${STAGES.join(' | ')} | \`cat /proc/loadavg\` at start |`,
-    `|---|---|---|---|---|---|---|${STAGES.map(() => '---').join('|')}|---|`,
+    `| setup | wall | items/s | audio / wall | vs loop | vs shared-frames loop | CPU s (machine) | failed | ${STAGES.join(' | ')} | \`cat /proc/loadavg\` at start |`,
+    `|---|---|---|---|---|---|---|---|${STAGES.map(() => '---').join('|')}|---|`,
     ...rows.map(
       (row) =>
-        `| ${row.setup}${row.note ? ` (${row.note})` : ''} | ${row.seconds.toFixed(1)} s | ${(row.items / row.seconds).toFixed(2)} | ${(row.audioSeconds / row.seconds).toFixed(0)}x | ${(reference.seconds / row.seconds).toFixed(2)}x | ${(sharedFramesLoop.seconds / row.seconds).toFixed(2)}x | ${row.failed} | ` +
+        `| ${row.setup}${row.note ? ` (${row.note})` : ''} | ${row.seconds.toFixed(1)} s | ${(row.items / row.seconds).toFixed(2)} | ${(row.audioSeconds / row.seconds).toFixed(0)}x | ${(reference.seconds / row.seconds).toFixed(2)}x | ${(sharedFramesLoop.seconds / row.seconds).toFixed(2)}x | ${row.cpuSeconds.toFixed(1)} (${row.machineCpuSeconds.toFixed(1)}) | ${row.failed} | ` +
         `${STAGES.map((stage) => cell(row.stages[stage])).join(' | ')} | ${row.loadavg} |`,
     ),
   ];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { findFreePort, startApp, type AppProcess } from '../../test/support/app-processes.ts';
+import { machineBusySeconds, processCpuSeconds } from './cpu-time.ts';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,11 +21,16 @@ export interface SystemOutcome {
   /** Mean seconds per observation of each stage (publish: per publish step), from the processes' /metrics. */
   stages: Partial<Record<Stage, number>>;
   publishes: number;
+  /** CPU seconds the system's processes used while timed (with their ffmpeg children), and the whole machine's. */
+  cpuSeconds: number;
+  machineCpuSeconds: number;
 }
 
 interface Running {
   apiUrl: string;
   metricsUrls: string[];
+  pids: number[];
+  names: string[];
   stop(): Promise<void>;
 }
 
@@ -52,6 +58,9 @@ export async function systemRun(
   };
   const running = layout.kind === 'npm-start' ? await startAll(env) : await startProcesses(env, layout.workers);
   try {
+    const cpuOf = () => running.pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+    const [cpuBefore, machineBefore] = [cpuOf(), machineBusySeconds()];
+    const cpuEach = running.pids.map(processCpuSeconds);
     const started = performance.now();
     const accepted = await postJson(`${running.apiUrl}/v1/ingest`, { collection: 'bench', items: urls.map((url, index) => ({ url, id: `r${index}` })) });
     const batchId = (accepted as { batchId: string }).batchId;
@@ -59,8 +68,12 @@ export async function systemRun(
       const status = (await (await fetch(`${running.apiUrl}/v1/batches/${batchId}`)).json()) as { state: string; indexed: number; failed: number };
       if (status.state === 'done') {
         const seconds = (performance.now() - started) / 1000;
+        const [cpuSeconds, machineCpuSeconds] = [cpuOf() - cpuBefore, machineBusySeconds() - machineBefore];
+        console.log(
+          `  CPU s by process: ${running.pids.map((pid, index) => `${running.names[index]} ${(processCpuSeconds(pid) - cpuEach[index]!).toFixed(1)}`).join(', ')}`,
+        );
         const { stages, publishes } = await scrapeStages(running.metricsUrls);
-        return { seconds, indexed: status.indexed, failed: status.failed, stages, publishes };
+        return { seconds, indexed: status.indexed, failed: status.failed, stages, publishes, cpuSeconds, machineCpuSeconds };
       }
       await sleep(50);
     }
@@ -105,6 +118,8 @@ async function startAll(env: Record<string, string>): Promise<Running> {
   return {
     apiUrl: `http://127.0.0.1:${port}`,
     metricsUrls: [`http://127.0.0.1:${workerMetrics}/metrics`, `http://127.0.0.1:${indexerMetrics}/metrics`],
+    pids: [child.pid!],
+    names: ['npm start'],
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -126,7 +141,7 @@ async function startProcesses(env: Record<string, string>, workers: number): Pro
     }
     const api = await startApp('api', env, 120_000);
     started.push(api);
-    return { apiUrl: api.url!, metricsUrls, stop: () => stopAll(started) };
+    return { apiUrl: api.url!, metricsUrls, pids: started.map((app) => app.pid), names: started.map((app) => app.app), stop: () => stopAll(started) };
   } catch (error) {
     await stopAll(started);
     throw error;
