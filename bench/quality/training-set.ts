@@ -26,9 +26,9 @@ import { syntheticTrack } from './synthetic-music.ts';
 import { EXCERPT_TRAINING_ALTERATIONS, TRAINING_ALTERATIONS } from './training-alterations.ts';
 
 const SAMPLE_RATE = 16_000;
-const LONG_RECORDING_SECONDS = 10;
-const SYNTHETIC_TRACKS = 6;
-const SYNTHETIC_SECONDS = 40;
+export const LONG_RECORDING_SECONDS = 10;
+export const SYNTHETIC_TRACKS = 6;
+export const SYNTHETIC_SECONDS = 40;
 /** One excerpt per this many seconds of a long recording. */
 const SECONDS_PER_EXCERPT = 5;
 const CONCURRENCY = 2;
@@ -100,10 +100,12 @@ async function makeTrainingSet(log: (line: string) => void): Promise<TrainingSet
     ];
     const excerpts = long.flatMap(({ source, name, samples }) => {
       const seconds = samples.length / SAMPLE_RATE;
-      return Array.from({ length: Math.floor(seconds / SECONDS_PER_EXCERPT) }, (_, n) => {
-        const unit = createHash('sha256').update(`training/${name}/${n}`).digest().readUInt32LE(0) / 2 ** 32;
-        return { source, samples, name: `${name}@${n}`, start: Math.round(unit * (seconds - EXCERPT_SECONDS) * 1000) / 1000 };
-      });
+      return Array.from({ length: Math.floor(seconds / SECONDS_PER_EXCERPT) }, (_, n) => ({
+        source,
+        samples,
+        name: `${name}@${n}`,
+        start: excerptStart(name, n, seconds),
+      }));
     });
     const excerptGroups = await mapWithConcurrency(excerpts, async (excerpt, e) => {
       const vectors: Float32Array[] = [];
@@ -131,6 +133,12 @@ async function makeTrainingSet(log: (line: string) => void): Promise<TrainingSet
     await embedder.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Seeded start (seconds) of excerpt n of a recording `seconds` long. */
+export function excerptStart(recording: string, n: number, seconds: number): number {
+  const unit = createHash('sha256').update(`training/${recording}/${n}`).digest().readUInt32LE(0) / 2 ** 32;
+  return Math.round(unit * (seconds - EXCERPT_SECONDS) * 1000) / 1000;
 }
 
 async function altered(
