@@ -5,8 +5,10 @@
  * synthetic music), and blended with the default model's own vector (a cosine is
  * (1 - w) x v3's + w x the head's). Everything is chosen on corpus A by a 5-fold estimate
  * (each recording scored by a head fitted without it, its copies and its excerpts, against
- * all of A), with the rule: no bench alteration's Recall@1 below v3's, then the highest
- * category precision. B and C judge the result, once, with run.ts on the model written.
+ * all of A, and each excerpt against the segments of A's long recordings and the synthetic
+ * tracks: segment-estimate.ts), with the rule: no Recall@1 of any training alteration and no
+ * segment-scale figure below v3's, then the highest category precision. B and C judge the
+ * result, once, with run.ts on the model written (bench/quality/RESULTS.md, third attempt).
  *
  *   nice -n 19 npx tsx bench/quality/learn-robust-head.ts --cache /tmp/q/training-a.json --model-out /tmp/q/robust
  *   nice -n 19 npx tsx bench/quality/run.ts --model /tmp/q/robust/card.json --corpus a,b,c
