@@ -38,12 +38,15 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     if (job.attemptsMade === 0 && job.processedOn) deps.metrics?.observe('queue_wait', (job.processedOn - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     try {
       const embedder = await deps.embedders.forCollection(item.collection, item.model);
-      const timings: AudioLoadTimings = { fetchSeconds: 0, decodeSeconds: 0 };
-      const samples = await loadAudioFromUrl(item.url, { ...deps.audio, decode: { ...deps.audio.decode, sampleRate: embedder.sampleRate } }, timings);
-      const audioSeconds = samples.length / embedder.sampleRate;
       const segmentation = await deps.settings.forCollection(item.collection);
+      // Segments start embedding while a long recording is still being decoded (docs/shared-frames.md).
+      const progressive = embedder.progressiveSegments(segmentation);
+      const timings: AudioLoadTimings = { fetchSeconds: 0, decodeSeconds: 0 };
+      const decode = { ...deps.audio.decode, sampleRate: embedder.sampleRate, onChunk: (chunk: Float32Array) => progressive.add(chunk) };
+      const samples = await loadAudioFromUrl(item.url, { ...deps.audio, decode }, timings);
+      const audioSeconds = samples.length / embedder.sampleRate;
       const embedStarted = performance.now();
-      const { vectors, segments } = await embedder.embedSegments(samples, segmentation);
+      const { vectors, segments } = await progressive.finish(samples);
       const appendStarted = performance.now();
       const entryId = await deps.ledger.recordEmbedded(item.collection, job.id!, {
         op: 'upsert',

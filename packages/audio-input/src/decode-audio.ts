@@ -16,7 +16,17 @@ export interface DecodeOptions {
   scratchDirectory?: string;
   /** The caller's abort (a query whose client went away): ffmpeg is killed, REQUEST_ABORTED. */
   signal?: AbortSignal | undefined;
+  /**
+   * Called with the samples as they are decoded, in order, while the decoder still runs (and
+   * with the rest at the end), so a long recording's first segments can be embedded before its
+   * last ones are decoded. Together the chunks are exactly the result. Ignored by decoders that
+   * finish at once (in-process WAV). A decode that then fails still fails.
+   */
+  onChunk?: ((samples: Float32Array) => void) | undefined;
 }
+
+/** How often a running decode's output file is read for `onChunk`. */
+const CHUNK_POLL_MS = 50;
 
 /**
  * Decodes a single-file audio container (ffmpeg-input-policy.ts: no playlists, no concat
@@ -34,17 +44,76 @@ export async function decodeAudioFile(filePath: string, options: DecodeOptions):
   const output = await fs.open(outputPath, 'wx+', 0o600).catch((error: unknown) => {
     throw scratchFailure(error);
   });
+  const chunks = options.onChunk ? new ChunkReader(output, options.onChunk) : undefined;
   try {
-    const stderr = await runFfmpeg(filePath, output.fd, maxBytes, options);
+    const stderr = await runFfmpeg(filePath, output.fd, maxBytes, options).finally(() => chunks?.stop());
     const bytes = (await output.stat()).size;
     if (bytes === 0) throw notAudio(stderr, 0, filePath);
     if (bytes > maxBytes) throw new AppError('TOO_LONG', `audio is longer than ${options.maxSeconds} s`);
+    if (chunks) return await chunks.finish(Math.floor(bytes / 4));
     const samples = new Float32Array(Math.floor(bytes / 4));
     await output.read(new Uint8Array(samples.buffer), 0, samples.byteLength, 0);
     return samples;
   } finally {
+    await chunks?.stop();
     await output.close();
     await fs.rm(outputPath, { force: true });
+  }
+}
+
+/**
+ * Reads what ffmpeg has written so far every CHUNK_POLL_MS and hands it on as samples (whole
+ * floats only), keeping each chunk so the whole result needs no second read of the file.
+ */
+class ChunkReader {
+  private readonly chunks: Float32Array[] = [];
+  private readBytes = 0;
+  private reading: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly output: fs.FileHandle,
+    private readonly onChunk: (samples: Float32Array) => void,
+  ) {
+    this.timer = setInterval(() => this.readMore(), CHUNK_POLL_MS);
+  }
+
+  /** Stops polling; resolves once a read under way is done. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.reading;
+  }
+
+  /** The rest of the `sampleCount` samples, handed on, then all of them as one array. */
+  async finish(sampleCount: number): Promise<Float32Array> {
+    await this.stop();
+    await this.read(sampleCount * 4);
+    const samples = new Float32Array(sampleCount);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      samples.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return samples;
+  }
+
+  private readMore(): void {
+    this.reading = this.reading
+      .then(async () => {
+        const { size } = await this.output.stat();
+        await this.read(size - (size % 4));
+      })
+      .catch(() => undefined); // a failed read while ffmpeg runs is retried on the next tick; finish() reads for real
+  }
+
+  private async read(upTo: number): Promise<void> {
+    if (upTo <= this.readBytes) return;
+    const chunk = new Float32Array((upTo - this.readBytes) / 4);
+    const { bytesRead } = await this.output.read(new Uint8Array(chunk.buffer), 0, chunk.byteLength, this.readBytes);
+    if (bytesRead !== chunk.byteLength) throw new AppError('INTERNAL', `decoded audio was cut short: read ${bytesRead} of ${chunk.byteLength} bytes`);
+    this.readBytes = upTo;
+    this.chunks.push(chunk);
+    this.onChunk(chunk);
   }
 }
 

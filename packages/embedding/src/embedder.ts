@@ -5,6 +5,7 @@ import { InferenceThreadPool } from './inference-thread-pool.ts';
 import type { EmbedderStats } from './pool-tasks.ts';
 import { l2Normalise } from './l2-normalise.ts';
 import { loadModelCard, type ModelCard, type ModelCardFile } from './model-card.ts';
+import { ProgressiveSegments } from './progressive-segments.ts';
 import { embedRecordingSegments, type SegmentEmbeddings } from './segment-embedding.ts';
 export type { SegmentEmbeddings };
 import type { SegmentSettings } from './segment-plan.ts';
@@ -48,6 +49,11 @@ export interface Embedder {
    * broadcast) are left out; a recording with nothing audible fails SILENT_AUDIO, as `embed` does.
    */
   embedSegments(samples: Float32Array, settings: SegmentSettings): Promise<SegmentEmbeddings>;
+  /**
+   * `embedSegments` for a recording still being decoded: `add` its samples as they come, then
+   * `finish` with all of them; runs of segments start as soon as their samples are there.
+   */
+  progressiveSegments(settings: SegmentSettings): ProgressiveSegments;
   /** What the inference threads did so far: clips, model calls, windows, batches formed. */
   stats(): EmbedderStats;
   close(): Promise<void>;
@@ -91,6 +97,7 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
       return vector;
     },
     embedSegments: (samples, settings) => embedRecordingSegments(pool, cardFile, samples, settings),
+    progressiveSegments: (settings) => new ProgressiveSegments(pool, cardFile, settings),
     stats: () => pool.stats(),
     close: () => pool.close(),
   };

@@ -12,4 +12,5 @@ export { SILENCE_PEAK } from './audio-checks.ts';
 export { createInferenceSession } from './execution-provider.ts';
 export { embedClips } from './clip-embedding.ts';
 export { embedRecordingSegments, type SegmentExecutor } from './segment-embedding.ts';
+export type { ProgressiveSegments } from './progressive-segments.ts';
 export { embedSegmentRun, type SplitSessions } from './shared-frames-run.ts';

@@ -15,13 +15,13 @@ export interface SegmentEmbeddings {
  * (64 x 5 s at 16 kHz = 20 MB) while keeping every inference thread and batch busy. A new piece
  * of work starts as soon as one finishes, so a slow one does not hold the rest back.
  */
-const SEGMENTS_IN_FLIGHT = 64;
+export const SEGMENTS_IN_FLIGHT = 64;
 /**
  * Segments per run of the shared front end (docs/shared-frames.md). A run of n half-overlapping
  * segments computes n + 1 halves' frames instead of 2n; 16 saves 47% of the front end, and
  * SEGMENTS_IN_FLIGHT / 16 = 4 runs keep two inference threads fed.
  */
-const RUN_SEGMENTS = 16;
+export const RUN_SEGMENTS = 16;
 
 /**
  * What runs the model: the inference thread pool, or (bench/ingest's plain loop) sessions on the
@@ -50,11 +50,12 @@ export async function embedRecordingSegments(
   card: ModelCardFile,
   samples: Float32Array,
   settings: SegmentSettings,
+  started?: StartedSegments,
 ): Promise<SegmentEmbeddings> {
   const spans = planSegments(samples.length, card.sampleRate, settings);
   const ranges = spans.map((span) => segmentSampleRange(span, card.sampleRate, samples.length));
   const results: (Float32Array | EmbeddingError)[] = new Array(spans.length);
-  const pieces = planPieces(pool, card, samples, ranges, settings);
+  const pieces = planPieces(pool, card, samples, ranges, settings).filter((piece) => piece.spans[0]! >= (started?.count ?? 0));
   const running = new Set<Promise<void>>();
   let inFlight = 0;
   for (const piece of pieces) {
@@ -71,7 +72,14 @@ export async function embedRecordingSegments(
     running.add(done);
   }
   await Promise.all(running);
+  if (started) (await started.results).forEach((result, span) => (results[span] = result));
   return keptSegments(card, spans, results);
+}
+
+/** The first `count` segments, already sent off while the recording was still being decoded (progressive-segments.ts). */
+export interface StartedSegments {
+  readonly count: number;
+  readonly results: Promise<(Float32Array | EmbeddingError)[]>;
 }
 
 function planPieces(
@@ -92,13 +100,10 @@ function planPieces(
   });
   const frames = card.sharedFrames;
   const segmentSamples = Math.round(settings.segmentSeconds * card.sampleRate);
-  // A segment shorter than the model's minimum is looped up to it, which only the whole model does;
-  // segments that do not overlap have no frames to share (measured slower: extra edge runs and copies).
-  const hopSamples = Math.round(settings.hopSeconds * card.sampleRate);
-  const longEnough = segmentSamples >= Math.ceil(card.minSeconds * card.sampleRate) && hopSamples < segmentSamples;
+  const shares = sharesFrames(card, settings);
   const onGrid = (span: number) => {
     const [from, to] = ranges[span]!;
-    return frames !== undefined && longEnough && ranges.length > 1 && to - from === segmentSamples && from % frames.hopSamples === 0;
+    return frames !== undefined && shares && ranges.length > 1 && to - from === segmentSamples && from % frames.hopSamples === 0;
   };
   let run: number[] = [];
   const closeRun = () => {
@@ -117,6 +122,17 @@ function planPieces(
   });
   closeRun();
   return pieces;
+}
+
+/**
+ * Whether segments of `settings` can share the card's frames. A segment shorter than the model's
+ * minimum is looped up to it, which only the whole model does; segments that do not overlap have
+ * no frames to share (measured slower: extra edge runs and copies).
+ */
+export function sharesFrames(card: ModelCardFile, settings: SegmentSettings): boolean {
+  const segmentSamples = Math.round(settings.segmentSeconds * card.sampleRate);
+  const hopSamples = Math.round(settings.hopSeconds * card.sampleRate);
+  return card.sharedFrames !== undefined && segmentSamples >= Math.ceil(card.minSeconds * card.sampleRate) && hopSamples < segmentSamples;
 }
 
 function runPiece(pool: SegmentExecutor, samples: Float32Array, ranges: readonly [number, number][], spans: number[], segmentSamples: number): Piece {
@@ -150,7 +166,7 @@ function keptSegments(card: ModelCardFile, spans: readonly SegmentSpan[], result
   return { vectors, segments: kept.map(({ span }) => span) };
 }
 
-function asEmbeddingError(error: unknown): EmbeddingError {
+export function asEmbeddingError(error: unknown): EmbeddingError {
   if (isEmbeddingError(error)) return error;
   return new EmbeddingError('INFERENCE_FAILED', error instanceof Error ? error.message : String(error), { cause: error });
 }
