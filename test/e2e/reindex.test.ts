@@ -42,9 +42,10 @@ describe('reindex over HTTP into a second model (api -> indexer -> worker -> ind
     clipDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'reindex-clips-'));
     clips = await writeSampleClips(clipDirectory, 10);
     files = await serveDirectory(clipDirectory);
-    // A second model: the default one's ONNX file under a card with another id.
+    // A second model: the default one's ONNX files (the model, and its front end and head) under a card with another id.
     modelDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'second-model-'));
-    fs.copyFileSync(path.join(repoRoot, 'models/default/model.onnx'), path.join(modelDirectory, 'model.onnx'));
+    for (const file of ['model.onnx', 'front-end.onnx', 'head.onnx'])
+      fs.copyFileSync(path.join(repoRoot, 'models/default', file), path.join(modelDirectory, file));
     const card = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models/default/card.json'), 'utf8')) as Record<string, unknown>;
     fs.writeFileSync(path.join(modelDirectory, 'card.json'), JSON.stringify({ ...card, id: secondModelId }));
     const { bucket } = await createTestBucket('reindex');

@@ -4,6 +4,7 @@ import { startTypeScriptWorker } from '@audio-index/shared';
 import type { ModelCall } from './clip-embedding.ts';
 import type {
   ClipResult,
+  CloseRequest,
   EmbedBatchRequest,
   EmbedRunRequest,
   InferenceThreadData,
@@ -112,7 +113,7 @@ export class InferenceThreadPool {
     for (const task of this.queue.splice(0)) task.reject(new EmbeddingError('EMBEDDER_CLOSED', 'the embedder was closed'));
     const threads = this.threads.splice(0);
     for (const thread of threads) this.failBatch(thread, new EmbeddingError('EMBEDDER_CLOSED', 'the embedder was closed'));
-    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+    await Promise.all(threads.map((thread) => closeThread(thread.worker)));
   }
 
   private startThread(): Promise<void> {
@@ -270,6 +271,23 @@ export class InferenceThreadPool {
     if (thread.batches.length === 0) thread.worker.unref();
     return batch;
   }
+}
+
+/**
+ * How long a closing thread may take to finish its model call and exit before it is terminated:
+ * a call takes milliseconds, a long run of segments well under a second; a thread stuck longer is
+ * broken, and terminating it is the lesser harm.
+ */
+const THREAD_CLOSE_MS = 10_000;
+
+/** Asks a thread to exit once its model call is done (thread-protocol.ts, CloseRequest); terminates it if it does not. */
+async function closeThread(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage({ type: 'close' } satisfies CloseRequest);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), THREAD_CLOSE_MS)));
+  if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+  clearTimeout(timer);
 }
 
 function toError(failure: SerializedFailure): EmbeddingError {

@@ -38,9 +38,18 @@ try {
   post({ type: 'ready' });
   // The pool may send the next batch while one runs; they run one after another, in order.
   let running: Promise<void> = Promise.resolve();
+  let closing = false;
   port.on('message', (request: ThreadRequest) => {
+    if (request.type === 'close') {
+      closing = true;
+      running = running.then(async () => {
+        await Promise.allSettled([session, split?.frontEnd, split?.head].map((opened) => opened?.release()));
+        process.exit(0);
+      });
+      return;
+    }
     running = running
-      .then(() => (request.type === 'embed-run' ? embedRun(request) : embedBatch(request)))
+      .then(() => (closing ? undefined : request.type === 'embed-run' ? embedRun(request) : embedBatch(request)))
       .catch((error: unknown) => {
         // Unexpected (embedClips reports a clip's failure in its result): crash the thread as an
         // unawaited rejection did, so the pool fails its batches and starts a new one.

@@ -119,3 +119,14 @@ describe('a card whose sharedFrames do not describe its model', () => {
     });
   });
 });
+
+describe('closing an embedder with runs in flight', () => {
+  it('rejects them with EMBEDDER_CLOSED and lets each thread finish its model call (terminating one mid-call aborts the process)', async () => {
+    const embedder = await createEmbedder({ model: 'default', executionProvider: 'cpu', threads: 2 });
+    const embedding = embedder.embedSegments(sine(300, 600), { segmentSeconds: 2.5, hopSeconds: 1.25 });
+    const refused = expect(embedding).rejects.toMatchObject({ code: 'EMBEDDER_CLOSED' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await embedder.close();
+    await refused;
+  });
+});

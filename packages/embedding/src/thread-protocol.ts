@@ -33,7 +33,16 @@ export interface EmbedRunRequest {
   readonly segmentSamples: number;
 }
 
-export type ThreadRequest = EmbedBatchRequest | EmbedRunRequest;
+/**
+ * Finish the model call under way, skip the rest, release the sessions and exit. A thread
+ * terminated in the middle of a call aborts the whole process (onnxruntime-node throws from
+ * native code into an environment that is gone: "terminate called after throwing Napi::Error").
+ */
+export interface CloseRequest {
+  readonly type: 'close';
+}
+
+export type ThreadRequest = EmbedBatchRequest | EmbedRunRequest | CloseRequest;
 
 /** Errors cross the thread boundary as plain data; the pool rebuilds an EmbeddingError. */
 export interface SerializedFailure {
