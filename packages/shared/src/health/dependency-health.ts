@@ -15,6 +15,12 @@ export interface DependencyState {
 /** First reminder while a dependency stays down; each later one waits twice as long. */
 const FIRST_REMINDER_MS = 30_000;
 const MAX_REMINDER_MS = 10 * 60_000;
+/**
+ * A failure this soon after a dependency came back is the same outage's tail (a restarted S3
+ * answering 500 once while it loads its buckets was seen 40 ms after recovering): logged at debug,
+ * start and end, unless it lasts long enough for a reminder. Readiness and gauges follow it as usual.
+ */
+const RELAPSE_MS = 5_000;
 
 interface Outage {
   readonly since: number;
@@ -22,6 +28,8 @@ interface Outage {
   failures: number;
   nextReminderAt: number;
   reminderMs: number;
+  /** Began within RELAPSE_MS of a recovery and has not lasted to a reminder: its lines go to debug. */
+  relapse: boolean;
   /** The sources (e.g. Redis connection names) that failed and have not come back yet. */
   readonly sources: Set<string>;
 }
@@ -36,6 +44,7 @@ interface Outage {
 export class DependencyHealth {
   private readonly outages = new Map<DependencyName, Outage>();
   private readonly seen = new Map<DependencyName, number>();
+  private readonly recoveredAt = new Map<DependencyName, number>();
   private logger: Logger | undefined;
 
   /** The logger lines go to, for helpers that report faults on the registry's behalf. */
@@ -62,21 +71,25 @@ export class DependencyHealth {
     const now = this.now();
     const outage = this.outages.get(name);
     if (!outage) {
+      const relapse = now - (this.recoveredAt.get(name) ?? Number.NEGATIVE_INFINITY) < RELAPSE_MS;
       this.outages.set(name, {
         since: now,
         reason,
         failures: 1,
         nextReminderAt: now + FIRST_REMINDER_MS,
         reminderMs: FIRST_REMINDER_MS,
+        relapse,
         sources: new Set([source]),
       });
-      this.logger?.warn({ dependency: name, source, reason }, `${name} unreachable (${reason}); retrying with backoff`);
+      const line = relapse ? `${name} unreachable again just after coming back (${reason})` : `${name} unreachable (${reason}); retrying with backoff`;
+      this.logger?.[relapse ? 'debug' : 'warn']({ dependency: name, source, reason }, line);
       return;
     }
     outage.failures += 1;
     outage.reason = reason;
     outage.sources.add(source);
     if (now >= outage.nextReminderAt) {
+      outage.relapse = false;
       outage.reminderMs = Math.min(outage.reminderMs * 2, MAX_REMINDER_MS);
       outage.nextReminderAt = now + outage.reminderMs;
       this.logger?.warn(
@@ -115,7 +128,11 @@ export class DependencyHealth {
     this.outages.delete(name);
     const downMs = this.now() - outage.since;
     this.seen.set(name, this.now());
-    this.logger?.info({ dependency: name, downMs, failures: outage.failures }, `${name} reachable again after ${seconds(downMs)}`);
+    this.recoveredAt.set(name, this.now());
+    this.logger?.[outage.relapse ? 'debug' : 'info'](
+      { dependency: name, downMs, failures: outage.failures },
+      `${name} reachable again after ${seconds(downMs)}`,
+    );
   }
 }
 
