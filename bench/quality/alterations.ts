@@ -93,7 +93,7 @@ export function addWhiteNoise(samples: Float32Array, snrDb: number, seedText: st
   for (const value of samples) power += value * value;
   power /= samples.length;
   const sigma = Math.sqrt(power / 10 ** (snrDb / 10));
-  const random = mulberry32(createHash('sha256').update(seedText).digest().readUInt32LE(0));
+  const random = seededRandom(seedText);
   const noisy = new Float32Array(samples.length);
   for (let i = 0; i < samples.length; i += 2) {
     // Box-Muller: two independent standard normals per pair of uniforms.
@@ -103,6 +103,11 @@ export function addWhiteNoise(samples: Float32Array, snrDb: number, seedText: st
     if (i + 1 < samples.length) noisy[i + 1] = samples[i + 1]! + radius * Math.sin(angle);
   }
   return noisy;
+}
+
+/** Uniform [0, 1) numbers, the same sequence for the same text on every machine (mulberry32 seeded by SHA-256). */
+export function seededRandom(seedText: string): () => number {
+  return mulberry32(createHash('sha256').update(seedText).digest().readUInt32LE(0));
 }
 
 function mulberry32(seed: number): () => number {

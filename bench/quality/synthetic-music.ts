@@ -5,24 +5,13 @@
  * tempo, scale, timbre (harmonic weights, attack and decay), a bass line, chords and a
  * drum pattern, so its stretches differ the way a loop-based track's do.
  */
-import { createHash } from 'node:crypto';
+import { seededRandom } from './alterations.ts';
 
 const SAMPLE_RATE = 16_000;
 
 export interface SyntheticTrack {
   readonly name: string;
   readonly samples: Float32Array;
-}
-
-function seededRandom(seedText: string): () => number {
-  let state = createHash('sha256').update(seedText).digest().readUInt32LE(0);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 const SCALES = [
