@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type * as FaissNode from 'faiss-node';
 import { decodeAudioFile } from '@audio-index/audio-input';
 import {
+  asEmbeddingError,
   createInferenceSession,
   embedClips,
   embedRecordingSegments,
@@ -141,13 +142,7 @@ function sequentialExecutor(session: ort.InferenceSession, split: SplitSessions,
     embedRun: (samples, starts, segmentSamples) =>
       oneAtATime(async () => {
         const { outcomes } = await embedSegmentRun(split, card, { samples, starts, segmentSamples });
-        return outcomes.map((outcome) =>
-          'vector' in outcome
-            ? outcome.vector
-            : outcome.error instanceof EmbeddingError
-              ? outcome.error
-              : new EmbeddingError('INFERENCE_FAILED', String(outcome.error)),
-        );
+        return outcomes.map((outcome) => ('vector' in outcome ? outcome.vector : asEmbeddingError(outcome.error)));
       }),
   };
 }

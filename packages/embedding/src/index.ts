@@ -11,6 +11,6 @@ export { SILENCE_PEAK } from './audio-checks.ts';
 /** One session on the calling thread, no pool: for the plain-loop reference in bench/ingest (it blocks its thread). */
 export { createInferenceSession } from './execution-provider.ts';
 export { embedClips } from './clip-embedding.ts';
-export { embedRecordingSegments, type SegmentExecutor } from './segment-embedding.ts';
+export { asEmbeddingError, embedRecordingSegments, type SegmentExecutor } from './segment-embedding.ts';
 export type { ProgressiveSegments } from './progressive-segments.ts';
 export { embedSegmentRun, type SplitSessions } from './shared-frames-run.ts';

@@ -166,6 +166,7 @@ function keptSegments(card: ModelCardFile, spans: readonly SegmentSpan[], result
   return { vectors, segments: kept.map(({ span }) => span) };
 }
 
+/** `error` as an EmbeddingError: itself if it is one, else INFERENCE_FAILED with its message. */
 export function asEmbeddingError(error: unknown): EmbeddingError {
   if (isEmbeddingError(error)) return error;
   return new EmbeddingError('INFERENCE_FAILED', error instanceof Error ? error.message : String(error), { cause: error });
