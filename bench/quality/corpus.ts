@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -13,6 +13,12 @@ export const OXYGEN_DIRECTORY = '/usr/share/sounds';
 export const MUSIC_ON_HOLD_DIRECTORY = '/usr/share/asterisk/moh';
 export const YARU_DIRECTORY = '/usr/share/sounds/Yaru/stereo';
 export const SOUND_ICONS_DIRECTORY = '/usr/share/sounds/sound-icons';
+export const DEEPIN_DIRECTORY = '/usr/share/sounds/deepin/stereo';
+/** gnome-audio puts its sounds straight in /usr/share/sounds (and two folders of it), beside other themes' folders. */
+export const GNOME_AUDIO_DIRECTORY = '/usr/share/sounds';
+export const PIDGIN_DIRECTORY = '/usr/share/sounds/purple';
+export const ASTERISK_SPANISH_DIRECTORY = '/usr/share/asterisk/sounds/es_MX_f_Allison';
+export const ASTERISK_ITALIAN_DIRECTORY = '/usr/share/asterisk/sounds/it_IT_m_Carlo';
 /** Every ASTERISK_STRIDE-th prompt in path order: 70 of the 558 (silence/ left out). */
 const ASTERISK_STRIDE = 8;
 
@@ -26,12 +32,33 @@ const DEBIAN_PACKAGES = [
   { name: 'yaru-theme-sound', provides: YARU_DIRECTORY },
   { name: 'sound-icons', provides: SOUND_ICONS_DIRECTORY },
   { name: 'espeak-ng', provides: '/usr/bin/espeak-ng' },
+  { name: 'deepin-sound-theme', provides: DEEPIN_DIRECTORY },
+  { name: 'gnome-audio', provides: `${GNOME_AUDIO_DIRECTORY}/startup3.wav` },
+  { name: 'pidgin-data', provides: `${PIDGIN_DIRECTORY}/login.wav` },
+  { name: 'asterisk-core-sounds-es-wav', provides: ASTERISK_SPANISH_DIRECTORY },
+  { name: 'asterisk-core-sounds-it-wav', provides: ASTERISK_ITALIAN_DIRECTORY },
+  { name: 'festival', provides: '/usr/bin/text2wave' },
+  { name: 'festvox-kallpc16k', provides: '/usr/share/festival/voices/english/kal_diphone' },
   { name: 'ffmpeg', provides: '/usr/bin/ffmpeg' },
 ] as const;
 
-export type CorpusName = 'a' | 'b' | 'c';
-export const CORPUS_NAMES: readonly CorpusName[] = ['a', 'b', 'c'];
-export type Source = 'freedesktop' | 'oxygen' | 'yaru' | 'sound-icons' | 'asterisk' | 'asterisk-fr' | 'espeak-ng' | 'music-on-hold';
+export type CorpusName = 'a' | 'b' | 'c' | 'd';
+export const CORPUS_NAMES: readonly CorpusName[] = ['a', 'b', 'c', 'd'];
+export type Source =
+  | 'freedesktop'
+  | 'oxygen'
+  | 'yaru'
+  | 'sound-icons'
+  | 'deepin'
+  | 'gnome-audio'
+  | 'pidgin'
+  | 'asterisk'
+  | 'asterisk-fr'
+  | 'asterisk-es'
+  | 'asterisk-it'
+  | 'espeak-ng'
+  | 'festival'
+  | 'music-on-hold';
 
 export interface Recording {
   /** Unique, file-system safe. */
@@ -69,8 +96,30 @@ interface ThemeSpec {
   readonly source: Source;
   readonly category: string;
   readonly directory: string;
-  /** File names of the theme's sounds in `directory` (others there are not part of it). */
+  /** File names (paths below `directory` when `recursive`) of the theme's sounds there; others are not part of it. */
   readonly pattern: RegExp;
+  readonly recursive?: boolean;
+}
+
+interface PromptSpec {
+  readonly directory: string;
+  readonly source: Source;
+  readonly category: string;
+  /** Every stride-th prompt in path order, starting at `offset`. */
+  readonly stride: number;
+  readonly offset: number;
+}
+
+interface CorpusSpec {
+  readonly themes: readonly ThemeSpec[];
+  readonly asterisk: readonly PromptSpec[];
+  /** Said by each of `voices` (espeak-ng). */
+  readonly phrases: readonly string[];
+  readonly voices: readonly string[];
+  /** Said by festival's kal voice (text2wave), when the corpus has that voice. */
+  readonly festivalPhrases?: readonly string[];
+  /** Corpora whose found files this one leaves out when byte-identical, so a held-back set shares no file with them. */
+  readonly disjointFrom?: readonly CorpusName[];
 }
 
 const FREEDESKTOP_THEME: ThemeSpec = {
@@ -83,17 +132,31 @@ const OXYGEN_THEME: ThemeSpec = { source: 'oxygen', category: 'sounds: Oxygen th
 const YARU_THEME: ThemeSpec = { source: 'yaru', category: 'sounds: Yaru theme', directory: YARU_DIRECTORY, pattern: /\.(oga|ogg|wav)$/ };
 /** speech-dispatcher's sound icons: instrument notes, animal and household sounds (the extensionless names are links to them). */
 const SOUND_ICONS: ThemeSpec = { source: 'sound-icons', category: 'sounds: sound-icons', directory: SOUND_ICONS_DIRECTORY, pattern: /\.wav$/ };
+const DEEPIN_THEME: ThemeSpec = { source: 'deepin', category: 'sounds: deepin theme', directory: DEEPIN_DIRECTORY, pattern: /\.wav$/ };
+/** Lower-case names only: the top level of /usr/share/sounds also holds Oxygen's files and other themes' folders. */
+const GNOME_AUDIO: ThemeSpec = {
+  source: 'gnome-audio',
+  category: 'sounds: gnome-audio',
+  directory: GNOME_AUDIO_DIRECTORY,
+  pattern: /^(?:gtk-events\/|panel\/)?[a-z0-9_]+\.wav$/,
+  recursive: true,
+};
+const PIDGIN_SOUNDS: ThemeSpec = { source: 'pidgin', category: 'sounds: pidgin', directory: PIDGIN_DIRECTORY, pattern: /\.wav$/ };
 
 /**
- * Three disjoint corpora of the same make-up. A is the bench's original 109 recordings, the
+ * Four disjoint corpora of the same make-up. A is the bench's original 109 recordings, the
  * ones the default model's shape and weights were chosen on. B holds back different ones
  * (another desktop theme, other prompts of the same speaker, a second speaker, other
  * phrases and voices), to check that a change tuned on A holds elsewhere. C is a second
  * held-back set, for a candidate chosen after B had been seen once: two more sets of
  * sounds (the Yaru theme, speech-dispatcher's sound icons), prompts of both speakers that
- * neither A nor B uses, and other phrases and voices.
+ * neither A nor B uses, and other phrases and voices. D is a third held-back set, for the
+ * fourth attempt's candidate (chosen on A, judged once on D), from packages none of A-C
+ * uses: the deepin theme, gnome-audio and pidgin's sounds, Asterisk prompts of two more
+ * speakers (Allison in Spanish, Carlo in Italian), espeak-ng with other phrases and voices,
+ * and festival's kal diphone voice; any file byte-identical to one of A-C is left out.
  */
-const CORPORA = {
+const CORPORA: Record<CorpusName, CorpusSpec> = {
   a: {
     themes: [FREEDESKTOP_THEME],
     asterisk: [{ directory: ASTERISK_DIRECTORY, source: 'asterisk', category: 'speech: Allison (en, 8 kHz)', stride: ASTERISK_STRIDE, offset: 0 }],
@@ -145,43 +208,69 @@ const CORPORA = {
     ],
     voices: ['en-gb-x-rp', 'en-029+f2', 'en-us-nyc+m5'],
   },
-} as const satisfies Record<CorpusName, { themes: readonly ThemeSpec[]; asterisk: readonly object[]; phrases: readonly string[]; voices: readonly string[] }>;
+  d: {
+    themes: [DEEPIN_THEME, GNOME_AUDIO, PIDGIN_SOUNDS],
+    asterisk: [
+      { directory: ASTERISK_SPANISH_DIRECTORY, source: 'asterisk-es', category: 'speech: Allison (es, 8 kHz)', stride: 15, offset: 0 },
+      { directory: ASTERISK_ITALIAN_DIRECTORY, source: 'asterisk-it', category: 'speech: Carlo (it, 8 kHz)', stride: 17, offset: 0 },
+    ],
+    phrases: [
+      'The night train to the coast leaves from platform nine at ten past eleven.',
+      'Remember to water the tomatoes before the sun gets too hot.',
+      'Fifty three, two hundred and eight, four thousand and one, sixty.',
+      'An old fisherman mended his nets while the gulls circled overhead.',
+    ],
+    voices: ['en-gb-x-gbclan+f5', 'en-gb-x-gbcwmd+m2', 'en-us+m6'],
+    festivalPhrases: [
+      'Good morning, this is the front desk calling about your booking.',
+      'The meeting has moved to the third floor, room three hundred and twelve.',
+      'Eight, fifteen, ninety nine, seven hundred and twenty.',
+      'Snow is expected in the hills tonight, so please drive with care.',
+      'Thank you for waiting, an operator will be with you shortly.',
+      'Once upon a time, in a small village at the edge of a dark forest, there lived a baker who rose every morning ' +
+        'before dawn to light his oven, knead the dough and shape the loaves, so that by the time the first customers ' +
+        'knocked on his door the whole street smelled of warm bread.',
+    ],
+    disjointFrom: ['a', 'b', 'c'],
+  },
+};
 
 /**
- * A corpus, in a fixed order: a desktop theme's sounds (byte-identical duplicates kept
- * once), Asterisk prompts (every stride-th in path order, silence/ left out), and espeak-ng
- * speech (4 phrases x 3 voices, made in `workDirectory`).
+ * A corpus, in a fixed order: its sets of sounds (byte-identical duplicates kept once),
+ * Asterisk prompts (every stride-th in path order, silence/ left out), espeak-ng speech
+ * (4 phrases x 3 voices) and festival speech when the corpus has it, both made in
+ * `workDirectory`. A corpus `disjointFrom` others also leaves out their files' duplicates.
  */
 export async function buildCorpus(corpus: CorpusName, workDirectory: string): Promise<Recording[]> {
   const spec = CORPORA[corpus];
   const recordings: Recording[] = [];
-  const seen = new Set<string>();
+  const seen = new Set<string>((spec.disjointFrom ?? []).flatMap((other) => foundFiles(CORPORA[other]).map(digestOf)));
   for (const theme of spec.themes) {
-    const themeFiles = readdirSync(theme.directory)
-      .filter((file) => theme.pattern.test(file))
-      .sort()
-      .map((file) => join(theme.directory, file));
-    for (const path of themeFiles) {
-      const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
+    for (const path of themeFiles(theme)) {
+      const digest = digestOf(path);
       if (seen.has(digest)) continue;
       seen.add(digest);
-      const stem = basename(path)
+      const stem = relative(theme.directory, path)
         .replace(/\.[^.]+$/, '')
         .replace(/^Oxygen-/, '')
+        .replace(/\//g, '-')
         .toLowerCase();
       recordings.push({ name: `${theme.source}-${stem}`, source: theme.source, category: theme.category, file: path });
     }
   }
   for (const prompts of spec.asterisk) {
-    listWavFiles(prompts.directory)
-      .filter((path) => !relative(prompts.directory, path).startsWith('silence/'))
-      .filter((_, index) => index % prompts.stride === prompts.offset)
-      .forEach((path) => {
-        const name = relative(prompts.directory, path)
-          .replace(/\.wav$/, '')
-          .replace(/\//g, '-');
-        recordings.push({ name: `${prompts.source}-${name}`, source: prompts.source, category: prompts.category, file: path });
-      });
+    for (const path of promptFiles(prompts)) {
+      // Only a disjoint corpus checks its prompts' bytes; A-C keep theirs as first chosen.
+      if (spec.disjointFrom) {
+        const digest = digestOf(path);
+        if (seen.has(digest)) continue;
+        seen.add(digest);
+      }
+      const name = relative(prompts.directory, path)
+        .replace(/\.wav$/, '')
+        .replace(/\//g, '-');
+      recordings.push({ name: `${prompts.source}-${name}`, source: prompts.source, category: prompts.category, file: path });
+    }
   }
   for (const [phraseIndex, phrase] of spec.phrases.entries()) {
     for (const voice of spec.voices) {
@@ -191,7 +280,40 @@ export async function buildCorpus(corpus: CorpusName, workDirectory: string): Pr
       recordings.push({ name, source: 'espeak-ng', category: `speech: espeak-ng ${voice}`, file });
     }
   }
+  for (const [phraseIndex, phrase] of (spec.festivalPhrases ?? []).entries()) {
+    const name = `festival-${corpus}${phraseIndex + 1}-kal`;
+    const file = join(workDirectory, `${name}.wav`);
+    if (!existsSync(file)) {
+      const text = join(workDirectory, `${name}.txt`);
+      writeFileSync(text, phrase);
+      await run('text2wave', ['-eval', '(voice_kal_diphone)', '-o', file, text]);
+    }
+    recordings.push({ name, source: 'festival', category: 'speech: festival kal (en, 16 kHz)', file });
+  }
   return recordings;
+}
+
+function themeFiles(theme: ThemeSpec): string[] {
+  const names = theme.recursive ? readdirSync(theme.directory, { recursive: true, encoding: 'utf8' }) : readdirSync(theme.directory);
+  return names
+    .filter((file) => theme.pattern.test(file))
+    .sort()
+    .map((file) => join(theme.directory, file));
+}
+
+function promptFiles(prompts: PromptSpec): string[] {
+  return listWavFiles(prompts.directory)
+    .filter((path) => !relative(prompts.directory, path).startsWith('silence/'))
+    .filter((_, index) => index % prompts.stride === prompts.offset);
+}
+
+/** The files a corpus takes from installed packages (before its own duplicates are dropped). */
+function foundFiles(spec: CorpusSpec): string[] {
+  return [...spec.themes.flatMap(themeFiles), ...spec.asterisk.flatMap(promptFiles)];
+}
+
+function digestOf(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** The music-on-hold tracks (1-5 minutes of music each): long recordings for the excerpt case. */

@@ -45,6 +45,7 @@ const CORPUS_TITLES: Record<CorpusName, string> = {
   a: "Corpus A: the bench's original recordings (the default model's shape and weights were chosen on these)",
   b: 'Corpus B: held back (other recordings of the same make-up; not used to choose anything)',
   c: 'Corpus C: held back a second time (other sounds, prompts, phrases and voices; judged once, after B had been seen)',
+  d: 'Corpus D: held back a third time (sounds, speakers and voices from packages A-C do not use; judged once, after C had been seen)',
 };
 
 /**
