@@ -1,6 +1,6 @@
 /**
- * The excerpt case of run.ts, estimated on corpus A for learn-robust-head.ts: A's recordings
- * of at least 10 s and the synthetic tracks (training-set.ts) indexed as 5-second segments
+ * The excerpt case of run.ts, estimated on the training corpora for learn-robust-head.ts:
+ * their recordings of at least 10 s and the synthetic tracks (training-set.ts) indexed as 5-second segments
  * (hop 2.5 s), queried with the training set's 5-second excerpts under the bench's
  * alterations (all but the cut, which the excerpts were not given), each scored by a head
  * fitted without the excerpt's recording (its fold). The third attempt's candidate failed at
@@ -9,7 +9,7 @@
 import { decodeAudioFile } from '@audio-index/audio-input';
 import { createEmbedder, l2Normalise } from '@audio-index/embedding';
 import { ALTERATIONS } from './alterations.ts';
-import { buildCorpus } from './corpus.ts';
+import { buildCorpus, type CorpusName } from './corpus.ts';
 import { EXCERPT_SECONDS, indexSegments } from './excerpts.ts';
 import { cosineScores, stackVectors } from './metrics.ts';
 import { syntheticTrack } from './synthetic-music.ts';
@@ -31,9 +31,9 @@ export interface SegmentSet {
   readonly seconds: Map<string, number>;
 }
 
-/** Segments of A's long recordings and the synthetic tracks, as the candidate's input (`features`). */
-export async function makeSegmentSet(featuresModel: string, featuresScale: number, workDirectory: string): Promise<SegmentSet> {
-  const corpus = await buildCorpus('a', workDirectory);
+/** Segments of the corpora's long recordings and the synthetic tracks, as the candidate's input (`features`). */
+export async function makeSegmentSet(featuresModel: string, featuresScale: number, workDirectory: string, corpora: readonly CorpusName[]): Promise<SegmentSet> {
+  const corpus = (await Promise.all(corpora.map((name) => buildCorpus(name, workDirectory)))).flat();
   const long: { name: string; samples: Float32Array }[] = [];
   for (const recording of corpus) {
     const samples = await decodeAudioFile(recording.file, { sampleRate: SAMPLE_RATE, maxSeconds: 600, timeoutMs: 60_000 });

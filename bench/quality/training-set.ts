@@ -1,15 +1,18 @@
 /**
  * The vectors a robust head is fitted and cross-validated on (bench/quality/learn-robust-head.ts),
- * all from corpus A and seeded synthetic music, none from B, C or the music-on-hold tracks:
+ * from the corpora it is fitted on (A in the third attempt; A, B and C in the fourth, with D
+ * held back) and seeded synthetic music, never from the music-on-hold tracks:
  *
- * - `sets[s][i]`: recording i of corpus A as it is (s = 0) and under TRAINING_ALTERATIONS[s - 1]
+ * - `sets[s][i]`: recording i as it is (s = 0) and under TRAINING_ALTERATIONS[s - 1]
  *   (the bench's six come first, so `sets.slice(0, 7)` is what the bench judges with);
- * - `excerptGroups`: 5-second stretches of A's recordings of at least 10 s and of the synthetic
+ * - `excerptGroups`: 5-second stretches of the recordings of at least 10 s and of the synthetic
  *   tracks, each as it is and under EXCERPT_TRAINING_ALTERATIONS (what a segment sees);
- *   `source` is the A recording it was cut from (-1: synthetic), so a fold can leave it out.
+ *   `source` is the recording it was cut from (-1: synthetic), so a fold can leave it out.
  *
  * Each vector is the candidate's input (models/build-projected-model.ts `features`). Making
- * them takes minutes (ffmpeg per copy), so they are cached in one JSON file.
+ * them takes minutes per corpus (ffmpeg per copy), so each corpus is cached in its own JSON
+ * file (`training-<corpus>.json`; A's also holds the synthetic tracks' excerpts) and the
+ * corpora are joined in memory.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +23,7 @@ import { createEmbedder } from '@audio-index/embedding';
 import { BASELINE_WEIGHT, writeProjectedModel } from '../../models/build-projected-model.ts';
 import { decodeFloats, encodeFloats } from '../../models/projection-head.ts';
 import type { Alteration } from './alterations.ts';
-import { buildCorpus } from './corpus.ts';
+import { buildCorpus, type CorpusName } from './corpus.ts';
 import { EXCERPT_SECONDS, excerptContext } from './excerpts.ts';
 import { syntheticTrack } from './synthetic-music.ts';
 import { EXCERPT_TRAINING_ALTERATIONS, TRAINING_ALTERATIONS } from './training-alterations.ts';
@@ -47,9 +50,16 @@ interface CachedTrainingSet extends Omit<TrainingSet, 'sets' | 'excerptGroups'> 
   readonly excerptGroups: { source: number; name: string; vectors: string }[];
 }
 
-export async function loadOrMakeTrainingSet(cacheFile: string, log: (line: string) => void): Promise<TrainingSet> {
+/** The corpora's training sets side by side, read from or written to `cacheDirectory`. */
+export async function loadOrMakeTrainingSets(corpora: readonly CorpusName[], cacheDirectory: string, log: (line: string) => void): Promise<TrainingSet> {
+  const parts: TrainingSet[] = [];
+  for (const corpus of corpora) parts.push(await loadOrMakeTrainingSet(join(cacheDirectory, `training-${corpus}.json`), corpus, log));
+  return joinTrainingSets(parts);
+}
+
+export async function loadOrMakeTrainingSet(cacheFile: string, corpus: CorpusName, log: (line: string) => void): Promise<TrainingSet> {
   if (existsSync(cacheFile)) return fromCache(JSON.parse(readFileSync(cacheFile, 'utf8')) as CachedTrainingSet);
-  const made = await makeTrainingSet(log);
+  const made = await makeTrainingSet(corpus, log);
   const dim = made.sets[0]![0]!.length;
   const cached: CachedTrainingSet = {
     recordings: made.recordings,
@@ -63,7 +73,30 @@ export async function loadOrMakeTrainingSet(cacheFile: string, log: (line: strin
   return made;
 }
 
-async function makeTrainingSet(log: (line: string) => void): Promise<TrainingSet> {
+/** Recordings, their copies and excerpts one after the other; excerpt sources renumbered to match. */
+export function joinTrainingSets(parts: readonly TrainingSet[]): TrainingSet {
+  const [first, ...rest] = parts;
+  if (!first) throw new Error('no training set to join');
+  for (const part of rest) {
+    if (part.alterations.join('\n') !== first.alterations.join('\n')) throw new Error('training sets made with different alterations');
+  }
+  let offset = 0;
+  const excerptGroups = parts.flatMap((part) => {
+    const groups = part.excerptGroups.map((group) => ({ ...group, source: group.source < 0 ? -1 : group.source + offset }));
+    offset += part.recordings.length;
+    return groups;
+  });
+  return {
+    recordings: parts.flatMap((part) => part.recordings),
+    categories: parts.flatMap((part) => part.categories),
+    alterations: first.alterations,
+    sets: first.sets.map((_, s) => parts.flatMap((part) => part.sets[s]!)),
+    excerptGroups,
+  };
+}
+
+/** Only A's set holds the synthetic tracks, so joined corpora have them once. */
+async function makeTrainingSet(corpusName: CorpusName, log: (line: string) => void): Promise<TrainingSet> {
   const work = mkdtempSync(join(tmpdir(), 'training-set-'));
   const featuresModel = join(work, 'features');
   writeProjectedModel(featuresModel, 'features', 'training-set-features');
@@ -72,7 +105,7 @@ async function makeTrainingSet(log: (line: string) => void): Promise<TrainingSet
   const scale = Math.sqrt(1 + BASELINE_WEIGHT ** 2);
   const embed = async (samples: Float32Array) => (await embedder.embed(samples)).map((value) => value * scale);
   try {
-    const corpus = await buildCorpus('a', work);
+    const corpus = await buildCorpus(corpusName, work);
     const decode = (file: string) => decodeAudioFile(file, { sampleRate: SAMPLE_RATE, maxSeconds: 600, timeoutMs: 60_000 });
     const originals: Float32Array[] = [];
     for (const recording of corpus) originals.push(await decode(recording.file));
@@ -90,13 +123,13 @@ async function makeTrainingSet(log: (line: string) => void): Promise<TrainingSet
           ),
         ),
       );
-      log(`A under ${alteration.name}`);
+      log(`${corpusName.toUpperCase()} under ${alteration.name}`);
     }
     const long = [
       ...corpus.flatMap((recording, i) =>
         originals[i]!.length >= LONG_RECORDING_SECONDS * SAMPLE_RATE ? [{ source: i, name: recording.name, samples: originals[i]! }] : [],
       ),
-      ...Array.from({ length: SYNTHETIC_TRACKS }, (_, n) => ({ source: -1, ...syntheticTrack(n, SYNTHETIC_SECONDS) })),
+      ...(corpusName === 'a' ? Array.from({ length: SYNTHETIC_TRACKS }, (_, n) => ({ source: -1, ...syntheticTrack(n, SYNTHETIC_SECONDS) })) : []),
     ];
     const excerpts = long.flatMap(({ source, name, samples }) => {
       const seconds = samples.length / SAMPLE_RATE;
