@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CACHE_DIRECTORY } from './cache-directory.ts';
 
 /**
@@ -19,8 +19,10 @@ export function resolveModel(argument: string): { model: string; description: st
   if (!existsSync(join(directory, 'card.json'))) {
     const building = `${directory}.building`;
     mkdirSync(building, { recursive: true });
-    for (const file of ['card.json', 'model.onnx']) {
-      writeFileSync(join(building, file), execFileSync('git', ['show', `${commit}:models/default/${file}`], { maxBuffer: 1 << 30 }));
+    // Every file, not only card.json and model.onnx: a card with `sharedFrames` also names its front end and head.
+    const files = execFileSync('git', ['ls-tree', '--name-only', commit, 'models/default/'], { encoding: 'utf8' }).trim().split('\n');
+    for (const path of files) {
+      writeFileSync(join(building, basename(path)), execFileSync('git', ['show', `${commit}:${path}`], { maxBuffer: 1 << 30 }));
     }
     renameSync(building, directory);
   }
