@@ -9,7 +9,9 @@ import {
   defaultModelDirectory,
   defaultSharedFrames,
   EMBEDDING_DIM,
+  previousDefaultDirectory,
 } from './build-default-model.ts';
+import { buildStatisticsModel, buildStatisticsModelSplit, statisticsModelCardFile } from './build-statistics-model.ts';
 import { melFilterbank } from './mel-filterbank.ts';
 
 describe('default model', () => {
@@ -20,6 +22,16 @@ describe('default model', () => {
     expect(Buffer.from(split.frontEnd).equals(committed(defaultSharedFrames.frontEndFile))).toBe(true);
     expect(Buffer.from(split.head).equals(committed(defaultSharedFrames.headFile))).toBe(true);
     expect(JSON.parse(committed('card.json').toString('utf8'))).toEqual(defaultModelCardFile);
+  });
+
+  it('keeps the previous default, logmel-stats-v3, regenerating byte for byte under its id', () => {
+    const committed = (file: string) => readFileSync(resolve(previousDefaultDirectory, file));
+    expect(previousDefaultDirectory.endsWith('/models/logmel-stats-v3')).toBe(true);
+    expect(Buffer.from(buildStatisticsModel()).equals(committed('model.onnx'))).toBe(true);
+    const split = buildStatisticsModelSplit();
+    expect(Buffer.from(split.frontEnd).equals(committed(defaultSharedFrames.frontEndFile))).toBe(true);
+    expect(Buffer.from(split.head).equals(committed(defaultSharedFrames.headFile))).toBe(true);
+    expect(JSON.parse(committed('card.json').toString('utf8'))).toEqual(statisticsModelCardFile);
   });
 
   it('splits into a front end and a head that together give the whole model to float precision', async () => {

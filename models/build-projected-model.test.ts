@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBaselineModel } from './build-baseline-model.ts';
-import { buildDefaultModel, EMBEDDING_DIM } from './build-default-model.ts';
+import { buildStatisticsModel, STATISTICS_DIM } from './build-statistics-model.ts';
 import { BASELINE_WEIGHT, buildProjectedModel, FEATURES_DIM } from './build-projected-model.ts';
 import { MEL_BANDS, SAMPLE_RATE } from './log-mel-front-end.ts';
 import { decodeLearnedProjection, encodeFloats } from './projection-head.ts';
@@ -24,16 +24,16 @@ const chord = Float32Array.from({ length: SAMPLE_RATE }, (_, i) => {
   return (0.6 + 0.3 * Math.sin(2 * Math.PI * 3 * t)) * [220, 1234, 5555].reduce((sum, hz) => sum + 0.2 * Math.sin(2 * Math.PI * hz * t), 0);
 });
 
-describe('projected candidate model', () => {
-  it("feeds its head the default model's vector and the baseline's with band means relative to their average, each of unit length", async () => {
+describe("projected model (the default model's construction)", () => {
+  it("feeds its head v3's statistics and the baseline's with band means relative to their average, each of unit length", async () => {
     const features = await run(buildProjectedModel('features'), chord);
     expect(features).toHaveLength(FEATURES_DIM);
-    const model = unit(await run(buildDefaultModel(), chord));
+    const model = unit(await run(buildStatisticsModel(), chord));
     const baseline = Array.from(await run(buildBaselineModel(), chord));
     const bandAverage = baseline.slice(0, MEL_BANDS).reduce((sum, value) => sum + value, 0) / MEL_BANDS;
     const relative = unit(baseline.map((value, k) => (k < MEL_BANDS ? value - bandAverage : value)));
     model.forEach((value, k) => expect(features[k]!, `model ${k}`).toBeCloseTo(value, 5));
-    relative.forEach((value, k) => expect(features[EMBEDDING_DIM + k]!, `baseline ${k}`).toBeCloseTo(BASELINE_WEIGHT * value, 5));
+    relative.forEach((value, k) => expect(features[STATISTICS_DIM + k]!, `baseline ${k}`).toBeCloseTo(BASELINE_WEIGHT * value, 5));
     const quieter = await run(
       buildProjectedModel('features'),
       chord.map((value) => value * 0.1),
@@ -69,7 +69,7 @@ describe('projected candidate model', () => {
     expect(() => buildProjectedModel({ ...head, inputDim: FEATURES_DIM - 1 })).toThrow(/takes 385 values/);
   });
 
-  it("blended: the default model's vector beside the head's output, each of unit length, weighted so cosines mix as headWeight says", async () => {
+  it("blended: v3's statistics beside the head's output, each of unit length, weighted so cosines mix as headWeight says", async () => {
     const outputDim = 5;
     const headWeight = 0.4;
     const head = decodeLearnedProjection({
@@ -84,15 +84,15 @@ describe('projected candidate model', () => {
       headWeight,
     });
     const unblended = unit(await run(buildProjectedModel({ ...head, headWeight: undefined }), chord));
-    const model = unit(await run(buildDefaultModel(), chord));
+    const model = unit(await run(buildStatisticsModel(), chord));
     const input = new Float32Array(2 * chord.length);
     input.set(chord);
     const both = await run(buildProjectedModel(head), input, 2);
-    const width = EMBEDDING_DIM + outputDim;
+    const width = STATISTICS_DIM + outputDim;
     expect(both).toHaveLength(2 * width);
     const [tone, silence] = [both.subarray(0, width), both.subarray(width)];
     model.forEach((value, k) => expect(tone![k]!, `model ${k}`).toBeCloseTo(Math.sqrt(1 - headWeight) * value, 5));
-    unblended.forEach((value, j) => expect(tone![EMBEDDING_DIM + j]!, `head ${j}`).toBeCloseTo(Math.sqrt(headWeight) * value, 5));
+    unblended.forEach((value, j) => expect(tone![STATISTICS_DIM + j]!, `head ${j}`).toBeCloseTo(Math.sqrt(headWeight) * value, 5));
     expect(silence!.every((value) => value === 0)).toBe(true);
     expect(() => buildProjectedModel({ ...head, headWeight: 1.5 })).toThrow(/headWeight must be within 0-1/);
   });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEmbedder } from '@audio-index/embedding';
-import { DEFAULT_SHAPE, writeDefaultModel, type ModelShape } from '../../models/build-default-model.ts';
+import { DEFAULT_SHAPE, writeStatisticsModel, type ModelShape } from '../../models/build-statistics-model.ts';
 import { readCorpusDump } from './dump.ts';
 import { categoryPrecision, queryOutcome, stackVectors, summarise } from './metrics.ts';
 
@@ -42,7 +42,7 @@ try {
   for (const [label, shape] of Object.entries(CANDIDATES)) {
     const slug = label.replace(/[^a-z0-9.]+/gi, '-');
     const directory = join(workDirectory, slug);
-    writeDefaultModel(directory, shape, `candidate-${slug}`);
+    writeStatisticsModel(directory, shape, `candidate-${slug}`);
     const embedder = await createEmbedder({ model: directory, executionProvider: 'cpu' });
     try {
       const vectors: Float32Array[] = [];

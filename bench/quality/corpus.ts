@@ -4,61 +4,20 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 
+import {
+  CORPORA,
+  DEBIAN_PACKAGES,
+  MUSIC_ON_HOLD_DIRECTORY,
+  type CorpusName,
+  type CorpusSpec,
+  type PromptSpec,
+  type Source,
+  type ThemeSpec,
+} from './corpus-specs.ts';
+
+export { CORPUS_NAMES, type CorpusName, type Source } from './corpus-specs.ts';
+
 const run = promisify(execFile);
-
-export const FREEDESKTOP_DIRECTORY = '/usr/share/sounds/freedesktop/stereo';
-export const ASTERISK_DIRECTORY = '/usr/share/asterisk/sounds/en_US_f_Allison';
-export const ASTERISK_FRENCH_DIRECTORY = '/usr/share/asterisk/sounds/fr_CA_f_June';
-export const OXYGEN_DIRECTORY = '/usr/share/sounds';
-export const MUSIC_ON_HOLD_DIRECTORY = '/usr/share/asterisk/moh';
-export const YARU_DIRECTORY = '/usr/share/sounds/Yaru/stereo';
-export const SOUND_ICONS_DIRECTORY = '/usr/share/sounds/sound-icons';
-export const DEEPIN_DIRECTORY = '/usr/share/sounds/deepin/stereo';
-/** gnome-audio puts its sounds straight in /usr/share/sounds (and two folders of it), beside other themes' folders. */
-export const GNOME_AUDIO_DIRECTORY = '/usr/share/sounds';
-export const PIDGIN_DIRECTORY = '/usr/share/sounds/purple';
-export const ASTERISK_SPANISH_DIRECTORY = '/usr/share/asterisk/sounds/es_MX_f_Allison';
-export const ASTERISK_ITALIAN_DIRECTORY = '/usr/share/asterisk/sounds/it_IT_m_Carlo';
-/** Every ASTERISK_STRIDE-th prompt in path order: 70 of the 558 (silence/ left out). */
-const ASTERISK_STRIDE = 8;
-
-/** Debian packages the corpus and its alterations come from, with a binary to test for each. */
-const DEBIAN_PACKAGES = [
-  { name: 'sound-theme-freedesktop', provides: FREEDESKTOP_DIRECTORY },
-  { name: 'asterisk-core-sounds-en-wav', provides: ASTERISK_DIRECTORY },
-  { name: 'oxygen-sounds', provides: `${OXYGEN_DIRECTORY}/Oxygen-Sys-Log-In.ogg` },
-  { name: 'asterisk-core-sounds-fr-wav', provides: ASTERISK_FRENCH_DIRECTORY },
-  { name: 'asterisk-moh-opsound-wav', provides: MUSIC_ON_HOLD_DIRECTORY },
-  { name: 'yaru-theme-sound', provides: YARU_DIRECTORY },
-  { name: 'sound-icons', provides: SOUND_ICONS_DIRECTORY },
-  { name: 'espeak-ng', provides: '/usr/bin/espeak-ng' },
-  { name: 'deepin-sound-theme', provides: DEEPIN_DIRECTORY },
-  { name: 'gnome-audio', provides: `${GNOME_AUDIO_DIRECTORY}/startup3.wav` },
-  { name: 'pidgin-data', provides: `${PIDGIN_DIRECTORY}/login.wav` },
-  { name: 'asterisk-core-sounds-es-wav', provides: ASTERISK_SPANISH_DIRECTORY },
-  { name: 'asterisk-core-sounds-it-wav', provides: ASTERISK_ITALIAN_DIRECTORY },
-  { name: 'festival', provides: '/usr/bin/text2wave' },
-  { name: 'festvox-kallpc16k', provides: '/usr/share/festival/voices/english/kal_diphone' },
-  { name: 'ffmpeg', provides: '/usr/bin/ffmpeg' },
-] as const;
-
-export type CorpusName = 'a' | 'b' | 'c' | 'd';
-export const CORPUS_NAMES: readonly CorpusName[] = ['a', 'b', 'c', 'd'];
-export type Source =
-  | 'freedesktop'
-  | 'oxygen'
-  | 'yaru'
-  | 'sound-icons'
-  | 'deepin'
-  | 'gnome-audio'
-  | 'pidgin'
-  | 'asterisk'
-  | 'asterisk-fr'
-  | 'asterisk-es'
-  | 'asterisk-it'
-  | 'espeak-ng'
-  | 'festival'
-  | 'music-on-hold';
 
 export interface Recording {
   /** Unique, file-system safe. */
@@ -91,149 +50,6 @@ export async function ensureDebianPackages(log: (line: string) => void): Promise
     await install();
   }
 }
-
-interface ThemeSpec {
-  readonly source: Source;
-  readonly category: string;
-  readonly directory: string;
-  /** File names (paths below `directory` when `recursive`) of the theme's sounds there; others are not part of it. */
-  readonly pattern: RegExp;
-  readonly recursive?: boolean;
-}
-
-interface PromptSpec {
-  readonly directory: string;
-  readonly source: Source;
-  readonly category: string;
-  /** Every stride-th prompt in path order, starting at `offset`. */
-  readonly stride: number;
-  readonly offset: number;
-}
-
-interface CorpusSpec {
-  readonly themes: readonly ThemeSpec[];
-  readonly asterisk: readonly PromptSpec[];
-  /** Said by each of `voices` (espeak-ng). */
-  readonly phrases: readonly string[];
-  readonly voices: readonly string[];
-  /** Said by festival's kal voice (text2wave), when the corpus has that voice. */
-  readonly festivalPhrases?: readonly string[];
-  /** Corpora whose found files this one leaves out when byte-identical, so a held-back set shares no file with them. */
-  readonly disjointFrom?: readonly CorpusName[];
-}
-
-const FREEDESKTOP_THEME: ThemeSpec = {
-  source: 'freedesktop',
-  category: 'sounds: freedesktop theme',
-  directory: FREEDESKTOP_DIRECTORY,
-  pattern: /\.(oga|ogg|wav)$/,
-};
-const OXYGEN_THEME: ThemeSpec = { source: 'oxygen', category: 'sounds: Oxygen theme', directory: OXYGEN_DIRECTORY, pattern: /^Oxygen-.*\.ogg$/ };
-const YARU_THEME: ThemeSpec = { source: 'yaru', category: 'sounds: Yaru theme', directory: YARU_DIRECTORY, pattern: /\.(oga|ogg|wav)$/ };
-/** speech-dispatcher's sound icons: instrument notes, animal and household sounds (the extensionless names are links to them). */
-const SOUND_ICONS: ThemeSpec = { source: 'sound-icons', category: 'sounds: sound-icons', directory: SOUND_ICONS_DIRECTORY, pattern: /\.wav$/ };
-const DEEPIN_THEME: ThemeSpec = { source: 'deepin', category: 'sounds: deepin theme', directory: DEEPIN_DIRECTORY, pattern: /\.wav$/ };
-/** Lower-case names only: the top level of /usr/share/sounds also holds Oxygen's files and other themes' folders. */
-const GNOME_AUDIO: ThemeSpec = {
-  source: 'gnome-audio',
-  category: 'sounds: gnome-audio',
-  directory: GNOME_AUDIO_DIRECTORY,
-  pattern: /^(?:gtk-events\/|panel\/)?[a-z0-9_]+\.wav$/,
-  recursive: true,
-};
-const PIDGIN_SOUNDS: ThemeSpec = { source: 'pidgin', category: 'sounds: pidgin', directory: PIDGIN_DIRECTORY, pattern: /\.wav$/ };
-
-/**
- * Four disjoint corpora of the same make-up. A is the bench's original 109 recordings, the
- * ones the default model's shape and weights were chosen on. B holds back different ones
- * (another desktop theme, other prompts of the same speaker, a second speaker, other
- * phrases and voices), to check that a change tuned on A holds elsewhere. C is a second
- * held-back set, for a candidate chosen after B had been seen once: two more sets of
- * sounds (the Yaru theme, speech-dispatcher's sound icons), prompts of both speakers that
- * neither A nor B uses, and other phrases and voices. D is a third held-back set, for the
- * fourth attempt's candidate (chosen on A, judged once on D), from packages none of A-C
- * uses: the deepin theme, gnome-audio and pidgin's sounds, Asterisk prompts of two more
- * speakers (Allison in Spanish, Carlo in Italian), espeak-ng with other phrases and voices,
- * and festival's kal diphone voice; any file byte-identical to one of A-C is left out.
- */
-const CORPORA: Record<CorpusName, CorpusSpec> = {
-  a: {
-    themes: [FREEDESKTOP_THEME],
-    asterisk: [{ directory: ASTERISK_DIRECTORY, source: 'asterisk', category: 'speech: Allison (en, 8 kHz)', stride: ASTERISK_STRIDE, offset: 0 }],
-    phrases: [
-      'The weather today is cloudy with a chance of rain in the afternoon.',
-      'Please hold while we find your recording in the archive.',
-      'One two three four five six seven eight nine ten.',
-      'The quick brown fox jumps over the lazy dog.',
-    ],
-    voices: ['en', 'en-us+f3', 'en+m7'],
-  },
-  b: {
-    themes: [OXYGEN_THEME],
-    asterisk: [
-      { directory: ASTERISK_DIRECTORY, source: 'asterisk', category: 'speech: Allison (en, 8 kHz)', stride: 2 * ASTERISK_STRIDE, offset: ASTERISK_STRIDE / 2 },
-      { directory: ASTERISK_FRENCH_DIRECTORY, source: 'asterisk-fr', category: 'speech: June (fr, 8 kHz)', stride: 2 * ASTERISK_STRIDE, offset: 0 },
-    ],
-    phrases: [
-      'Your call is important to us, please stay on the line.',
-      'Yesterday the river rose above the old stone bridge.',
-      'Seventeen, forty two, one hundred and six, nine thousand.',
-      'She sells sea shells by the sea shore every summer morning.',
-    ],
-    voices: ['en-gb-scotland', 'en-us+f4', 'en+m3'],
-  },
-  c: {
-    themes: [YARU_THEME, SOUND_ICONS],
-    asterisk: [
-      {
-        directory: ASTERISK_DIRECTORY,
-        source: 'asterisk',
-        category: 'speech: Allison (en, 8 kHz)',
-        stride: 2 * ASTERISK_STRIDE,
-        offset: (3 * ASTERISK_STRIDE) / 2,
-      },
-      {
-        directory: ASTERISK_FRENCH_DIRECTORY,
-        source: 'asterisk-fr',
-        category: 'speech: June (fr, 8 kHz)',
-        stride: 2 * ASTERISK_STRIDE,
-        offset: ASTERISK_STRIDE,
-      },
-    ],
-    phrases: [
-      'The library closes at six on Saturdays and stays shut on Sunday.',
-      'Turn left at the second light, then follow the signs to the harbour.',
-      'Twelve, eighty one, three hundred and forty, two million.',
-      'A gentle breeze carried the smell of bread across the market square.',
-    ],
-    voices: ['en-gb-x-rp', 'en-029+f2', 'en-us-nyc+m5'],
-  },
-  d: {
-    themes: [DEEPIN_THEME, GNOME_AUDIO, PIDGIN_SOUNDS],
-    asterisk: [
-      { directory: ASTERISK_SPANISH_DIRECTORY, source: 'asterisk-es', category: 'speech: Allison (es, 8 kHz)', stride: 15, offset: 0 },
-      { directory: ASTERISK_ITALIAN_DIRECTORY, source: 'asterisk-it', category: 'speech: Carlo (it, 8 kHz)', stride: 17, offset: 0 },
-    ],
-    phrases: [
-      'The night train to the coast leaves from platform nine at ten past eleven.',
-      'Remember to water the tomatoes before the sun gets too hot.',
-      'Fifty three, two hundred and eight, four thousand and one, sixty.',
-      'An old fisherman mended his nets while the gulls circled overhead.',
-    ],
-    voices: ['en-gb-x-gbclan+f5', 'en-gb-x-gbcwmd+m2', 'en-us+m6'],
-    festivalPhrases: [
-      'Good morning, this is the front desk calling about your booking.',
-      'The meeting has moved to the third floor, room three hundred and twelve.',
-      'Eight, fifteen, ninety nine, seven hundred and twenty.',
-      'Snow is expected in the hills tonight, so please drive with care.',
-      'Thank you for waiting, an operator will be with you shortly.',
-      'Once upon a time, in a small village at the edge of a dark forest, there lived a baker who rose every morning ' +
-        'before dawn to light his oven, knead the dough and shape the loaves, so that by the time the first customers ' +
-        'knocked on his door the whole street smelled of warm bread.',
-    ],
-    disjointFrom: ['a', 'b', 'c'],
-  },
-};
 
 /**
  * A corpus, in a fixed order: its sets of sounds (byte-identical duplicates kept once),

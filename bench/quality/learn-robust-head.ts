@@ -20,80 +20,27 @@
  *              training-<corpus>.json (minutes to make; delete to remake)
  * --grid       which list of candidate heads to try: third, fourth, narrow or joined
  * --only       one candidate of the grid, by label
+ * --rule       strict (default; the third attempt's) or net: see alterationsKeep
  * --model-out  writes the chosen head's model (model.onnx, card.json, head.json) there */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEmbedder, l2Normalise } from '@audio-index/embedding';
-import { EMBEDDING_DIM as STATISTICS_DIM } from '../../models/build-default-model.ts';
+import { STATISTICS_DIM } from '../../models/build-statistics-model.ts';
 import { BASELINE_WEIGHT, writeProjectedModel } from '../../models/build-projected-model.ts';
-import { applyProjection, fitProjection, type FittedProjection, type ProjectionSettings } from '../../models/fit-projection.ts';
+import { applyProjection, fitProjection, type FittedProjection } from '../../models/fit-projection.ts';
 import { decodeLearnedProjection, encodeFloats, type LearnedProjectionFile } from '../../models/projection-head.ts';
 import { ALTERATIONS } from './alterations.ts';
 import { cosineScores, stackVectors } from './metrics.ts';
 import { excerptPlaces, makeSegmentSet, SEGMENT_ALTERATIONS, segmentHits } from './segment-estimate.ts';
 import { CORPUS_NAMES, type CorpusName } from './corpus.ts';
+import { GRIDS, type Candidate } from './robust-head-grids.ts';
 import { loadOrMakeTrainingSets } from './training-set.ts';
 
 const FOLDS = 5;
 const BENCH_SETS = 1 + ALTERATIONS.length;
 const HEAD_WEIGHTS = [0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1];
-
-interface Candidate {
-  readonly label: string;
-  readonly settings: ProjectionSettings;
-  /** Fit on the bench's six alterations only (the second attempt) or on all training ones. */
-  readonly allAlterations: boolean;
-  /** Weight of the excerpt groups' alteration scatter; 0: none. */
-  readonly excerptWeight: number;
-}
-
-const base: ProjectionSettings = { regularisation: 1, categoryCollapse: 0.3, categorySpread: 1, spreadDirections: 4, outputDim: 128 };
-const CANDIDATES: Candidate[] = [
-  { label: 'six alterations (second attempt)', settings: base, allAlterations: false, excerptWeight: 0 },
-  { label: 'all alterations', settings: base, allAlterations: true, excerptWeight: 0 },
-  { label: 'all + excerpts x1', settings: base, allAlterations: true, excerptWeight: 1 },
-  { label: 'all + excerpts x1, ridge 0.3', settings: { ...base, regularisation: 0.3 }, allAlterations: true, excerptWeight: 1 },
-  { label: 'all + excerpts x1, ridge 3', settings: { ...base, regularisation: 3 }, allAlterations: true, excerptWeight: 1 },
-  { label: 'all + excerpts x3', settings: base, allAlterations: true, excerptWeight: 3 },
-];
-/**
- * Fourth attempt: the third's rule rejected every head at some w because segment-scale place
- * falls as the head's weight rises. Squeezing each category's recordings together
- * (categoryCollapse) also squeezes what tells one stretch of a recording from another, so
- * these keep less of it or none, and lean on the category means' stretch instead.
- */
-const FOURTH: Candidate[] = [
-  { label: 'collapse 0, excerpts x1', settings: { ...base, categoryCollapse: 0 }, allAlterations: true, excerptWeight: 1 },
-  { label: 'collapse 0.1, excerpts x1', settings: { ...base, categoryCollapse: 0.1 }, allAlterations: true, excerptWeight: 1 },
-  { label: 'collapse 0, excerpts x2', settings: { ...base, categoryCollapse: 0 }, allAlterations: true, excerptWeight: 2 },
-  { label: 'collapse 0, excerpts x1, stretch x3', settings: { ...base, categoryCollapse: 0, categorySpread: 2 }, allAlterations: true, excerptWeight: 1 },
-  { label: 'collapse 0.1, excerpts x2, stretch x3', settings: { ...base, categoryCollapse: 0.1, categorySpread: 2 }, allAlterations: true, excerptWeight: 2 },
-];
-/**
- * A head of few values: at such a width it holds little beyond the category means' directions,
- * so for stretches of one recording or near twins of one category it adds about the same to
- * every cosine, and what tells them apart stays v3's.
- */
-const NARROW: Candidate[] = [4, 8, 16, 32].map((outputDim) => ({
-  label: `${outputDim} values, excerpts x1`,
-  settings: { ...base, outputDim },
-  allAlterations: true,
-  excerptWeight: 1,
-}));
-/**
- * Fitted on A, B and C together (18 categories, 368 recordings), with D held back: more
- * categories give more directions to stretch, so the head can learn what sets a kind of
- * sound apart rather than what sets A's five apart.
- */
-const JOINED: Candidate[] = [
-  { label: 'all + excerpts x1, 4 directions', settings: base, allAlterations: true, excerptWeight: 1 },
-  { label: 'all + excerpts x1, 8 directions', settings: { ...base, spreadDirections: 8 }, allAlterations: true, excerptWeight: 1 },
-  { label: 'all + excerpts x1, 16 directions', settings: { ...base, spreadDirections: 16 }, allAlterations: true, excerptWeight: 1 },
-  { label: 'all + excerpts x2, 8 directions', settings: { ...base, spreadDirections: 8 }, allAlterations: true, excerptWeight: 2 },
-];
-const GRIDS: Record<string, Candidate[]> = { third: CANDIDATES, fourth: FOURTH, narrow: NARROW, joined: JOINED };
 
 const { values: options } = parseArgs({
   options: {
@@ -102,6 +49,7 @@ const { values: options } = parseArgs({
     'model-out': { type: 'string' },
     only: { type: 'string' },
     grid: { type: 'string', default: 'third' },
+    rule: { type: 'string', default: 'strict' },
   },
 });
 const log = (line: string) => console.error(`[learn-robust-head] ${line}`);
@@ -234,14 +182,30 @@ const format = (result: ReturnType<typeof evaluate>) =>
     .slice(0, ALTERATIONS.length)
     .map((value) => value.toFixed(3))
     .join(' | ')} | ${result.precision.toFixed(3)} | ${result.perCategory.map((value) => value.toFixed(2)).join(' / ')} | ${worstExtra(result)}`;
-/** The training alterations beyond the bench's six: the lowest Recall@1 and, where it falls below v3's, which. */
+/** The training alterations beyond the bench's six: their mean and lowest Recall@1 and, where one falls below v3's, which. */
 const worstExtra = (result: ReturnType<typeof evaluate>) => {
   const extra = result.recall.slice(ALTERATIONS.length);
+  const mean = extra.reduce((sum, value) => sum + value, 0) / extra.length;
   const falls = extra.flatMap((value, e) =>
     value < v3.recall[ALTERATIONS.length + e]! ? [`${training.alterations[ALTERATIONS.length + e]} ${value.toFixed(3)}`] : [],
   );
-  return `${Math.min(...extra).toFixed(3)}${falls.length > 0 ? `; below v3: ${falls.join(', ')}` : ''}`;
+  return `mean ${mean.toFixed(3)}, lowest ${Math.min(...extra).toFixed(3)}${falls.length > 0 ? `; below v3: ${falls.join(', ')}` : ''}`;
 };
+
+/**
+ * `strict`: no training alteration's Recall@1 below v3's. `net`: none of the bench's six
+ * below v3's, and the other training alterations together (their hits summed) not below
+ * v3's: with hundreds of recordings and 13 more alterations, one query of one of them
+ * flipping rejects a head that gains dozens elsewhere, so the extra ones count as a whole;
+ * the bench judges with its six, which are held one by one.
+ */
+function alterationsKeep(recall: readonly number[]): boolean {
+  const atLeast = (value: number, reference: number) => value >= reference - 1e-9;
+  const benchKept = recall.slice(0, ALTERATIONS.length).every((value, a) => atLeast(value, v3.recall[a]!));
+  if (options.rule === 'strict') return benchKept && recall.every((value, a) => atLeast(value, v3.recall[a]!));
+  const sum = (values: readonly number[]) => values.slice(ALTERATIONS.length).reduce((total, value) => total + value, 0);
+  return benchKept && atLeast(sum(recall), sum(v3.recall));
+}
 
 const v3Scores = emptyScores();
 scoresOf(v3Sets, all, v3Scores);
@@ -253,11 +217,12 @@ const segmentsKeep = (hits: readonly { recording: number; place: number }[]) =>
   hits.every((hit, a) => hit.recording >= v3Segments[a]!.recording - 1e-9 && hit.place >= v3Segments[a]!.place - 1e-9);
 console.error(`v3 on every training alteration: ${training.alterations.map((name, a) => `${name} ${v3.recall[a]!.toFixed(3)}`).join(', ')}`);
 console.log(
-  `| head | w | ${ALTERATIONS.map((alteration) => alteration.name).join(' | ')} | category precision | ${[...new Set(categories)].join(' / ')} | lowest R@1 of the other ${training.alterations.length - ALTERATIONS.length} training alterations | ${SEGMENT_ALTERATIONS.map(({ name }) => `segments ${name}: recording / place`).join(' | ')} |`,
+  `| head | w | ${ALTERATIONS.map((alteration) => alteration.name).join(' | ')} | category precision | ${[...new Set(categories)].join(' / ')} | mean and lowest R@1 of the other ${training.alterations.length - ALTERATIONS.length} training alterations | ${SEGMENT_ALTERATIONS.map(({ name }) => `segments ${name}: recording / place`).join(' | ')} |`,
 );
 console.log(`|---|---|${ALTERATIONS.map(() => '---').join('|')}|---|---|---|${SEGMENT_ALTERATIONS.map(() => '---').join('|')}|`);
 console.log(`| v3 alone | 0 | ${format(v3)} | ${formatSegments(v3Segments)} |`);
 let best: { candidate: Candidate; headWeight: number; result: ReturnType<typeof evaluate> } | undefined;
+if (options.rule !== 'strict' && options.rule !== 'net') throw new Error(`--rule must be strict or net, got ${options.rule}`);
 const grid = GRIDS[options.grid];
 if (!grid) throw new Error(`--grid must be one of ${Object.keys(GRIDS).join(', ')}, got ${options.grid}`);
 const chosen = options.only === undefined ? grid : grid.filter((candidate) => candidate.label === options.only);
@@ -267,20 +232,20 @@ for (const candidate of chosen) {
   for (const headWeight of HEAD_WEIGHTS.slice(1)) {
     const result = evaluate(v3Scores, head.scores, headWeight);
     const segments = evaluateSegments(head.segments, headWeight);
-    const keeps = result.recall.every((value, a) => value >= v3.recall[a]!) && segmentsKeep(segments);
+    const keeps = alterationsKeep(result.recall) && segmentsKeep(segments);
     console.log(`| ${candidate.label} (5-fold) | ${headWeight} | ${format(result)} | ${formatSegments(segments)} |${keeps ? '' : ' falls'}`);
     if (keeps && (!best || result.precision > best.result.precision)) best = { candidate, headWeight, result };
   }
   log(`${candidate.label}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
-if (!best) throw new Error('no candidate keeps every alteration at v3 or above');
+if (!best) throw new Error(`no candidate keeps the alterations (rule ${options.rule}) and the segment figures at v3 or above`);
 console.log(`\nchosen: ${best.candidate.label}, head weight ${best.headWeight}: ${format(best.result)}`);
 
 if (options['model-out']) {
   const fitted = fit(best.candidate);
   const learned: LearnedProjectionFile = {
     description: `Head fitted on all of corpora ${trainingCorpora.join(', ').toUpperCase()} (${best.candidate.label}), blended with v3 at head weight ${best.headWeight}; bench/quality/learn-robust-head.ts.`,
-    command: `npx tsx bench/quality/learn-robust-head.ts --corpora ${options.corpora} --grid ${options.grid} --model-out ${options['model-out']}`,
+    command: `npx tsx bench/quality/learn-robust-head.ts --corpora ${options.corpora} --grid ${options.grid} --rule ${options.rule} --model-out ${options['model-out']}`,
     baselineWeight: BASELINE_WEIGHT,
     settings: best.candidate.settings,
     inputDim: fitted.inputDim,

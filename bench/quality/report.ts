@@ -41,11 +41,12 @@ export interface ReportInput {
 
 const f3 = (value: number) => value.toFixed(3);
 
+/** What each corpus is, and what the shipped model (logmel-stats-v4) saw of it: only D is held back from it. */
 const CORPUS_TITLES: Record<CorpusName, string> = {
-  a: "Corpus A: the bench's original recordings (the default model's shape and weights were chosen on these)",
-  b: 'Corpus B: held back (other recordings of the same make-up; not used to choose anything)',
-  c: 'Corpus C: held back a second time (other sounds, prompts, phrases and voices; judged once, after B had been seen)',
-  d: 'Corpus D: held back a third time (sounds, speakers and voices from packages A-C do not use; judged once, after C had been seen)',
+  a: "Corpus A: the bench's original recordings (v3's shape was chosen on these; v4's head was fitted on A, B and C)",
+  b: "Corpus B: other recordings of the same make-up (held back until the third attempt; v4's head was fitted on them)",
+  c: "Corpus C: other sounds, prompts, phrases and voices (judged the third attempt; v4's head was fitted on them)",
+  d: 'Corpus D: held back (sounds, speakers and voices from packages A-C do not use; nothing was chosen or fitted on it)',
 };
 
 /**

@@ -6,12 +6,12 @@
  * no Redis, S3 or Faiss.
  *
  *   npx tsx bench/quality/run.ts [--model default|<card.json>] [--baseline <card.json>]
- *                                [--corpus a|b|c|d|both] [--no-excerpts] [--write] [--dump <dir>]
+ *                                [--corpus all|a|b|c|d|both] [--no-excerpts] [--write] [--dump <dir>]
  *
  * --baseline  default: models/build-baseline-model.ts (log-mel mean + std), built into a temp dir
- * --corpus    a: the bench's original 109 recordings; b: held-back ones of the same make-up;
- *             c: a second held-back set (for candidates chosen after B was seen); d: a third one
- *             (for the fourth attempt, judged once after C was seen); both: a and b;
+ * --corpus    all (default): a, b, c and d. a: the bench's original 109 recordings; b: others of
+ *             the same make-up; c: other sounds, prompts and voices; d: the one the shipped
+ *             model's head was neither fitted nor chosen on (a-c were both); both: a and b;
  *             or a comma list (b,c)
  * --write     also writes bench/quality/RESULTS.md (text after its "Notes" marker is kept)
  * --dump      writes the exact samples embedded (float32 LE, 16 kHz) and a names.json per
@@ -43,7 +43,7 @@ const { values: options } = parseArgs({
   options: {
     model: { type: 'string', default: 'default' },
     baseline: { type: 'string' },
-    corpus: { type: 'string', default: 'both' },
+    corpus: { type: 'string', default: 'all' },
     'no-excerpts': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     dump: { type: 'string' },
@@ -203,9 +203,10 @@ async function measureExcerpts(
 }
 
 function parseCorpora(argument: string): CorpusName[] {
-  const names = argument === 'both' ? ['a', 'b'] : argument.split(',');
+  const names = argument === 'all' ? [...CORPUS_NAMES] : argument === 'both' ? ['a', 'b'] : argument.split(',');
   const corpora = names.filter((name): name is CorpusName => (CORPUS_NAMES as readonly string[]).includes(name));
-  if (corpora.length === 0 || corpora.length !== names.length) throw new Error(`--corpus must be a, b, c, d, both or a comma list of them, got ${argument}`);
+  if (corpora.length === 0 || corpora.length !== names.length)
+    throw new Error(`--corpus must be all, a, b, c, d, both or a comma list of them, got ${argument}`);
   return corpora;
 }
 

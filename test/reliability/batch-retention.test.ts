@@ -5,9 +5,10 @@ import { startApiUnderTest, type ApiUnderTest } from '../api/support/running-api
 import { IndexerProcess } from '../indexer/support/indexer-process.ts';
 import { createIndexerTestSetup } from '../indexer/support/indexer-test-setup.ts';
 import { waitFor } from '../indexer/support/wait-for.ts';
+import { unitVectorOfDefaultDim } from '../support/default-model.ts';
 
-/** The default model's dimension: imported vectors must match the collection's model. */
-const UNIT = Array.from({ length: 258 }, (_, index) => (index === 0 ? 1 : 0));
+/** Imported vectors must match the collection's model: the default's dimension. */
+const UNIT = unitVectorOfDefaultDim();
 const RETENTION_SECONDS = 2;
 
 /** How many of `keys` exist, one EXISTS each: they span two Cluster slots (the collection's and the meta tag). */

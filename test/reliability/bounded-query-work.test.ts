@@ -10,9 +10,10 @@ import type { AppProcess } from '../support/app-processes.ts';
 import { ProcessSystem } from '../support/process-system.ts';
 import { toneClip, wavBytes } from '../worker/support/wav-audio.ts';
 import { waitFor } from './support/recovery-check.ts';
+import { unitVectorOfDefaultDim } from '../support/default-model.ts';
 
-/** The default model's dimension. */
-const UNIT = Array.from({ length: 258 }, (_, index) => (index === 0 ? 1 : 0));
+/** Imported vectors must match the collection's model: the default's dimension. */
+const UNIT = unitVectorOfDefaultDim();
 const WAIT_MS = 300;
 const REQUEST_TIMEOUT_MS = 2_000;
 

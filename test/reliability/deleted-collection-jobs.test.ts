@@ -11,9 +11,10 @@ import { createIndexerTestSetup, vectorFor } from '../indexer/support/indexer-te
 import { waitFor } from '../indexer/support/wait-for.ts';
 import { toneClip, wavBytes } from '../worker/support/wav-audio.ts';
 import { startWorkerUnderTest, workerTestEnv, type WorkerUnderTest } from '../worker/support/worker-harness.ts';
+import { unitVectorOfDefaultDim } from '../support/default-model.ts';
 
-/** The default model's dimension: imported vectors must match the collection's model. */
-const UNIT = Array.from({ length: 258 }, (_, index) => (index === 0 ? 1 : 0));
+/** Imported vectors must match the collection's model: the default's dimension. */
+const UNIT = unitVectorOfDefaultDim();
 
 /**
  * A job queued before DELETE /v1/collections/:c must not write into the collection once it

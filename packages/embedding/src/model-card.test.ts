@@ -30,6 +30,14 @@ describe('loadModelCard', () => {
     expect(loadModelCard(shipped.id)).toEqual(byName);
   });
 
+  it('resolves the previous default by its id, and no other bare name outside models/', () => {
+    const previous = loadModelCard('logmel-stats-v3');
+    expect(previous).toMatchObject({ id: 'logmel-stats-v3', dim: 258 });
+    expect(previous.modelPath).toMatch(/models\/logmel-stats-v3\/model\.onnx$/);
+    expect(previous.sharedFramePaths?.head).toMatch(/models\/logmel-stats-v3\/head\.onnx$/);
+    expect(() => loadModelCard('logmel-stats-v0')).toThrow(expect.objectContaining({ code: 'MODEL_CARD_INVALID' }));
+  });
+
   it('resolves the model file relative to the card, by card path or directory', () => {
     const cardDirectory = join(directory, 'frames');
     mkdirSync(join(cardDirectory, 'weights'), { recursive: true });

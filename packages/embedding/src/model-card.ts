@@ -60,7 +60,8 @@ const builtInModelsDirectory = resolve(dirname(fileURLToPath(import.meta.url)), 
 const defaultCardPath = resolve(builtInModelsDirectory, 'default/card.json');
 
 /**
- * `nameOrPath` is a built-in name ("default", or the default card's id) or the path of a
+ * `nameOrPath` is a built-in name ("default", the default card's id, or the id of an earlier
+ * default kept in models/<id>) or the path of a
  * card.json (or of the directory holding one). The model file is relative to the card.
  */
 export function loadModelCard(nameOrPath: string): ModelCard {
@@ -94,8 +95,17 @@ function resolveCardPath(nameOrPath: string): string {
   const stats = statSync(path, { throwIfNoEntry: false });
   if (stats?.isDirectory()) return resolve(path, 'card.json');
   if (!stats && nameOrPath === defaultCardId()) return defaultCardPath;
+  if (!stats && BUILT_IN_NAME.test(nameOrPath)) {
+    // An earlier default kept under its own id (models/logmel-stats-v3): collections built
+    // with it keep loading it until they are reindexed to the new default.
+    const kept = resolve(builtInModelsDirectory, nameOrPath, 'card.json');
+    if (existsSync(kept)) return kept;
+  }
   return path;
 }
+
+/** A bare model id: no separators, so it can only name a directory directly under models/. */
+const BUILT_IN_NAME = /^[a-z0-9][a-z0-9.-]*$/;
 
 function defaultCardId(): unknown {
   try {

@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SHAPE, writeDefaultModel } from '../../../models/build-default-model.ts';
+import { defaultHeadFile } from '../../../models/build-default-model.ts';
+import { writeProjectedModel } from '../../../models/build-projected-model.ts';
+import { decodeLearnedProjection, type LearnedProjectionFile } from '../../../models/projection-head.ts';
 import { createEmbedder, type Embedder } from './index.ts';
 import { concatenate, maxAbsDifference, sine, whiteNoise } from './testing/signals.ts';
 
@@ -98,8 +100,10 @@ describe('a card whose sharedFrames do not describe its model', () => {
   });
 
   it('is refused when its front end and head are not its model’s', async () => {
-    const other = join(directory, 'other-shape');
-    writeDefaultModel(other, { ...DEFAULT_SHAPE, weights: { ...DEFAULT_SHAPE.weights, levels: 2 } }, 'other-shape');
+    // The same graph and width with the head blended in at another weight.
+    const other = join(directory, 'other-blend');
+    const head = JSON.parse(readFileSync(defaultHeadFile, 'utf8')) as LearnedProjectionFile;
+    writeProjectedModel(other, decodeLearnedProjection({ ...head, headWeight: (head.headWeight ?? 0.5) / 2 }), 'other-blend');
     const model = cardWith('other-model', {});
     const path = join(model, 'card.json');
     writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), file: join(other, 'model.onnx') }));
