@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadApiConfig, startApi } from '@audio-index/api';
+import { loadModelCard } from '@audio-index/embedding';
 import { loadIndexerConfig, startIndexer } from '@audio-index/indexer';
 import { loadWorkerConfig, startWorker } from '@audio-index/worker';
 import { ensureRedis } from './embedded-redis.ts';
@@ -36,14 +37,40 @@ const headers: Record<string, string> = { 'content-type': 'application/json' };
 if (apiConfig.server.apiKeys[0]) headers.authorization = `Bearer ${apiConfig.server.apiKeys[0]}`;
 
 async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${api.url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  // No content-type without a body: the API refuses an empty JSON body.
+  const { 'content-type': _, ...bare } = headers;
+  const response = await fetch(`${api.url}${route}`, {
+    method,
+    headers: body === undefined ? bare : headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const answer = (await response.json()) as T & { error?: { code: string; message: string } };
   if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${answer.error?.code} ${answer.error?.message}`);
   return answer;
 }
 
+/**
+ * A demo collection left by an earlier version, built with another default model, cannot take
+ * this version's vectors (every item would fail MODEL_MISMATCH): it is the demo's own, so
+ * delete it and build it again.
+ */
+async function dropIfBuiltWithAnotherModel(modelId: string): Promise<void> {
+  const existing = await fetch(`${api.url}/v1/collections/${collection}`, { headers });
+  if (existing.status === 404) return;
+  const { model } = (await existing.json()) as { model?: { id: string } | null };
+  if (!model || model.id === modelId) return;
+  console.log(`the ${collection} collection was built with ${model.id}; deleting it to build it again with ${modelId}`);
+  await call('DELETE', `/v1/collections/${collection}`);
+  const started = Date.now();
+  while ((await fetch(`${api.url}/v1/collections/${collection}`, { headers })).status !== 404) {
+    if (Date.now() - started > 60_000) throw new Error(`collection ${collection} was not deleted within a minute`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 let exitCode = 0;
 try {
+  await dropIfBuiltWithAnotherModel(loadModelCard(apiConfig.model.model).id);
   const items = [
     ...clips.map((clip) => ({ id: clip.name, url: pathToFileURL(clip.file).href, metadata: { kind: clip.kind } })),
     { id: 'long-broadcast', url: pathToFileURL(longRecording).href, metadata: { kind: 'broadcast', pieces: pieces.map((piece) => piece.name) } },

@@ -59,6 +59,9 @@ describe('ModelEmbedders: one embedder per model, the base one reused', () => {
     expect(await embedders.forModel('base-frames', undefined)).toBe(base);
     expect((await embedders.forModel('tiny-frames', framesCard)).modelId).toBe('tiny-frames');
     expect(await codeOf(embedders.forModel('other', undefined))).toBe('MODEL_MISMATCH');
+    // Rows of the previous default name no card; it is shipped under its id, so it loads.
+    const previous = await embedders.forModel('logmel-stats-v3', undefined);
+    expect([previous.modelId, previous.dim]).toEqual(['logmel-stats-v3', 258]);
     expect(await codeOf(embedders.forModel('other', framesCard))).toBe('MODEL_MISMATCH');
     const later = join(directory, 'later');
     expect(await codeOf(embedders.forCard(join(later, 'card.json')))).toBe('MODEL_CARD_INVALID');

@@ -56,6 +56,9 @@ export class ModelEmbedders {
    */
   async forModel(id: string, ref: string | undefined): Promise<Embedder> {
     if (id === this.base.modelId) return this.base;
+    // Rows built by an earlier default name no card (it was the base model then); it is kept
+    // under its id in models/ (logmel-stats-v3), so queries against them still embed alike.
+    if (ref === undefined && isBuiltIn(id)) return this.forModel(id, id);
     if (ref === undefined) {
       throw new EmbeddingError(
         'MODEL_MISMATCH',
@@ -82,5 +85,14 @@ export class ModelEmbedders {
       this.base.close(),
       ...others.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value !== this.base ? [outcome.value.close()] : [])),
     ]);
+  }
+}
+
+/** Whether `id` names a model shipped in models/ (the default or an earlier one kept by its id). */
+function isBuiltIn(id: string): boolean {
+  try {
+    return loadModelCard(id).id === id;
+  } catch {
+    return false;
   }
 }
