@@ -1,9 +1,10 @@
 /**
- * A candidate for the next default model (issue 10 item 5), not shipped: the default model's
- * statistics and the plain baseline's (models/baseline-statistics.ts, band means made
- * gain-invariant) side by side, through a linear head learned on bench/quality corpus A
- * (models/projection-head.ts, models/fit-projection.ts). bench/quality/learn-projection.ts
- * fits the head and writes the model; bench/quality/RESULTS.md has what it measured.
+ * Models made of logmel-stats-v3's statistics and the plain baseline's (models/baseline-statistics.ts,
+ * band means made gain-invariant) side by side, through a learned linear head
+ * (models/projection-head.ts, fitted by models/fit-projection.ts). `projectedModelGraph` is
+ * the shipped default's construction (models/build-default-model.ts, with
+ * models/default-head.json); `writeProjectedModel` writes the candidates that
+ * bench/quality/learn-projection.ts and learn-robust-head.ts try (bench/quality/RESULTS.md).
  *
  * `features` builds the head's input instead (each set of statistics of unit length, the
  * baseline's times BASELINE_WEIGHT), which the head is fitted on.
