@@ -35,12 +35,15 @@ describe('model guard (real processes)', () => {
       () => processes[0]!.output(),
     );
     const failures = (await redis.lrange(setup.keys.batchFailures(setup.collection, 'b'), 0, -1)).map(
-      (line) => JSON.parse(line) as { id: string; code: string },
+      (line) => JSON.parse(line) as { id: string; code: string; message: string },
     );
     expect(failures.map((failure) => [failure.id, failure.code]).sort()).toEqual([
       ['other-dim', 'MODEL_MISMATCH'],
       ['other-model', 'MODEL_MISMATCH'],
     ]);
+    // The message says which models clash and the way out.
+    for (const failure of failures)
+      expect(failure.message).toMatch(/^collection holds test-model \(d=16\); got .*: reindex the collection to the workers' model/);
     const manifest = await readLatestManifest(setup.store, setup.collection);
     expect(manifest!.model).toEqual({ id: 'test-model', dim: 16 });
     const ids = (await readVisibleRows(setup.store, setup.collection))!.rows.map((row) => row.id);

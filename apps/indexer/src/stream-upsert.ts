@@ -14,7 +14,8 @@ export function modelMismatch(operation: StreamUpsert, model: { id: string; dim:
     id: operation.id,
     url: operation.url ?? '',
     code: 'MODEL_MISMATCH',
-    message: `collection holds ${model.id} (d=${model.dim}); got ${operation.modelId} (d=${operation.dim})`,
+    // Usually a worker on a newer default than the one the collection was built with: say how out.
+    message: `collection holds ${model.id} (d=${model.dim}); got ${operation.modelId} (d=${operation.dim}): reindex the collection to the workers' model (POST /v1/collections/:c/reindex with {"mode":"all","model":<their MODEL>}) or run the workers with ${model.id}`,
     attempts: 1,
   };
 }
