@@ -19,26 +19,34 @@ export const ASTERISK_ITALIAN_DIRECTORY = '/usr/share/asterisk/sounds/it_IT_m_Ca
 const ASTERISK_STRIDE = 8;
 
 /** Debian packages the corpus and its alterations come from, with a binary to test for each. */
-export const DEBIAN_PACKAGES = [
-  { name: 'sound-theme-freedesktop', provides: FREEDESKTOP_DIRECTORY },
-  { name: 'asterisk-core-sounds-en-wav', provides: ASTERISK_DIRECTORY },
-  { name: 'oxygen-sounds', provides: `${OXYGEN_DIRECTORY}/Oxygen-Sys-Log-In.ogg` },
-  { name: 'asterisk-core-sounds-fr-wav', provides: ASTERISK_FRENCH_DIRECTORY },
+export const DEBIAN_PACKAGES: readonly DebianPackage[] = [
+  { name: 'sound-theme-freedesktop', provides: FREEDESKTOP_DIRECTORY, corpora: ['a'] },
+  { name: 'asterisk-core-sounds-en-wav', provides: ASTERISK_DIRECTORY, corpora: ['a', 'b', 'c'] },
+  { name: 'oxygen-sounds', provides: `${OXYGEN_DIRECTORY}/Oxygen-Sys-Log-In.ogg`, corpora: ['b'] },
+  { name: 'asterisk-core-sounds-fr-wav', provides: ASTERISK_FRENCH_DIRECTORY, corpora: ['b', 'c'] },
   { name: 'asterisk-moh-opsound-wav', provides: MUSIC_ON_HOLD_DIRECTORY },
-  { name: 'yaru-theme-sound', provides: YARU_DIRECTORY },
-  { name: 'sound-icons', provides: SOUND_ICONS_DIRECTORY },
+  { name: 'yaru-theme-sound', provides: YARU_DIRECTORY, corpora: ['c'] },
+  { name: 'sound-icons', provides: SOUND_ICONS_DIRECTORY, corpora: ['c'] },
   { name: 'espeak-ng', provides: '/usr/bin/espeak-ng' },
-  { name: 'deepin-sound-theme', provides: DEEPIN_DIRECTORY },
-  { name: 'gnome-audio', provides: `${GNOME_AUDIO_DIRECTORY}/startup3.wav` },
-  { name: 'pidgin-data', provides: `${PIDGIN_DIRECTORY}/login.wav` },
-  { name: 'asterisk-core-sounds-es-wav', provides: ASTERISK_SPANISH_DIRECTORY },
-  { name: 'asterisk-core-sounds-it-wav', provides: ASTERISK_ITALIAN_DIRECTORY },
-  { name: 'festival', provides: '/usr/bin/text2wave' },
-  { name: 'festvox-kallpc16k', provides: '/usr/share/festival/voices/english/kal_diphone' },
+  { name: 'deepin-sound-theme', provides: DEEPIN_DIRECTORY, corpora: ['d'] },
+  { name: 'gnome-audio', provides: `${GNOME_AUDIO_DIRECTORY}/startup3.wav`, corpora: ['d'] },
+  { name: 'pidgin-data', provides: `${PIDGIN_DIRECTORY}/login.wav`, corpora: ['d'] },
+  { name: 'asterisk-core-sounds-es-wav', provides: ASTERISK_SPANISH_DIRECTORY, corpora: ['d'] },
+  { name: 'asterisk-core-sounds-it-wav', provides: ASTERISK_ITALIAN_DIRECTORY, corpora: ['d'] },
+  { name: 'festival', provides: '/usr/bin/text2wave', corpora: ['d'] },
+  { name: 'festvox-kallpc16k', provides: '/usr/share/festival/voices/english/kal_diphone', corpora: ['d'] },
   { name: 'ffmpeg', provides: '/usr/bin/ffmpeg' },
-] as const;
+];
 
 export type CorpusName = 'a' | 'b' | 'c' | 'd';
+
+export interface DebianPackage {
+  readonly name: string;
+  /** A file or directory the package installs, to tell whether it is there. */
+  readonly provides: string;
+  /** The corpora that need it; every run needs it when unset (ffmpeg, espeak-ng, the excerpt case's music). */
+  readonly corpora?: readonly CorpusName[];
+}
 export const CORPUS_NAMES: readonly CorpusName[] = ['a', 'b', 'c', 'd'];
 export type Source =
   | 'freedesktop'

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import {
   CORPORA,
   DEBIAN_PACKAGES,
+  type DebianPackage,
   MUSIC_ON_HOLD_DIRECTORY,
   type CorpusName,
   type CorpusSpec,
@@ -33,9 +34,16 @@ export interface Recording {
   readonly file: string;
 }
 
-/** Installs the Debian packages the bench needs when they are missing (needs root and apt). */
-export async function ensureDebianPackages(log: (line: string) => void): Promise<void> {
-  const missing = DEBIAN_PACKAGES.filter((pkg) => !existsSync(pkg.provides)).map((pkg) => pkg.name);
+/** The Debian packages that `corpora` need, with those every run needs (ffmpeg, espeak-ng, the excerpt case's music). */
+export function debianPackagesFor(corpora: readonly CorpusName[]): readonly DebianPackage[] {
+  return DEBIAN_PACKAGES.filter((pkg) => !pkg.corpora || pkg.corpora.some((corpus) => corpora.includes(corpus)));
+}
+
+/** Installs the Debian packages that `corpora` (and every run) need when they are missing (needs root and apt). */
+export async function ensureDebianPackages(corpora: readonly CorpusName[], log: (line: string) => void): Promise<void> {
+  const missing = debianPackagesFor(corpora)
+    .filter((pkg) => !existsSync(pkg.provides))
+    .map((pkg) => pkg.name);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new Error(`missing Debian packages: ${missing.join(' ')} (run: sudo apt-get install -y ${missing.join(' ')})`);

@@ -34,7 +34,7 @@ import { decodeLearnedProjection, encodeFloats, type LearnedProjectionFile } fro
 import { ALTERATIONS } from './alterations.ts';
 import { cosineScores, stackVectors } from './metrics.ts';
 import { excerptPlaces, makeSegmentSet, SEGMENT_ALTERATIONS, segmentHits } from './segment-estimate.ts';
-import { CORPUS_NAMES, type CorpusName } from './corpus.ts';
+import { CORPUS_NAMES, ensureDebianPackages, type CorpusName } from './corpus.ts';
 import { GRIDS, type Candidate } from './robust-head-grids.ts';
 import { loadOrMakeTrainingSets } from './training-set.ts';
 
@@ -54,6 +54,7 @@ const { values: options } = parseArgs({
 });
 const log = (line: string) => console.error(`[learn-robust-head] ${line}`);
 const trainingCorpora = parseCorpusList(options.corpora);
+await ensureDebianPackages(trainingCorpora, log);
 const training = await loadOrMakeTrainingSets(trainingCorpora, options['cache-dir'], log);
 const work = mkdtempSync(join(tmpdir(), 'learn-robust-head-'));
 writeProjectedModel(join(work, 'features'), 'features', 'learn-robust-head-features');

@@ -61,7 +61,7 @@ interface ModelUnderTest {
 async function main(): Promise<void> {
   const started = performance.now();
   const corpora = parseCorpora(options.corpus);
-  await ensureDebianPackages(log);
+  await ensureDebianPackages(corpora, log);
   const workDirectory = mkdtempSync(join(tmpdir(), 'bench-quality-'));
   let baselineArgument = options.baseline;
   if (!baselineArgument) {
