@@ -18,12 +18,12 @@
  * estimate); corpus D, which nothing was chosen on, judged it. Digital silence gives an
  * exactly zero vector.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { projectedModelGraph } from './build-projected-model.ts';
 import { logMelSharedFrames, SAMPLE_RATE, statisticsModelCard, STATISTICS_DIM, writeStatisticsModel } from './build-statistics-model.ts';
-import { splitAtFrames } from './frame-split.ts';
+import { splitAtFrames, writeModelFiles } from './frame-split.ts';
 import { framedFrontEnd } from './log-mel-front-end.ts';
 import { encodeModel, floatValueInfo } from './onnx-builders.ts';
 import { decodeLearnedProjection, projectedOutputDim, type LearnedProjectionFile } from './projection-head.ts';
@@ -75,12 +75,7 @@ export function buildDefaultModelSplit() {
 }
 
 export function writeDefaultModel(directory: string = defaultModelDirectory): void {
-  mkdirSync(directory, { recursive: true });
-  writeFileSync(resolve(directory, defaultModelCard.file), buildDefaultModel());
-  const split = buildDefaultModelSplit();
-  writeFileSync(resolve(directory, defaultSharedFrames.frontEndFile), split.frontEnd);
-  writeFileSync(resolve(directory, defaultSharedFrames.headFile), split.head);
-  writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify(defaultModelCardFile, null, 2)}\n`);
+  writeModelFiles(directory, { model: buildDefaultModel(), split: buildDefaultModelSplit(), card: defaultModelCardFile });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -33,9 +33,7 @@
  * zero vector.
  * No random projection: it would not add information and cosine is unchanged by it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { splitAtFrames, type SharedFramesCard } from './frame-split.ts';
+import { splitAtFrames, writeModelFiles, type SharedFramesCard } from './frame-split.ts';
 import {
   bandStatistics,
   bandWidths,
@@ -259,10 +257,5 @@ export function buildStatisticsModelSplit(shape: ModelShape = DEFAULT_SHAPE, id:
 
 /** model.onnx, its front end and head, and card.json in `directory`, for `createEmbedder({ model: directory })`. */
 export function writeStatisticsModel(directory: string, shape: ModelShape = DEFAULT_SHAPE, id: string = statisticsModelCard.id): void {
-  mkdirSync(directory, { recursive: true });
-  writeFileSync(resolve(directory, statisticsModelCard.file), buildStatisticsModel(shape));
-  const split = buildStatisticsModelSplit(shape, id);
-  writeFileSync(resolve(directory, logMelSharedFrames.frontEndFile), split.frontEnd);
-  writeFileSync(resolve(directory, logMelSharedFrames.headFile), split.head);
-  writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify({ ...statisticsModelCardFile, id }, null, 2)}\n`);
+  writeModelFiles(directory, { model: buildStatisticsModel(shape), split: buildStatisticsModelSplit(shape, id), card: { ...statisticsModelCardFile, id } });
 }

@@ -7,6 +7,8 @@
  * Both halves hold the full model's own nodes, so head(frontEnd(x)) is the same arithmetic as
  * model(x).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type onnxProto from 'onnx-proto';
 import { encodeModel, floatValueInfo } from './onnx-builders.ts';
 
@@ -66,4 +68,20 @@ export function splitAtFrames(
       opsetVersion: 17,
     }),
   };
+}
+
+/** A model's files in `directory`: the whole model, its front end and head, and card.json. */
+export function writeModelFiles(
+  directory: string,
+  files: {
+    readonly model: Uint8Array;
+    readonly split: SplitModel;
+    readonly card: Readonly<Record<string, unknown>> & { readonly file: string; readonly sharedFrames: SharedFramesCard };
+  },
+): void {
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(resolve(directory, files.card.file), files.model);
+  writeFileSync(resolve(directory, files.card.sharedFrames.frontEndFile), files.split.frontEnd);
+  writeFileSync(resolve(directory, files.card.sharedFrames.headFile), files.split.head);
+  writeFileSync(resolve(directory, 'card.json'), `${JSON.stringify(files.card, null, 2)}\n`);
 }

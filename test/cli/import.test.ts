@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, createTestBucket, uniqueName } from '../harness/test-services.ts';
 import { startSystem, waitForBatch, type RunningSystem } from '../support/running-system.ts';
+import { DEFAULT_MODEL_DIM } from '../support/default-model.ts';
 
 const run = promisify(execFile);
 const cliPath = path.resolve('apps/cli/bin/audio-index.js');
@@ -27,7 +28,7 @@ describe('audio-index import: embeddings made by Python numpy', () => {
     const { bucket } = await createTestBucket('import');
     system = await startSystem({ bucket });
     // The collection's model is the API's own, so imported vectors must have its dimension.
-    dim = (JSON.parse(fs.readFileSync('models/default/card.json', 'utf8')) as { dim: number }).dim;
+    dim = DEFAULT_MODEL_DIM;
     const script = [
       'import sys, json, numpy as np',
       'rows, dim, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]',

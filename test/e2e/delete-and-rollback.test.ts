@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, createTestBucket, uniqueName } from '../harness/test-services.ts';
 import { startSystem, waitForBatch, type RunningSystem } from '../support/running-system.ts';
+import { DEFAULT_MODEL_DIM } from '../support/default-model.ts';
 
 interface SearchBody {
   snapshot: { version: number; count: number };
@@ -22,7 +23,7 @@ describe('delete and rollback over HTTP (api -> stream -> indexer -> snapshot)',
     system = await startSystem({ bucket });
     const health = await system.call<{ collections: unknown[] }>('GET', '/v1/collections');
     expect(health.status).toBe(200);
-    dim = (await import('../../models/default/card.json', { with: { type: 'json' } })).default.dim;
+    dim = DEFAULT_MODEL_DIM;
   });
 
   afterAll(async () => {

@@ -23,6 +23,8 @@ export interface ModelEmbeddersOptions {
  */
 export class ModelEmbedders {
   private readonly others = new Map<string, Promise<Embedder>>();
+  /** Model ids found (or not) in models/, so a query does not read a card file each time. */
+  private readonly builtIn = new Map<string, boolean>();
 
   constructor(
     readonly base: Embedder,
@@ -58,7 +60,7 @@ export class ModelEmbedders {
     if (id === this.base.modelId) return this.base;
     // Rows built by an earlier default name no card (it was the base model then); it is kept
     // under its id in models/ (logmel-stats-v3), so queries against them still embed alike.
-    if (ref === undefined && isBuiltIn(id)) return this.forModel(id, id);
+    if (ref === undefined && this.isBuiltIn(id)) return this.forModel(id, id);
     if (ref === undefined) {
       throw new EmbeddingError(
         'MODEL_MISMATCH',
@@ -68,6 +70,20 @@ export class ModelEmbedders {
     const loaded = await this.forCard(ref);
     if (loaded.modelId !== id) throw new EmbeddingError('MODEL_MISMATCH', `card ${ref} holds model ${loaded.modelId}, the snapshot was built with ${id}`);
     return loaded;
+  }
+
+  /** Whether `id` names a model shipped in models/ (the default or an earlier one kept by its id). */
+  private isBuiltIn(id: string): boolean {
+    let found = this.builtIn.get(id);
+    if (found === undefined) {
+      try {
+        found = loadModelCard(id).id === id;
+      } catch {
+        found = false;
+      }
+      this.builtIn.set(id, found);
+    }
+    return found;
   }
 
   private async start(ref: string): Promise<Embedder> {
@@ -85,14 +101,5 @@ export class ModelEmbedders {
       this.base.close(),
       ...others.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value !== this.base ? [outcome.value.close()] : [])),
     ]);
-  }
-}
-
-/** Whether `id` names a model shipped in models/ (the default or an earlier one kept by its id). */
-function isBuiltIn(id: string): boolean {
-  try {
-    return loadModelCard(id).id === id;
-  } catch {
-    return false;
   }
 }
