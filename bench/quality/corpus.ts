@@ -16,7 +16,7 @@ import {
   type ThemeSpec,
 } from './corpus-specs.ts';
 
-export { CORPUS_NAMES, type CorpusName, type Source } from './corpus-specs.ts';
+export { CORPUS_NAMES, UNSEEN_CORPORA, type CorpusName, type Source } from './corpus-specs.ts';
 
 const run = promisify(execFile);
 
@@ -104,24 +104,33 @@ export async function buildCorpus(corpus: CorpusName, workDirectory: string): Pr
       recordings.push({ name, source: 'espeak-ng', category: `speech: espeak-ng ${voice}`, file });
     }
   }
-  for (const [phraseIndex, phrase] of (spec.festivalPhrases ?? []).entries()) {
-    const name = `festival-${corpus}${phraseIndex + 1}-kal`;
+  if (spec.festival) recordings.push(...(await festivalSpeech(corpus, spec.festival, workDirectory)));
+  return recordings;
+}
+
+/** The corpus's festival phrases, each said by its festival voice (text2wave) into `workDirectory`. */
+async function festivalSpeech(corpus: CorpusName, festival: NonNullable<CorpusSpec['festival']>, workDirectory: string): Promise<Recording[]> {
+  const recordings: Recording[] = [];
+  for (const [phraseIndex, phrase] of festival.phrases.entries()) {
+    const name = `festival-${corpus}${phraseIndex + 1}-${festival.voice.id}`;
     const file = join(workDirectory, `${name}.wav`);
     if (!existsSync(file)) {
       const text = join(workDirectory, `${name}.txt`);
       writeFileSync(text, phrase);
-      await run('text2wave', ['-eval', '(voice_kal_diphone)', '-o', file, text]);
+      await run('text2wave', ['-eval', festival.voice.select, '-o', file, text]);
     }
-    recordings.push({ name, source: 'festival', category: 'speech: festival kal (en, 16 kHz)', file });
+    recordings.push({ name, source: 'festival', category: festival.voice.category, file });
   }
   return recordings;
 }
 
 function themeFiles(theme: ThemeSpec): string[] {
   const names = theme.recursive ? readdirSync(theme.directory, { recursive: true, encoding: 'utf8' }) : readdirSync(theme.directory);
+  const stride = theme.stride ?? 1;
   return names
     .filter((file) => theme.pattern.test(file))
     .sort()
+    .filter((_, index) => index % stride === 0)
     .map((file) => join(theme.directory, file));
 }
 

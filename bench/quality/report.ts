@@ -47,6 +47,7 @@ const CORPUS_TITLES: Record<CorpusName, string> = {
   b: "Corpus B: other recordings of the same make-up (held back until the third attempt; v4's head was fitted on them)",
   c: "Corpus C: other sounds, prompts, phrases and voices (judged the third attempt; v4's head was fitted on them)",
   d: 'Corpus D: held back (sounds, speakers and voices from packages A-C do not use; nothing was chosen or fitted on it)',
+  e: 'Corpus E: held back for the fifth attempt (sounds, speakers and voices from packages A-D do not use; measured once, to judge it)',
 };
 
 /**

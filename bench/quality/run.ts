@@ -6,13 +6,14 @@
  * no Redis, S3 or Faiss.
  *
  *   npx tsx bench/quality/run.ts [--model default|<card.json>] [--baseline <card.json>]
- *                                [--corpus all|a|b|c|d|both] [--no-excerpts] [--write] [--dump <dir>]
+ *                                [--corpus all|a|b|c|d|e|both] [--no-excerpts] [--write] [--dump <dir>]
  *
  * --baseline  default: models/build-baseline-model.ts (log-mel mean + std), built into a temp dir
  * --corpus    all (default): a, b, c and d. a: the bench's original 109 recordings; b: others of
  *             the same make-up; c: other sounds, prompts and voices; d: the one the shipped
- *             model's head was neither fitted nor chosen on (a-c were both); both: a and b;
- *             or a comma list (b,c)
+ *             model's head was neither fitted nor chosen on (a-c were both); e: held back from
+ *             every model so far, to judge the fifth attempt's candidate on once, so only when
+ *             named (never in all); both: a and b; or a comma list (b,c)
  * --write     also writes bench/quality/RESULTS.md (text after its "Notes" marker is kept)
  * --dump      writes the exact samples embedded (float32 LE, 16 kHz) and a names.json per
  *             corpus there, to study a model offline
@@ -26,7 +27,7 @@ import { decodeAudioFile } from '@audio-index/audio-input';
 import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { writeBaselineModel } from '../../models/build-baseline-model.ts';
 import { ALTERATIONS, type Alteration } from './alterations.ts';
-import { buildCorpus, CORPUS_NAMES, ensureDebianPackages, musicOnHold, type CorpusName, type Recording } from './corpus.ts';
+import { buildCorpus, CORPUS_NAMES, ensureDebianPackages, musicOnHold, UNSEEN_CORPORA, type CorpusName, type Recording } from './corpus.ts';
 import { excerptContext, excerptOutcome, indexSegments, planExcerpts, type ExcerptOutcome, type SegmentIndex } from './excerpts.ts';
 import { categoryPrecision, pairwiseCosines, queryOutcome, stackVectors, summarise, type QueryOutcome, type VectorMatrix } from './metrics.ts';
 import { renderReport, type CorpusReport, type ExcerptReport, type ModelResult } from './report.ts';
@@ -203,10 +204,11 @@ async function measureExcerpts(
 }
 
 function parseCorpora(argument: string): CorpusName[] {
-  const names = argument === 'all' ? [...CORPUS_NAMES] : argument === 'both' ? ['a', 'b'] : argument.split(',');
+  const seen = CORPUS_NAMES.filter((name) => !UNSEEN_CORPORA.includes(name));
+  const names = argument === 'all' ? seen : argument === 'both' ? ['a', 'b'] : argument.split(',');
   const corpora = names.filter((name): name is CorpusName => (CORPUS_NAMES as readonly string[]).includes(name));
   if (corpora.length === 0 || corpora.length !== names.length)
-    throw new Error(`--corpus must be all, a, b, c, d, both or a comma list of them, got ${argument}`);
+    throw new Error(`--corpus must be all, a, b, c, d, e, both or a comma list of them, got ${argument}`);
   return corpora;
 }
 
