@@ -4,6 +4,7 @@ import type { Embedder, SegmentSpan } from '@audio-index/embedding';
 import type { AlterationContext } from './alterations.ts';
 import type { Recording } from './corpus.ts';
 import { cosineScores, stackVectors } from './metrics.ts';
+import { bestCorrelationBetween, RECURRENCE_CORRELATION } from './recurrence.ts';
 
 /**
  * The excerpt case: what a segment of a long recording sees. Each long recording is indexed
@@ -71,9 +72,39 @@ export interface ExcerptOutcome {
   readonly recordingFound: boolean;
   /** ...and overlaps the excerpt by at least half of it (where in the recording). */
   readonly placeFound: boolean;
+  /** ...or overlaps by half a stretch where the excerpt's own audio recurs (recurrence.ts). */
+  readonly placeOrRepeatFound: boolean;
 }
 
-export function excerptOutcome(index: SegmentIndex, query: Float32Array, excerpt: Excerpt): ExcerptOutcome {
+/** Whether segment `row` overlaps by at least half some stretch where excerpt `e`'s audio recurs. */
+export type RepeatCheck = (e: number, row: number) => boolean;
+
+/**
+ * Memoised, since both models and every alteration ask about the same few segments. The
+ * excerpt's unaltered samples are correlated with the starts p whose 5-second stretch a
+ * segment [start, end) overlaps by half: p in [start - 2.5 s, end - 2.5 s].
+ */
+export function repeatChecker(recordings: readonly Float32Array[], sampleRate: number, excerpts: readonly Excerpt[], index: SegmentIndex): RepeatCheck {
+  const known = new Map<string, boolean>();
+  return (e, row) => {
+    const key = `${e}/${row}`;
+    const cached = known.get(key);
+    if (cached !== undefined) return cached;
+    const excerpt = excerpts[e]!;
+    const samples = recordings[excerpt.recording]!;
+    const from = Math.round(excerpt.start * sampleRate);
+    const own = samples.subarray(from, from + EXCERPT_SECONDS * sampleRate);
+    const span = index.spans[row]!;
+    const half = (EXCERPT_SECONDS / 2) * sampleRate;
+    const recurs =
+      index.owner[row] === excerpt.recording &&
+      bestCorrelationBetween(samples, own, span.start * sampleRate - half, span.end * sampleRate - half) >= RECURRENCE_CORRELATION;
+    known.set(key, recurs);
+    return recurs;
+  };
+}
+
+export function excerptOutcome(index: SegmentIndex, query: Float32Array, excerpt: Excerpt, recursAt?: (row: number) => boolean): ExcerptOutcome {
   const scores = cosineScores(index.matrix, query);
   let best = 0;
   scores.forEach((score, row) => {
@@ -82,7 +113,8 @@ export function excerptOutcome(index: SegmentIndex, query: Float32Array, excerpt
   const span = index.spans[best]!;
   const overlap = Math.min(span.end, excerpt.start + EXCERPT_SECONDS) - Math.max(span.start, excerpt.start);
   const recordingFound = index.owner[best] === excerpt.recording;
-  return { recordingFound, placeFound: recordingFound && overlap >= EXCERPT_SECONDS / 2 };
+  const placeFound = recordingFound && overlap >= EXCERPT_SECONDS / 2;
+  return { recordingFound, placeFound, placeOrRepeatFound: placeFound || (recordingFound && (recursAt?.(best) ?? false)) };
 }
 
 export function floatWav(samples: Float32Array, sampleRate: number): Buffer {

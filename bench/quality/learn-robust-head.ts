@@ -34,7 +34,7 @@ import { decodeLearnedProjection, encodeFloats, type LearnedProjectionFile } fro
 import { ALTERATIONS } from './alterations.ts';
 import { cosineScores, stackVectors } from './metrics.ts';
 import { excerptPlaces, makeSegmentSet, SEGMENT_ALTERATIONS, segmentHits } from './segment-estimate.ts';
-import { CORPUS_NAMES, ensureDebianPackages, type CorpusName } from './corpus.ts';
+import { CORPUS_NAMES, ensureDebianPackages, UNSEEN_CORPORA, type CorpusName } from './corpus.ts';
 import { GRIDS, type Candidate } from './robust-head-grids.ts';
 import { loadOrMakeTrainingSets } from './training-set.ts';
 
@@ -274,6 +274,10 @@ function parseCorpusList(argument: string): CorpusName[] {
   const names = argument.split(',').map((name) => name.trim());
   const unknown = names.filter((name) => !(CORPUS_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) throw new Error(`--corpora must be a comma list of ${CORPUS_NAMES.join(', ')}, got ${argument}`);
+  const unseen = names.filter((name) => (UNSEEN_CORPORA as readonly string[]).includes(name));
+  // A held-back corpus judges a candidate once; fitting on it first would make that judgement worthless.
+  if (unseen.length > 0)
+    throw new Error(`--corpora must not include ${unseen.join(', ')}: held back to judge the candidate (UNSEEN_CORPORA in corpus-specs.ts)`);
   return names as CorpusName[];
 }
 

@@ -1,6 +1,7 @@
 import type { Alteration } from './alterations.ts';
 import type { CorpusName, Recording } from './corpus.ts';
 import { EXCERPT_SECONDS, EXCERPT_SEGMENTS } from './excerpts.ts';
+import { RECURRENCE_CORRELATION } from './recurrence.ts';
 import type { categoryPrecision, PairwiseSummary, RecallSummary } from './metrics.ts';
 
 export interface ModelResult {
@@ -26,8 +27,15 @@ export interface ExcerptReport {
   readonly recordings: readonly Recording[];
   readonly excerpts: number;
   readonly segments: number;
-  readonly results: readonly { alteration: Alteration; byModel: readonly { recording: number; place: number }[] }[];
+  readonly results: readonly { alteration: Alteration; byModel: readonly ExcerptRates[] }[];
   readonly loadAverage: string;
+}
+
+/** Shares of the excerpts (excerpts.ts, ExcerptOutcome). */
+export interface ExcerptRates {
+  readonly recording: number;
+  readonly place: number;
+  readonly placeOrRepeat: number;
 }
 
 export interface ReportInput {
@@ -145,8 +153,8 @@ function renderCorpus(report: CorpusReport): string[] {
 
 function renderExcerpts(report: ExcerptReport): string[] {
   const rows = report.results.map(({ alteration, byModel }) => {
-    const [model, baseline] = byModel as [{ recording: number; place: number }, { recording: number; place: number }];
-    return `| ${alteration.name} | ${f3(model.recording)} | ${f3(baseline.recording)} | ${f3(model.place)} | ${f3(baseline.place)} |`;
+    const [model, baseline] = byModel as [ExcerptRates, ExcerptRates];
+    return `| ${alteration.name} | ${f3(model.recording)} | ${f3(baseline.recording)} | ${f3(model.place)} | ${f3(baseline.place)} | ${f3(model.placeOrRepeat)} | ${f3(baseline.placeOrRepeat)} |`;
   });
   const sources = new Map<string, number>();
   report.recordings.forEach((recording) => sources.set(recording.source, (sources.get(recording.source) ?? 0) + 1));
@@ -157,13 +165,15 @@ function renderExcerpts(report: ExcerptReport): string[] {
     `the others every recording of the corpora above at least 10 s long), each indexed as its own segments (${EXCERPT_SEGMENTS.segmentSeconds} s, hop ${EXCERPT_SEGMENTS.hopSeconds} s:`,
     `${report.segments} rows, embedded with \`embedSegments\`). Queries: ${report.excerpts} excerpts of ${EXCERPT_SECONDS} s at seeded random offsets (one per`,
     '20 s of recording), which do not line up with the segments, each altered as below. "Recording": the best segment is',
-    'one of the excerpt\'s recording; "place": it also overlaps the excerpt by at least half. The system-level measure',
+    'one of the excerpt\'s recording; "place": it also overlaps the excerpt by at least half; "place or repeat": or it overlaps',
+    `by half a stretch where the excerpt's own samples recur (normalised correlation at least ${RECURRENCE_CORRELATION}: loop-based music repeats`,
+    'bars sample for sample, and a segment at a repeat is as right an answer; recurrence.ts). The system-level measure',
     "(long recordings made by joining, offset voting, `match.start`) is bench/segments'.",
     '',
     `Load average when measured: ${report.loadAverage}.`,
     '',
-    '| alteration of the excerpt | recording R@1 model | recording R@1 baseline | place model | place baseline |',
-    '|---|---|---|---|---|',
+    '| alteration of the excerpt | recording R@1 model | recording R@1 baseline | place model | place baseline | place or repeat model | place or repeat baseline |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
   ];

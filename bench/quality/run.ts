@@ -28,7 +28,7 @@ import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { writeBaselineModel } from '../../models/build-baseline-model.ts';
 import { ALTERATIONS, type Alteration } from './alterations.ts';
 import { buildCorpus, CORPUS_NAMES, ensureDebianPackages, musicOnHold, UNSEEN_CORPORA, type CorpusName, type Recording } from './corpus.ts';
-import { excerptContext, excerptOutcome, indexSegments, planExcerpts, type ExcerptOutcome, type SegmentIndex } from './excerpts.ts';
+import { excerptContext, excerptOutcome, indexSegments, planExcerpts, repeatChecker, type ExcerptOutcome, type SegmentIndex } from './excerpts.ts';
 import { categoryPrecision, pairwiseCosines, queryOutcome, stackVectors, summarise, type QueryOutcome, type VectorMatrix } from './metrics.ts';
 import { renderReport, type CorpusReport, type ExcerptReport, type ModelResult } from './report.ts';
 
@@ -182,6 +182,7 @@ async function measureExcerpts(
   const indexes: SegmentIndex[] = [];
   for (const { embedder } of models) indexes.push(await indexSegments(embedder, samples));
   log(`excerpts: ${excerpts.length} from ${recordings.length} recordings, ${indexes[0]!.owner.length} segments`);
+  const recurs = indexes.map((index) => repeatChecker(samples, sampleRate, excerpts, index));
   const results = [];
   for (const [alterationIndex, alteration] of ALTERATIONS.entries()) {
     const perQuery = await mapWithConcurrency(excerpts, CONCURRENCY, async (excerpt, e) => {
@@ -194,10 +195,13 @@ async function measureExcerpts(
       );
       const copy = await alteration.make(context);
       const query = 'file' in copy ? await decode(copy.file, sampleRate) : copy.samples;
-      return Promise.all(models.map(async ({ embedder }, m) => excerptOutcome(indexes[m]!, await embedder.embed(query), excerpt)));
+      return Promise.all(models.map(async ({ embedder }, m) => excerptOutcome(indexes[m]!, await embedder.embed(query), excerpt, (row) => recurs[m]!(e, row))));
     });
     const rate = (m: number, key: keyof ExcerptOutcome) => perQuery.filter((outcome) => outcome[m]![key]).length / perQuery.length;
-    results.push({ alteration, byModel: models.map((_, m) => ({ recording: rate(m, 'recordingFound'), place: rate(m, 'placeFound') })) });
+    results.push({
+      alteration,
+      byModel: models.map((_, m) => ({ recording: rate(m, 'recordingFound'), place: rate(m, 'placeFound'), placeOrRepeat: rate(m, 'placeOrRepeatFound') })),
+    });
     log(`excerpts ${alteration.name}: recording R@1 ${models.map((_, m) => rate(m, 'recordingFound').toFixed(3)).join(' vs ')}`);
   }
   return { recordings, excerpts: excerpts.length, segments: indexes[0]!.owner.length, results, loadAverage: loadAverage() };
