@@ -71,4 +71,32 @@ describe('fitProjection', () => {
     const fitted = fitProjection(unaltered, categories, settings, undefined, { groups, weight: 1 });
     expect(copiesFound((x) => Array.from(applyProjection(fitted, x)))).toBe(24);
   });
+
+  it('stretches what tells near twins apart when twinSpread is set', () => {
+    // Ten recordings, 3 values: the category, a value per recording, and one that the
+    // alteration moves (+-1 for the copies). Recording 1 is recording 0's near twin: it differs
+    // only by 0.2 along what the alteration moves, which the whitening therefore squeezes.
+    const labels = Array.from({ length: 10 }, (_, i) => (i < 5 ? 'x' : 'y'));
+    const own = labels.map((label, i) => [label === 'x' ? 1 : -1, i === 1 ? 0 : i * 0.5, i === 1 ? 0.2 : 0]);
+    const twinSets = [own, ...[1, -1].map((shift) => own.map(([c, r, a]) => [c!, r!, a! + shift]))];
+    const twinDistance = (extra: Partial<ProjectionSettings>) => {
+      const fitted = fitProjection(twinSets, labels, {
+        regularisation: 0.01,
+        categoryCollapse: 0,
+        categorySpread: 0,
+        spreadDirections: 0,
+        outputDim: 3,
+        ...extra,
+      });
+      const vectors = own.map((x) => Array.from(applyProjection(fitted, x)));
+      const distance = (a: number[], b: number[]) => Math.hypot(...a.map((value, k) => value - b[k]!));
+      // The twins' distance against that of recordings 2 and 3, a pair as far apart as any.
+      return distance(vectors[0]!, vectors[1]!) / distance(vectors[2]!, vectors[3]!);
+    };
+    const without = twinDistance({});
+    expect(twinDistance({ twinSpread: 8, twinDirections: 1, twinCloseness: true })).toBeGreaterThan(without * 3);
+    // Counted as they are, the nine far-apart nearest pairs choose the direction, not the twins'.
+    expect(twinDistance({ twinSpread: 8, twinDirections: 1 })).toBeLessThan(without);
+    expect(twinDistance({ twinSpread: 0, twinDirections: 1 })).toBe(without);
+  });
 });

@@ -17,6 +17,12 @@
  *   3. The top `spreadDirections` eigenvectors U of W S_between W (the category means'
  *      scatter after W; one fewer than the categories carry any): P = W (I + categorySpread
  *      U U^T) stretches them, so categories move apart.
+ *      Optionally (`twinSpread` > 0) also the top `twinDirections` eigenvectors V of the
+ *      scatter of each recording's difference from its nearest other recording after W:
+ *      P = W (I + categorySpread U U^T + twinSpread V V^T). Squeezing what alterations move
+ *      and what varies within a category also squeezes what tells two near-twin recordings
+ *      apart (two short sounds of one theme, one phrase in two voices), so a copy of one
+ *      can rank the other first; these directions are stretched back.
  *   4. Rotated onto the principal axes of the projected training vectors and cut to
  *      `outputDim` (cosines keep what the dropped axes carried least of).
  *
@@ -30,6 +36,15 @@ export interface ProjectionSettings {
   readonly categorySpread: number;
   readonly spreadDirections: number;
   readonly outputDim: number;
+  /** Stretch of the near-twin directions (step 3); 0 or absent: none. */
+  readonly twinSpread?: number;
+  readonly twinDirections?: number;
+  /**
+   * Count each recording's nearest-twin difference as a unit direction weighted by
+   * 1 / distance^2, so the closest pairs choose the directions; otherwise as it is, where the
+   * far-apart "nearest" pairs of distinct recordings outweigh the true twins.
+   */
+  readonly twinCloseness?: boolean;
 }
 
 export interface FittedProjection {
@@ -102,6 +117,13 @@ export function fitProjection(
   for (let j = 0; j < settings.spreadDirections; j++) {
     for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) stretch[a * d + b]! += settings.categorySpread * spread[a * d + j]! * spread[b * d + j]!;
   }
+  const twinSpread = settings.twinSpread ?? 0;
+  if (twinSpread > 0) {
+    const twins = symmetricEigen(nearestTwinScatter(recordingMeans, whitening, d, settings.twinCloseness ?? false), d).vectors;
+    for (let j = 0; j < (settings.twinDirections ?? 0); j++) {
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) stretch[a * d + b]! += twinSpread * twins[a * d + j]! * twins[b * d + j]!;
+    }
+  }
   const projection = multiply(whitening, stretch, d, d, d);
 
   const projected = new Float64Array(d * d);
@@ -109,6 +131,30 @@ export function fitProjection(
   const axes = symmetricEigen(projected, d).vectors;
   const matrix = multiply(projection, firstColumns(axes, d, settings.outputDim), d, d, settings.outputDim);
   return { inputDim: d, outputDim: settings.outputDim, mean: overallMean, matrix };
+}
+
+/**
+ * Scatter of each recording's difference from its nearest other recording (Euclidean), both
+ * after the whitening W (symmetric, so x W = W x): the directions that tell near twins apart
+ * in the space the head sees.
+ */
+function nearestTwinScatter(means: readonly Float64Array[], whitening: Float64Array, d: number, byCloseness: boolean): Float64Array {
+  const whitened = means.map((mean) => project(mean, whitening, d, d));
+  const scatter = new Float64Array(d * d);
+  whitened.forEach((vector, r) => {
+    let nearest = -1;
+    let nearestDistance = Infinity;
+    whitened.forEach((other, o) => {
+      if (o === r) return;
+      let distance = 0;
+      for (let k = 0; k < d; k++) distance += (vector[k]! - other[k]!) ** 2;
+      if (distance < nearestDistance) [nearest, nearestDistance] = [o, distance];
+    });
+    // Exact copies (distance 0) have no direction to keep apart.
+    if (nearest < 0 || nearestDistance === 0) return;
+    addOuter(scatter, difference(vector, whitened[nearest]!), (byCloseness ? 1 / nearestDistance ** 2 : 1) / whitened.length);
+  });
+  return scatter;
 }
 
 /** (x - mean) P. */

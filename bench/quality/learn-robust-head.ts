@@ -21,6 +21,8 @@
  * --grid       which list of candidate heads to try: third, fourth, narrow or joined
  * --only       one candidate of the grid, by label
  * --rule       strict (default; the third attempt's) or net: see alterationsKeep
+ * --in-sample  also keep the bench's six figures of each training corpus at v3's or above for
+ *              the head fitted on all of them (in-sample.ts; the fifth attempt's rule)
  * --model-out  writes the chosen head's model (model.onnx, card.json, head.json) there */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,9 +36,11 @@ import { decodeLearnedProjection, encodeFloats, type LearnedProjectionFile } fro
 import { ALTERATIONS } from './alterations.ts';
 import { cosineScores, stackVectors } from './metrics.ts';
 import { excerptPlaces, makeSegmentSet, SEGMENT_ALTERATIONS, segmentHits } from './segment-estimate.ts';
-import { CORPUS_NAMES, ensureDebianPackages, UNSEEN_CORPORA, type CorpusName } from './corpus.ts';
+import { ensureDebianPackages } from './corpus.ts';
+import { originalSamples, parseTrainingCorpora } from './training-corpora.ts';
 import { GRIDS, type Candidate } from './robust-head-grids.ts';
 import { loadOrMakeTrainingSets } from './training-set.ts';
+import { inSampleFigures, type InSampleFigures } from './in-sample.ts';
 
 const FOLDS = 5;
 const BENCH_SETS = 1 + ALTERATIONS.length;
@@ -50,10 +54,11 @@ const { values: options } = parseArgs({
     only: { type: 'string' },
     grid: { type: 'string', default: 'third' },
     rule: { type: 'string', default: 'strict' },
+    'in-sample': { type: 'boolean', default: false },
   },
 });
 const log = (line: string) => console.error(`[learn-robust-head] ${line}`);
-const trainingCorpora = parseCorpusList(options.corpora);
+const trainingCorpora = parseTrainingCorpora(options.corpora);
 await ensureDebianPackages(trainingCorpora, log);
 const training = await loadOrMakeTrainingSets(trainingCorpora, options['cache-dir'], log);
 const work = mkdtempSync(join(tmpdir(), 'learn-robust-head-'));
@@ -222,6 +227,15 @@ console.log(
 );
 console.log(`|---|---|${ALTERATIONS.map(() => '---').join('|')}|---|---|---|${SEGMENT_ALTERATIONS.map(() => '---').join('|')}|`);
 console.log(`| v3 alone | 0 | ${format(v3)} | ${formatSegments(v3Segments)} |`);
+const benchSets = training.sets.slice(0, BENCH_SETS);
+const v3BenchSets = v3Sets.slice(0, BENCH_SETS);
+const v3InSample = inSampleFigures(v3BenchSets, v3BenchSets, training.corpusOf, 0);
+console.error(`v3 in-sample: ${v3InSample.map(({ corpus, recall }) => `${corpus} ${recall.map((value) => value.toFixed(3)).join('/')}`).join('; ')}`);
+/** The bench figures of a training corpus that the head fitted on all of them puts below v3's. */
+const fallsInSample = (figures: readonly InSampleFigures[]) =>
+  figures.flatMap(({ corpus, recall }, c) =>
+    recall.flatMap((value, a) => (value < v3InSample[c]!.recall[a]! - 1e-9 ? [`${corpus.toUpperCase()} ${ALTERATIONS[a]!.name} ${value.toFixed(3)}`] : [])),
+  );
 let best: { candidate: Candidate; headWeight: number; result: ReturnType<typeof evaluate> } | undefined;
 if (options.rule !== 'strict' && options.rule !== 'net') throw new Error(`--rule must be strict or net, got ${options.rule}`);
 const grid = GRIDS[options.grid];
@@ -230,11 +244,15 @@ const chosen = options.only === undefined ? grid : grid.filter((candidate) => ca
 for (const candidate of chosen) {
   const started = performance.now();
   const head = crossValidatedScores(candidate);
+  const fullHead = project(fit(candidate), benchSets);
   for (const headWeight of HEAD_WEIGHTS.slice(1)) {
     const result = evaluate(v3Scores, head.scores, headWeight);
     const segments = evaluateSegments(head.segments, headWeight);
-    const keeps = alterationsKeep(result.recall) && segmentsKeep(segments);
-    console.log(`| ${candidate.label} (5-fold) | ${headWeight} | ${format(result)} | ${formatSegments(segments)} |${keeps ? '' : ' falls'}`);
+    const inSampleFalls = fallsInSample(inSampleFigures(v3BenchSets, fullHead, training.corpusOf, headWeight));
+    const keeps = alterationsKeep(result.recall) && segmentsKeep(segments) && (!options['in-sample'] || inSampleFalls.length === 0);
+    console.log(
+      `| ${candidate.label} (5-fold) | ${headWeight} | ${format(result)} | ${formatSegments(segments)} | in-sample: ${inSampleFalls.join(', ') || 'kept'} |${keeps ? '' : ' falls'}`,
+    );
     if (keeps && (!best || result.precision > best.result.precision)) best = { candidate, headWeight, result };
   }
   log(`${candidate.label}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -260,7 +278,7 @@ if (options['model-out']) {
   writeProjectedModel(options['model-out'], decodeLearnedProjection(learned), 'logmel-stats-robust-candidate');
   // The written model against the same fit in float64 here, on A's originals: they must agree.
   const embedder = await createEmbedder({ model: options['model-out'], executionProvider: 'cpu' });
-  const fromModel = await embedder.embed(await originalSamples(0));
+  const fromModel = await embedder.embed(await originalSamples(trainingCorpora[0]!, 0));
   await embedder.close();
   const expected = [
     ...Array.from(v3Sets[0]![0]!, (value) => Math.sqrt(1 - best.headWeight) * value),
@@ -268,22 +286,4 @@ if (options['model-out']) {
   ];
   const cosine = expected.reduce((sum, value, k) => sum + value * fromModel[k]!, 0);
   console.log(`wrote ${options['model-out']}/{model.onnx,card.json,head.json}; ONNX vs float64 on ${training.recordings[0]}: cosine ${cosine.toFixed(6)}`);
-}
-
-function parseCorpusList(argument: string): CorpusName[] {
-  const names = argument.split(',').map((name) => name.trim());
-  const unknown = names.filter((name) => !(CORPUS_NAMES as readonly string[]).includes(name));
-  if (unknown.length > 0 || names.length === 0) throw new Error(`--corpora must be a comma list of ${CORPUS_NAMES.join(', ')}, got ${argument}`);
-  const unseen = names.filter((name) => (UNSEEN_CORPORA as readonly string[]).includes(name));
-  // A held-back corpus judges a candidate once; fitting on it first would make that judgement worthless.
-  if (unseen.length > 0)
-    throw new Error(`--corpora must not include ${unseen.join(', ')}: held back to judge the candidate (UNSEEN_CORPORA in corpus-specs.ts)`);
-  return names as CorpusName[];
-}
-
-async function originalSamples(row: number): Promise<Float32Array> {
-  const { buildCorpus } = await import('./corpus.ts');
-  const { decodeAudioFile } = await import('@audio-index/audio-input');
-  const corpus = await buildCorpus(trainingCorpora[0]!, '/tmp');
-  return decodeAudioFile(corpus[row]!.file, { sampleRate: 16_000, maxSeconds: 600, timeoutMs: 60_000 });
 }

@@ -100,7 +100,64 @@ const JOINED_64: Candidate[] = [
     excerptWeight: 2,
   },
 ];
+/**
+ * Fifth attempt: the fourth's choice lost two near twins on the corpora it was fitted on (a
+ * copy of one ranking the other first under tempo or speed), as squeezing each category
+ * together squeezed what tells them apart; these also stretch the directions that separate
+ * each recording from its nearest other one (fit-projection.ts, `twinSpread`).
+ */
+const fourthChoice = { ...base, spreadDirections: 8 };
+const TWINS: Candidate[] = (
+  [
+    [1, 8],
+    [1, 32],
+    [3, 8],
+    [3, 32],
+  ] as const
+).map(([twinSpread, twinDirections]) => ({
+  label: `excerpts x2, 8 directions, twins x${twinSpread + 1} on ${twinDirections}`,
+  settings: { ...fourthChoice, twinSpread, twinDirections },
+  allAlterations: true,
+  excerptWeight: 2,
+}));
+/** Further along the twin stretch: more of it, on more directions, or with less squeezing. */
+const TWINS_MORE: Candidate[] = [
+  {
+    label: 'excerpts x2, 8 directions, twins x8 on 32',
+    settings: { ...fourthChoice, twinSpread: 7, twinDirections: 32 },
+    allAlterations: true,
+    excerptWeight: 2,
+  },
+  {
+    label: 'excerpts x2, 8 directions, twins x4 on 64',
+    settings: { ...fourthChoice, twinSpread: 3, twinDirections: 64 },
+    allAlterations: true,
+    excerptWeight: 2,
+  },
+  {
+    label: 'excerpts x2, 8 directions, collapse 0.1, twins x4 on 32',
+    settings: { ...fourthChoice, categoryCollapse: 0.1, twinSpread: 3, twinDirections: 32 },
+    allAlterations: true,
+    excerptWeight: 2,
+  },
+];
+/** The twin directions chosen by the closest pairs (fit-projection.ts, `twinCloseness`). */
+const TWINS_CLOSE: Candidate[] = (
+  [
+    [3, 8],
+    [3, 32],
+    [7, 32],
+  ] as const
+).map(([twinSpread, twinDirections]) => ({
+  label: `excerpts x2, 8 directions, closest twins x${twinSpread + 1} on ${twinDirections}`,
+  settings: { ...fourthChoice, twinSpread, twinDirections, twinCloseness: true },
+  allAlterations: true,
+  excerptWeight: 2,
+}));
 export const GRIDS: Record<string, Candidate[]> = {
+  twins: TWINS,
+  'twins-close': TWINS_CLOSE,
+  'twins-more': TWINS_MORE,
   third: CANDIDATES,
   'joined-64': JOINED_64,
   fourth: FOURTH,

@@ -50,11 +50,15 @@ interface CachedTrainingSet extends Omit<TrainingSet, 'sets' | 'excerptGroups'> 
   readonly excerptGroups: { source: number; name: string; vectors: string }[];
 }
 
-/** The corpora's training sets side by side, read from or written to `cacheDirectory`. */
-export async function loadOrMakeTrainingSets(corpora: readonly CorpusName[], cacheDirectory: string, log: (line: string) => void): Promise<TrainingSet> {
+/** The corpora's training sets side by side, read from or written to `cacheDirectory`; `corpusOf[i]`: recording i's corpus. */
+export async function loadOrMakeTrainingSets(
+  corpora: readonly CorpusName[],
+  cacheDirectory: string,
+  log: (line: string) => void,
+): Promise<TrainingSet & { readonly corpusOf: CorpusName[] }> {
   const parts: TrainingSet[] = [];
   for (const corpus of corpora) parts.push(await loadOrMakeTrainingSet(join(cacheDirectory, `training-${corpus}.json`), corpus, log));
-  return joinTrainingSets(parts);
+  return { ...joinTrainingSets(parts), corpusOf: parts.flatMap((part, p) => part.recordings.map(() => corpora[p]!)) };
 }
 
 export async function loadOrMakeTrainingSet(cacheFile: string, corpus: CorpusName, log: (line: string) => void): Promise<TrainingSet> {
