@@ -11,7 +11,7 @@ export interface IngestProcessorDeps {
   /** The model a job names (a reindex), else the collection's, else the worker's own. */
   embedders: ModelEmbedders;
   ledger: BatchLedger;
-  /** How each collection cuts recordings into segments (docs/segments.md). */
+  /** How each collection cuts recordings into segments, and whether a job's collection still exists (docs/segments.md). */
   settings: CollectionSettings;
   audio: AudioLoadOptions;
   logger: Logger;
@@ -37,8 +37,15 @@ export function createIngestProcessor(deps: IngestProcessorDeps) {
     // First attempts only: a retry's wait is mostly its backoff, not the queue.
     if (job.attemptsMade === 0 && job.processedOn) deps.metrics?.observe('queue_wait', (job.processedOn - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     try {
+      const segmentation = await deps.settings.forJob(item.collection, item.batchId);
+      if (!segmentation) {
+        // A stale job: its collection was deleted (or its batch discarded) after it was queued.
+        // It ends as record-embedded.lua would end it, completed with nothing recorded, and
+        // without fetching or embedding what nobody can receive.
+        log.info('batch gone or collection being deleted: nothing to record');
+        return { entryId: null };
+      }
       const embedder = await deps.embedders.forCollection(item.collection, item.model);
-      const segmentation = await deps.settings.forCollection(item.collection);
       // Segments start embedding while a long recording is still being decoded (docs/shared-frames.md).
       const progressive = embedder.progressiveSegments(segmentation);
       const timings: AudioLoadTimings = { fetchSeconds: 0, decodeSeconds: 0 };

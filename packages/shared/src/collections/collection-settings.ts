@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import { LuaScript } from '../queue/lua-script.ts';
 import type { RedisKeys } from '../redis-keys.ts';
 import { segmentationSchema, type Segmentation } from '../snapshot/manifest.ts';
 
@@ -14,15 +15,26 @@ import { segmentationSchema, type Segmentation } from '../snapshot/manifest.ts';
  */
 export const DEFAULT_SEGMENTATION: Segmentation = { segmentSeconds: 2.5, hopSeconds: 1.25 };
 
-/** How long a worker trusts its copy: settings never change in place, but a deleted collection's name can be reused. */
+const settingsForJobScript = LuaScript.fromFile(new URL('./lua/settings-for-job.lua', import.meta.url));
+
+/**
+ * How long a worker keeps a batch's settings. A batch belongs to one life of its collection
+ * (batch ids are never reused, and a deleted collection's batches go with it), and settings
+ * never change in place within one life, so a copy is never wrong for its batch, even when the
+ * name is reused; the limit only bounds what a worker keeps, with `CACHE_LIMIT`.
+ */
 const CACHE_MS = 30_000;
+const CACHE_LIMIT = 1_000;
 
 /**
  * The owner of a collection's settings record (key `collectionSettings`): how its
- * recordings are cut into segments. Fixed by whoever writes to the collection first (SET NX),
- * never changed in place, so every worker cuts a collection's recordings alike.
+ * recordings are cut into segments. Fixed by the writer that creates the collection (SET NX,
+ * `fix`, before its first batch is recorded), never changed in place, so every worker cuts a
+ * collection's recordings alike. Workers read it per job (`forJob`), together with the
+ * proof that the job's collection still exists (docs/segments.md, "Settings").
  */
 export class CollectionSettings {
+  /** By batch (`forJob`): see CACHE_MS. */
   private readonly cache = new Map<string, { value: Segmentation; at: number }>();
 
   constructor(
@@ -47,15 +59,42 @@ export class CollectionSettings {
         details: { collection, segmentation: current, requested },
       });
     }
-    this.cache.set(collection, { value: current, at: Date.now() });
     return current;
   }
 
-  /** As `fix` with no request, cached: what a worker cuts the collection's recordings with. */
-  async forCollection(collection: string): Promise<Segmentation> {
-    const cached = this.cache.get(collection);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.value;
-    return this.fix(collection);
+  /**
+   * What a worker cuts a job's recording with; `undefined` when the job's batch is gone or its
+   * collection is being deleted (a stale job: its outcome has nowhere to go, as
+   * record-embedded.lua would refuse it). Never writes a record for a collection that is gone
+   * (settings-for-job.lua). Cached per batch.
+   */
+  async forJob(collection: string, batchId: string): Promise<Segmentation | undefined> {
+    const cacheKey = `${collection}\n${batchId}`;
+    const now = Date.now();
+    const cached = this.cache.get(cacheKey);
+    if (cached && now - cached.at < CACHE_MS) return cached.value;
+    const text = await settingsForJobScript.run(
+      this.redis,
+      [this.keys.collectionSettings(collection), this.keys.batch(collection, batchId), this.keys.collectionDeleting(collection)],
+      [JSON.stringify({ segmentation: this.defaults })],
+    );
+    if (text === null) {
+      this.cache.delete(cacheKey);
+      return undefined;
+    }
+    const value = parseSettings(String(text), collection);
+    this.remember(cacheKey, value, now);
+    return value;
+  }
+
+  /** Oldest first (a Map iterates in insertion order): expired entries, then any over the limit. */
+  private remember(cacheKey: string, value: Segmentation, now: number): void {
+    this.cache.delete(cacheKey);
+    this.cache.set(cacheKey, { value, at: now });
+    for (const [key, entry] of this.cache) {
+      if (now - entry.at < CACHE_MS && this.cache.size <= CACHE_LIMIT) break;
+      this.cache.delete(key);
+    }
   }
 }
 
