@@ -3,6 +3,7 @@ import { loadModelCard } from '@audio-index/embedding';
 import {
   AppError,
   CollectionCatalog,
+  CollectionSettings,
   CollectionStream,
   CommittedVersions,
   manifestSchema,
@@ -33,6 +34,7 @@ export class CollectionService {
   private readonly catalog: CollectionCatalog;
   private readonly stream: CollectionStream;
   private readonly versions: CommittedVersions;
+  private readonly settings: CollectionSettings;
 
   constructor(
     redis: Redis,
@@ -44,6 +46,7 @@ export class CollectionService {
     this.catalog = new CollectionCatalog(redis, keys);
     this.stream = new CollectionStream(redis, keys);
     this.versions = new CommittedVersions(redis, keys);
+    this.settings = new CollectionSettings(redis, keys);
   }
 
   async list(): Promise<CollectionSummary[]> {
@@ -85,10 +88,16 @@ export class CollectionService {
    * `DELETE /v1/collections/:c`: the indexer (the store's only writer) removes the collection's
    * store objects and Redis keys, then the name. New items for it are refused meanwhile (409
    * COLLECTION_DELETING); `GET /v1/collections/:c` answers 404 once it is gone.
+   * A name with only a settings record (an accept died between recording its batch and its
+   * name, docs/segments.md "Settings") is deleted like a collection: it is recorded first, so
+   * the indexer, which drops only names it serves, removes it; then the name is free again.
    */
   async deleteCollection(collection: string): Promise<void> {
-    await this.requireKnown(collection);
+    const orphaned = !(await this.isKnown(collection)) && (await this.settings.has(collection));
+    if (!orphaned) await this.requireKnown(collection);
     if (!this.commands.deleteCollection) throw new AppError('NOT_READY', 'this deployment cannot delete collections');
+    // Refused (false) only while a delete of it is under way already: marking again is harmless.
+    if (orphaned) await this.catalog.add(collection);
     await this.commands.deleteCollection(collection);
   }
 
@@ -123,9 +132,11 @@ export class CollectionService {
   }
 
   private async requireKnown(collection: string): Promise<void> {
-    if (this.registry.get(collection)) return;
-    if (await this.catalog.has(collection)) return;
-    throw new AppError('COLLECTION_NOT_FOUND', `no collection ${collection}`);
+    if (!(await this.isKnown(collection))) throw new AppError('COLLECTION_NOT_FOUND', `no collection ${collection}`);
+  }
+
+  private async isKnown(collection: string): Promise<boolean> {
+    return this.registry.get(collection) !== undefined || (await this.catalog.has(collection));
   }
 
   private async summarise(name: string): Promise<CollectionSummary> {

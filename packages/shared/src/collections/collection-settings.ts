@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import type { SettingsClaim } from '../queue/batch-ledger.ts';
 import { LuaScript } from '../queue/lua-script.ts';
 import type { RedisKeys } from '../redis-keys.ts';
 import { segmentationSchema, type Segmentation } from '../snapshot/manifest.ts';
@@ -47,19 +48,40 @@ export class CollectionSettings {
   /**
    * The collection's segmentation, fixing it to `requested` (else the defaults) if it has none
    * yet. Asking for other settings than a collection already has is refused: its rows would
-   * stop lining up with its queries.
+   * stop lining up with its queries. The accept does not use this: it fixes the record in the
+   * step that records its batch (`claim`, BatchLedger.createBatch), so a delete cannot come
+   * between the two.
    */
   async fix(collection: string, requested?: Segmentation): Promise<Segmentation> {
     const wanted = requested ?? this.defaults;
     const key = this.keys.collectionSettings(collection);
     const stored = await this.redis.set(key, JSON.stringify({ segmentation: wanted }), 'NX', 'GET');
     const current = stored === null ? wanted : parseSettings(stored, collection);
-    if (requested && !sameSegmentation(requested, current)) {
-      throw new AppError('SEGMENTATION_MISMATCH', `collection ${collection} cuts recordings into ${describe(current)}; asked for ${describe(requested)}`, {
-        details: { collection, segmentation: current, requested },
-      });
-    }
+    if (requested && !sameSegmentation(requested, current)) throw mismatch(collection, current, requested);
     return current;
+  }
+
+  /** What an accept asks of the record: `requested`, else the defaults when there is none. */
+  claim(requested?: Segmentation): SettingsClaim {
+    return { record: JSON.stringify({ segmentation: requested ?? this.defaults }), requested };
+  }
+
+  /**
+   * The segmentation an accept's batch was recorded with (`created`), or SEGMENTATION_MISMATCH
+   * when the record held other settings and nothing was recorded.
+   */
+  settled(collection: string, claim: SettingsClaim, outcome: { created: boolean; settings: string | undefined }): Segmentation {
+    const current = parseSettings(outcome.settings ?? claim.record, collection);
+    if (!outcome.created && claim.requested) throw mismatch(collection, current, claim.requested);
+    return current;
+  }
+
+  /**
+   * Whether the name has a settings record. One without a collection is what an accept that
+   * died between recording its batch and its name leaves: DELETE /v1/collections/:c removes it.
+   */
+  async has(collection: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.collectionSettings(collection))) === 1;
   }
 
   /**
@@ -102,6 +124,15 @@ function parseSettings(text: string, collection: string): Segmentation {
   const parsed = segmentationSchema.safeParse((JSON.parse(text) as { segmentation?: unknown }).segmentation);
   if (!parsed.success) throw new Error(`settings of collection ${collection} are unreadable: ${text}`);
   return parsed.data;
+}
+
+function mismatch(collection: string, current: Segmentation, requested: Segmentation): AppError {
+  return new AppError(
+    'SEGMENTATION_MISMATCH',
+    `collection ${collection} cuts recordings into ${describe(current)}; asked for ${describe(requested)} ` +
+      '(if GET /v1/collections/:c answers 404, an interrupted request left these settings: DELETE the name to free it)',
+    { details: { collection, segmentation: current, requested } },
+  );
 }
 
 const sameSegmentation = (a: Segmentation, b: Segmentation) => a.segmentSeconds === b.segmentSeconds && a.hopSeconds === b.hopSeconds;

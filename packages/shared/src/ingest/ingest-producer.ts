@@ -173,7 +173,7 @@ export class IngestProducer {
 
   /**
    * Refuses the request while its collection may not grow (ingest-backpressure.ts), records
-   * the batch, then enqueues one job per item. Job ids are deterministic, so when
+   * the batch with its collection's settings (`recordBatch`), then enqueues one job per item. Job ids are deterministic, so when
    * an enqueue page fails and is retried, the jobs that did land are not added twice.
    */
   async accept(request: IngestRequest): Promise<AcceptedBatch> {
@@ -192,8 +192,7 @@ export class IngestProducer {
       return { v: 1, batchId, collection: request.collection, itemId: itemIds[index]!, url: item.url, metadata: item.metadata };
     });
 
-    await this.settings.fix(request.collection, request.segmentation);
-    await this.ledger.createBatch(request.collection, batchId, payloads.length, { acceptingSeconds: ACCEPTING_SECONDS });
+    await this.recordBatch(request.collection, batchId, payloads.length, request.segmentation);
     await enqueueOrDiscardBatch(this.ledger, request.collection, batchId, async () => {
       for (let start = 0; start < payloads.length; start += ENQUEUE_PAGE) {
         const page = payloads.slice(start, start + ENQUEUE_PAGE).map((payload) => ingestItemJob(payload));
@@ -218,13 +217,23 @@ export class IngestProducer {
     checkSourceUrl(request.source, this.admission.inputLimits ?? defaultInputLimits);
     if (this.admission.allowedS3Buckets) checkS3Bucket(request.source, this.admission.allowedS3Buckets, 'source');
     const batchId = newBatchId('ingest');
-    await this.settings.fix(request.collection, request.segmentation);
-    await this.ledger.createBatch(request.collection, batchId, 0, { listing: true, acceptingSeconds: ACCEPTING_SECONDS });
+    await this.recordBatch(request.collection, batchId, 0, request.segmentation, { listing: true });
     const job = listSourceJob({ v: 1, batchId, collection: request.collection, source: request.source, page: 0 });
     await enqueueOrDiscardBatch(this.ledger, request.collection, batchId, () =>
       withRetries(ENQUEUE_ATTEMPTS, () => this.queue.add(job.name, job.data, job.opts)),
     );
     return { batchId, collection: request.collection, source: request.source, listing: 'running' };
+  }
+
+  /**
+   * Fixes the collection's settings and records the batch in one step that a DELETE cannot
+   * come between (create-batch.lua), then the name, unless a delete is under way
+   * (COLLECTION_DELETING; SEGMENTATION_MISMATCH for other settings than the collection has).
+   */
+  private async recordBatch(collection: string, batchId: string, total: number, requested: Segmentation | undefined, options: { listing?: boolean } = {}) {
+    const claim = this.settings.claim(requested);
+    const outcome = await this.ledger.createBatch(collection, batchId, total, { ...options, acceptingSeconds: ACCEPTING_SECONDS, settings: claim });
+    this.settings.settled(collection, claim, outcome);
   }
 
   /** One item's caps and bucket, checked before the batch is recorded. */
@@ -242,7 +251,8 @@ export interface ProducerAdmission {
 
 /**
  * An accept that fails half-way (the queue refuses a page after its retries) leaves no batch
- * running: the record is removed, and the caller, who never saw the id, gets NOT_READY. If
+ * running: the record is removed, and the caller, who never saw the id, gets NOT_READY; one
+ * whose record a collection delete removed meanwhile gets COLLECTION_DELETING. If
  * even the removal fails (Redis gone), or the process dies mid-accept, the record expires on
  * its own ACCEPTING_SECONDS after it was made, since only a completed accept keeps it.
  */
@@ -253,7 +263,12 @@ async function enqueueOrDiscardBatch(ledger: BatchLedger, collection: string, ba
     await ledger.discardBatch(collection, batchId).catch(() => undefined);
     throw error;
   }
-  await withRetries(ENQUEUE_ATTEMPTS, () => ledger.confirmBatch(collection, batchId));
+  const confirmed = await withRetries(ENQUEUE_ATTEMPTS, () => ledger.confirmBatch(collection, batchId));
+  if (!confirmed) {
+    // The drop removed the record while the jobs were being queued (or the accept outlived its
+    // TTL): the queued jobs find no batch and end without output, so nothing was kept.
+    throw new AppError('COLLECTION_DELETING', `collection ${collection} was deleted while this request was being accepted; nothing of it is kept`);
+  }
 }
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import { AppError } from '../errors.ts';
 import type { RedisKeys } from '../redis-keys.ts';
+import type { Segmentation } from '../snapshot/manifest.ts';
 import { DEFAULT_BATCH_RETENTION_SECONDS } from './batch-retention.ts';
 import { CollectionCatalog } from './collection-catalog.ts';
 import { CollectionStream, OUTCOME_MARKER_TTL_SECONDS, type EmbeddedItem } from './collection-stream.ts';
@@ -42,10 +44,36 @@ const recordFailureScript = LuaScript.fromFile(new URL('./lua/record-failure.lua
 const recordListedPageScript = LuaScript.fromFile(new URL('./lua/record-listed-page.lua', import.meta.url));
 const recordListingFailureScript = LuaScript.fromFile(new URL('./lua/record-listing-failure.lua', import.meta.url));
 const confirmBatchScript = LuaScript.fromFile(new URL('./lua/confirm-batch.lua', import.meta.url));
+const createBatchScript = LuaScript.fromFile(new URL('./lua/create-batch.lua', import.meta.url));
 
 /** What a recording script answers (record-failure.lua and its kin): 2 means the batch is done now. */
 const RECORDED = 1;
 const RECORDED_AND_DONE = 2;
+/** What create-batch.lua and confirm-batch.lua answer when they refuse. */
+const CREATE_REFUSED_DELETING = -1;
+const CREATE_REFUSED_SETTINGS = 0;
+const CONFIRM_GONE = -1;
+
+/** An accept's claim on its collection's settings record (CollectionSettings.claim). */
+export interface SettingsClaim {
+  /** The record (JSON `{segmentation}`) to set when the collection has none. */
+  record: string;
+  /** What the request asked for; unset: whatever the collection has will do. */
+  requested?: Segmentation | undefined;
+}
+
+export interface CreateBatchOptions {
+  listing?: boolean;
+  acceptingSeconds?: number;
+  settings?: SettingsClaim;
+}
+
+export interface CreatedBatch {
+  /** False only when `settings` asked for other settings than the collection has: nothing was written. */
+  created: boolean;
+  /** The settings record in effect (JSON), when a claim was made. */
+  settings: string | undefined;
+}
 
 export interface BatchLedgerOptions {
   /** How long a done batch's keys stay (BATCH_RETENTION_SECONDS). */
@@ -76,10 +104,15 @@ export class BatchLedger {
    * `acceptingSeconds`: the record expires unless `confirmBatch` is called within that time,
    * so a producer that dies (or loses Redis) between recording the batch and queueing its
    * jobs leaves no batch running forever (issue 11, item 4).
+   * `settings`: the accept's claim on the collection's settings record (CollectionSettings.claim),
+   * applied in the same step as the record (create-batch.lua); `created: false` when the
+   * record holds other settings, and then nothing is written.
+   * Refused with COLLECTION_DELETING while the collection is being deleted: the record, the
+   * lookup and the name are then not left behind for the drop to miss.
    */
-  async createBatch(collection: string, batchId: string, total: number, options: { listing?: boolean; acceptingSeconds?: number } = {}): Promise<void> {
+  async createBatch(collection: string, batchId: string, total: number, options: CreateBatchOptions = {}): Promise<CreatedBatch> {
     const batchKey = this.keys.batch(collection, batchId);
-    const record = this.redis.multi().hset(batchKey, {
+    const fields: Record<string, string | number> = {
       collection,
       total,
       embedded: 0,
@@ -87,28 +120,51 @@ export class BatchLedger {
       indexed: 0,
       createdAt: new Date().toISOString(),
       ...(options.listing ? { listing: 'running', listedPages: 0 } : {}),
-    });
-    if (options.acceptingSeconds !== undefined) record.expire(batchKey, options.acceptingSeconds);
-    await record.exec();
+    };
+    const { settings } = options;
+    const answer = (await createBatchScript.run(
+      this.redis,
+      [batchKey, this.keys.collectionDeleting(collection), this.keys.collectionSettings(collection)],
+      [
+        options.acceptingSeconds ?? 0,
+        settings?.record ?? '',
+        settings?.requested?.segmentSeconds ?? '',
+        settings?.requested?.hopSeconds ?? '',
+        ...Object.entries(fields).flat(),
+      ],
+    )) as [number, string?];
+    if (answer[0] === CREATE_REFUSED_DELETING) throw beingDeleted(collection);
+    const record = answer[1] ? answer[1] : undefined;
+    if (answer[0] === CREATE_REFUSED_SETTINGS) return { created: false, settings: record };
     // The lookup after the record: a lookup whose record is missing means the batch is gone (status).
     const lookupKey = this.keys.batchCollection(batchId);
     if (options.acceptingSeconds !== undefined) await this.redis.set(lookupKey, collection, 'EX', options.acceptingSeconds);
     else await this.redis.set(lookupKey, collection);
-    await this.catalog.add(collection);
+    // The name last, and only while no delete is under way (add-collection.lua): a batch made
+    // as a drop ends would otherwise be left under a name the drop then removes.
+    if (!(await this.catalog.add(collection))) {
+      await this.discardBatch(collection, batchId);
+      throw beingDeleted(collection);
+    }
+    return { created: true, settings: record };
   }
 
   /**
    * Every job of a batch made with `acceptingSeconds` is queued: the record stays until the
-   * batch is done (then BATCH_RETENTION_SECONDS more).
+   * batch is done (then BATCH_RETENTION_SECONDS more). False when the record is gone: its
+   * collection was deleted during the accept (or the accept took longer than its TTL), so the
+   * accept must not answer as if its items were kept.
    */
-  async confirmBatch(collection: string, batchId: string): Promise<void> {
-    const done = await confirmBatchScript.run(
+  async confirmBatch(collection: string, batchId: string): Promise<boolean> {
+    const answer = await confirmBatchScript.run(
       this.redis,
       [this.keys.batch(collection, batchId), this.keys.batchFailures(collection, batchId)],
       [this.retentionSeconds],
     );
-    if (done === 1) await this.expireLookups([batchId]);
+    if (answer === CONFIRM_GONE) return false;
+    if (answer === 1) await this.expireLookups([batchId]);
     else await this.redis.persist(this.keys.batchCollection(batchId));
+    return true;
   }
 
   /**
@@ -223,4 +279,8 @@ export class BatchLedger {
       failures: failureLines.map((line) => JSON.parse(line) as ItemFailure),
     };
   }
+}
+
+function beingDeleted(collection: string): AppError {
+  return new AppError('COLLECTION_DELETING', `collection ${collection} is being deleted; the name can be used again once that ends`);
 }

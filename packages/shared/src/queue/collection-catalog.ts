@@ -3,6 +3,7 @@ import type { RedisKeys } from '../redis-keys.ts';
 import { LuaScript } from './lua-script.ts';
 
 const admitCollectionScript = LuaScript.fromFile(new URL('./lua/admit-collection.lua', import.meta.url));
+const addCollectionScript = LuaScript.fromFile(new URL('./lua/add-collection.lua', import.meta.url));
 
 export type CollectionAdmission = 'admitted' | 'too-many' | 'deleting';
 
@@ -31,9 +32,12 @@ export class CollectionCatalog {
     return (await this.redis.sismember(this.keys.collections, collection)) === 1;
   }
 
-  /** Records the name (its first batch is being created). */
-  async add(collection: string): Promise<void> {
-    await this.redis.sadd(this.keys.collections, collection);
+  /**
+   * Records the name (its first batch was just recorded); false, and nothing written, while
+   * the name is being deleted (add-collection.lua): the caller's batch belongs to no life.
+   */
+  async add(collection: string): Promise<boolean> {
+    return Number(await addCollectionScript.run(this.redis, [this.keys.collections, this.keys.collectionsDeleting], [collection])) === 1;
   }
 
   /**

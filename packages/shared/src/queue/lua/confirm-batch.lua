@@ -5,8 +5,10 @@
   KEYS[1] the batch hash
   KEYS[2] the batch's failure list
   ARGV[1] batch retention after done (s)
-  Returns 1 when the batch is done already, else 0.
+  Returns 1 when the batch is done already, -1 when its record is gone (its collection was
+  deleted while it was being accepted, or it expired unconfirmed), else 0.
 ]]
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 --- @include "expire-if-done"
 if expireIfDone(KEYS[1], KEYS[2], ARGV[1]) then return 1 end
 redis.call('PERSIST', KEYS[1])
