@@ -30,7 +30,7 @@ const CACHE_LIMIT = 1_000;
 /**
  * The owner of a collection's settings record (key `collectionSettings`): how its
  * recordings are cut into segments. Fixed by the writer that creates the collection (SET NX,
- * `fix`, before its first batch is recorded), never changed in place, so every worker cuts a
+ * with its first batch: `claim`), never changed in place, so every worker cuts a
  * collection's recordings alike. Workers read it per job (`forJob`), together with the
  * proof that the job's collection still exists (docs/segments.md, "Settings").
  */
@@ -48,9 +48,9 @@ export class CollectionSettings {
   /**
    * The collection's segmentation, fixing it to `requested` (else the defaults) if it has none
    * yet. Asking for other settings than a collection already has is refused: its rows would
-   * stop lining up with its queries. The accept does not use this: it fixes the record in the
-   * step that records its batch (`claim`, BatchLedger.createBatch), so a delete cannot come
-   * between the two.
+   * stop lining up with its queries. No service calls this now: the accept fixes the record
+   * in the step that records its batch (`claim`, BatchLedger.createBatch), so a delete cannot
+   * come between the two; this is the same rule for a writer that records no batch.
    */
   async fix(collection: string, requested?: Segmentation): Promise<Segmentation> {
     const wanted = requested ?? this.defaults;
