@@ -178,8 +178,10 @@ describe('an accept and a collection delete are ordered (real Redis, real drop)'
     const refused = await refusal(producer.submit({ collection, segmentation: { segmentSeconds: 7, hopSeconds: 3.5 }, items: [item('other')] }));
     expect((refused as AppError).code).toBe('SEGMENTATION_MISMATCH');
     expect((await keysOf(redis, keys, collection)).filter((key) => key.includes(':batch:'))).toHaveLength(1); // the first batch only
-    // The same settings spelled by default (no `segmentation`): accepted with the collection's.
-    expect((await producer.submit({ collection, items: [item('same')] })).accepted).toBe(1);
+    // The same settings asked for again, or none asked for: accepted with the collection's.
+    expect((await producer.submit({ collection, segmentation: { segmentSeconds: 5, hopSeconds: 2.5 }, items: [item('same')] })).accepted).toBe(1);
+    expect((await producer.submit({ collection, items: [item('unsaid')] })).accepted).toBe(1);
+    expect(await settingsOf(redis, keys, collection)).toEqual({ segmentation: { segmentSeconds: 5, hopSeconds: 2.5 } });
   });
 });
 
