@@ -47,10 +47,12 @@ export const DEBIAN_PACKAGES: readonly DebianPackage[] = [
 
 export const CORPUS_NAMES: readonly CorpusName[] = ['a', 'b', 'c', 'd', 'e'];
 /**
- * Held back from every model so far: a run measures them only when named (`--corpus e`), never
- * as part of `all`, so a routine run cannot show figures on them before the one judgement.
+ * Corpora held back from every model so far: a run measures them only when named, never as
+ * part of `all`, so a routine run cannot show figures on them before the one judgement, and
+ * learn-robust-head.ts refuses to fit on them. E was one until it judged the fifth attempt;
+ * a sixth needs a new one here.
  */
-export const UNSEEN_CORPORA: readonly CorpusName[] = ['e'];
+export const UNSEEN_CORPORA: readonly CorpusName[] = [];
 const FESTIVAL_KAL: FestivalVoice = { id: 'kal', select: '(voice_kal_diphone)', category: 'speech: festival kal (en, 16 kHz)' };
 
 const FREEDESKTOP_THEME: ThemeSpec = {

@@ -49,13 +49,13 @@ export interface ReportInput {
 
 const f3 = (value: number) => value.toFixed(3);
 
-/** What each corpus is, and what the shipped model (logmel-stats-v4) saw of it: only D is held back from it. */
+/** What each corpus is, and what the shipped model (logmel-stats-v4) saw of it: D and E are held back from it. */
 const CORPUS_TITLES: Record<CorpusName, string> = {
   a: "Corpus A: the bench's original recordings (v3's shape was chosen on these; v4's head was fitted on A, B and C)",
   b: "Corpus B: other recordings of the same make-up (held back until the third attempt; v4's head was fitted on them)",
   c: "Corpus C: other sounds, prompts, phrases and voices (judged the third attempt; v4's head was fitted on them)",
   d: 'Corpus D: held back (sounds, speakers and voices from packages A-C do not use; nothing was chosen or fitted on it)',
-  e: 'Corpus E: held back for the fifth attempt (sounds, speakers and voices from packages A-D do not use; measured once, to judge it)',
+  e: 'Corpus E: held back (packages A-D do not use; it judged the fifth attempt once, which was not shipped; v4 was neither chosen nor fitted on it)',
 };
 
 /**

@@ -135,6 +135,18 @@ const TWINS_MORE: Candidate[] = [
     excerptWeight: 2,
   },
   {
+    label: 'excerpts x2, 8 directions, twins x4 on 128',
+    settings: { ...fourthChoice, twinSpread: 3, twinDirections: 128 },
+    allAlterations: true,
+    excerptWeight: 2,
+  },
+  {
+    label: 'excerpts x2, 8 directions, twins x8 on 64',
+    settings: { ...fourthChoice, twinSpread: 7, twinDirections: 64 },
+    allAlterations: true,
+    excerptWeight: 2,
+  },
+  {
     label: 'excerpts x2, 8 directions, collapse 0.1, twins x4 on 32',
     settings: { ...fourthChoice, categoryCollapse: 0.1, twinSpread: 3, twinDirections: 32 },
     allAlterations: true,

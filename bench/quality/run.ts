@@ -9,11 +9,11 @@
  *                                [--corpus all|a|b|c|d|e|both] [--no-excerpts] [--write] [--dump <dir>]
  *
  * --baseline  default: models/build-baseline-model.ts (log-mel mean + std), built into a temp dir
- * --corpus    all (default): a, b, c and d. a: the bench's original 109 recordings; b: others of
- *             the same make-up; c: other sounds, prompts and voices; d: the one the shipped
- *             model's head was neither fitted nor chosen on (a-c were both); e: held back from
- *             every model so far, to judge the fifth attempt's candidate on once, so only when
- *             named (never in all); both: a and b; or a comma list (b,c)
+ * --corpus    all (default): every corpus but those still held back (UNSEEN_CORPORA, none now).
+ *             a: the bench's original 109 recordings; b: others of the same make-up; c: other
+ *             sounds, prompts and voices; d and e: the ones the shipped model's head was neither
+ *             fitted nor chosen on (a-c were both; e judged the fifth attempt's candidate once);
+ *             both: a and b; or a comma list (b,c)
  * --write     also writes bench/quality/RESULTS.md (text after its "Notes" marker is kept)
  * --dump      writes the exact samples embedded (float32 LE, 16 kHz) and a names.json per
  *             corpus there, to study a model offline
