@@ -61,7 +61,11 @@ const settingsOf = async (redis: Redis, keys: RedisKeys, collection: string) => 
 
 afterAll(closeAll);
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 /**
  * An accept (IngestProducer, behind POST /v1/ingest) racing DELETE /v1/collections/:c. The
@@ -223,8 +227,16 @@ describe('settings left by an interrupted accept (API, indexer process, real Red
 
     const deleting = await api.call('DELETE', `/v1/collections/${collection}`);
     expect(deleting.status, JSON.stringify(deleting.body)).toBe(202);
-    await waitFor(async () => (await redis.exists(keys.collectionSettings(collection), keys.collectionDeleting(collection))) === 0, 30_000, () => indexer.output());
-    await waitFor(async () => !(await new CollectionCatalog(redis, keys).has(collection)), 30_000, () => indexer.output());
+    await waitFor(
+      async () => (await redis.exists(keys.collectionSettings(collection), keys.collectionDeleting(collection))) === 0,
+      30_000,
+      () => indexer.output(),
+    );
+    await waitFor(
+      async () => !(await new CollectionCatalog(redis, keys).has(collection)),
+      30_000,
+      () => indexer.output(),
+    );
 
     const reused = await api.call('POST', '/v1/ingest', { body });
     expect(reused.status, JSON.stringify(reused.body)).toBe(202);
