@@ -15,6 +15,11 @@ import { bestCorrelationBetween, RECURRENCE_CORRELATION } from './recurrence.ts'
  */
 export const EXCERPT_SECONDS = 5;
 export const EXCERPT_SEGMENTS = { segmentSeconds: 5, hopSeconds: 2.5 } as const;
+/**
+ * Recordings at least this long join the excerpt case (run.ts, recurrence-study.ts) and the
+ * fitting's segment estimate (training-set.ts, segment-estimate.ts).
+ */
+export const LONG_RECORDING_SECONDS = 10;
 /** One excerpt per this many seconds of each recording (at least one). */
 const SECONDS_PER_EXCERPT = 20;
 

@@ -12,11 +12,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeAudioFile } from '@audio-index/audio-input';
 import { buildCorpus, CORPUS_NAMES, musicOnHold, type CorpusName, type Recording } from './corpus.ts';
-import { EXCERPT_SECONDS, planExcerpts } from './excerpts.ts';
+import { EXCERPT_SECONDS, LONG_RECORDING_SECONDS, planExcerpts } from './excerpts.ts';
 import { bestCorrelationBetween, RECURRENCE_CORRELATION } from './recurrence.ts';
 
 const SAMPLE_RATE = 16_000;
-const LONG_RECORDING_SECONDS = 10;
 const { values: options } = parseArgs({ options: { corpus: { type: 'string', default: 'a,b,c,d' } } });
 const corpora = options.corpus.split(',') as CorpusName[];
 if (corpora.some((name) => !CORPUS_NAMES.includes(name))) throw new Error(`--corpus must be a comma list of ${CORPUS_NAMES.join(', ')}`);

@@ -28,7 +28,16 @@ import { createEmbedder, type Embedder } from '@audio-index/embedding';
 import { writeBaselineModel } from '../../models/build-baseline-model.ts';
 import { ALTERATIONS, type Alteration } from './alterations.ts';
 import { buildCorpus, CORPUS_NAMES, ensureDebianPackages, musicOnHold, UNSEEN_CORPORA, type CorpusName, type Recording } from './corpus.ts';
-import { excerptContext, excerptOutcome, indexSegments, planExcerpts, repeatChecker, type ExcerptOutcome, type SegmentIndex } from './excerpts.ts';
+import {
+  excerptContext,
+  excerptOutcome,
+  indexSegments,
+  LONG_RECORDING_SECONDS,
+  planExcerpts,
+  repeatChecker,
+  type ExcerptOutcome,
+  type SegmentIndex,
+} from './excerpts.ts';
 import { categoryPrecision, pairwiseCosines, queryOutcome, stackVectors, summarise, type QueryOutcome, type VectorMatrix } from './metrics.ts';
 import { renderReport, type CorpusReport, type ExcerptReport, type ModelResult } from './report.ts';
 
@@ -37,8 +46,6 @@ const RESULTS_FILE = resolve(here, 'RESULTS.md');
 const NOTES_MARKER = '<!-- Notes below are written by hand; run.ts --write keeps them. -->';
 /** ffmpeg processes at once while making altered copies; the machine is shared. */
 const CONCURRENCY = 2;
-/** Recordings at least this long also go into the excerpt case, beside the music tracks. */
-const LONG_RECORDING_SECONDS = 10;
 
 const { values: options } = parseArgs({
   options: {

@@ -10,11 +10,11 @@ import { decodeAudioFile } from '@audio-index/audio-input';
 import { createEmbedder, l2Normalise } from '@audio-index/embedding';
 import { ALTERATIONS } from './alterations.ts';
 import { buildCorpus, type CorpusName } from './corpus.ts';
-import { EXCERPT_SECONDS, indexSegments } from './excerpts.ts';
+import { EXCERPT_SECONDS, indexSegments, LONG_RECORDING_SECONDS } from './excerpts.ts';
 import { cosineScores, stackVectors } from './metrics.ts';
 import { syntheticTrack } from './synthetic-music.ts';
 import { EXCERPT_TRAINING_ALTERATIONS } from './training-alterations.ts';
-import { LONG_RECORDING_SECONDS, SYNTHETIC_SECONDS, SYNTHETIC_TRACKS, excerptStart, type TrainingSet } from './training-set.ts';
+import { SYNTHETIC_SECONDS, SYNTHETIC_TRACKS, excerptStart, type TrainingSet } from './training-set.ts';
 
 const SAMPLE_RATE = 16_000;
 /** The bench's alterations the excerpts were given, by index in EXCERPT_TRAINING_ALTERATIONS (+1: vectors[0] is the excerpt as it is). */

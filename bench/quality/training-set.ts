@@ -24,12 +24,11 @@ import { BASELINE_WEIGHT, writeProjectedModel } from '../../models/build-project
 import { decodeFloats, encodeFloats } from '../../models/projection-head.ts';
 import type { Alteration } from './alterations.ts';
 import { buildCorpus, type CorpusName } from './corpus.ts';
-import { EXCERPT_SECONDS, excerptContext } from './excerpts.ts';
+import { EXCERPT_SECONDS, excerptContext, LONG_RECORDING_SECONDS } from './excerpts.ts';
 import { syntheticTrack } from './synthetic-music.ts';
 import { EXCERPT_TRAINING_ALTERATIONS, TRAINING_ALTERATIONS } from './training-alterations.ts';
 
 const SAMPLE_RATE = 16_000;
-export const LONG_RECORDING_SECONDS = 10;
 export const SYNTHETIC_TRACKS = 6;
 export const SYNTHETIC_SECONDS = 40;
 /** One excerpt per this many seconds of a long recording. */
